@@ -1,0 +1,49 @@
+// quicc: parse the command line, build the engine's config, run, map the outcome to an exit
+// code. Everything else lives in cli/ (options, formatting) and core/ (the engine).
+#include <openssl/crypto.h>
+
+#include <cstdio>
+
+#include "cli/config_builder.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/log_sink.hpp"
+#include "cli/options.hpp"
+#include "core/engine.hpp"
+
+#ifndef QUICC_VERSION
+#define QUICC_VERSION "0.0.0"
+#endif
+
+namespace {
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "quicc: error: %s\n", message.c_str());
+  return quicc::cli::exit_code_for(quicc::Status::usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace quicc;
+
+  cli::ParseResult parsed = cli::parse_command_line(argc, argv);
+  if (!parsed.error.empty()) return usage_error(parsed.error);
+  const cli::Options& options = parsed.options;
+
+  if (options.help) {
+    std::fputs(cli::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::printf("quicc %s\nOpenSSL %s\n", QUICC_VERSION, OpenSSL_version(OPENSSL_FULL_VERSION_STRING));
+    return 0;
+  }
+
+  std::string error;
+  std::optional<Config> config = cli::build_config(options, error);
+  if (!config) return usage_error(error);
+
+  cli::LogSink sink(options.verbose);
+  Outcome outcome = run(*config, sink);
+  return cli::exit_code_for(outcome.status);
+}

@@ -1,0 +1,129 @@
+#include "config_builder.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace quicc::cli {
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error) {
+  size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.'))
+    ++unit_at;
+  std::string number(text.substr(0, unit_at));
+  std::string_view unit = text.substr(unit_at);
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  double scale = 0;
+  if (unit == "ms") scale = 1;
+  else if (unit.empty() || unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || scale == 0 ||
+      !std::isfinite(value * scale) || value * scale > 1e12) {
+    error = "invalid duration '" + std::string(text) + "' (examples: 250ms, 3s, 2m)";
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(value * scale)));
+}
+
+std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text, std::string& error) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    if (item.empty() || item.size() > 255) {
+      error = "invalid --alpn '" + std::string(text) +
+              "': each protocol must be 1 to 255 bytes, separated by commas";
+      return std::nullopt;
+    }
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> parse_pin(std::string_view text, std::string& error) {
+  std::string hex;
+  for (char c : text) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      hex.clear();
+      break;
+    }
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (hex.size() != 64) {
+    error = "invalid --pin-sha256 '" + std::string(text) +
+            "': expected a SHA-256 fingerprint, 64 hex digits (colons optional)";
+    return std::nullopt;
+  }
+  return hex;
+}
+
+std::optional<Config> build_config(const Options& o, std::string& error) {
+  Config config;
+  bool listening = !o.listen.empty();
+  if (listening && !o.target.empty()) {
+    error = "give either HOST:PORT or --listen, not both";
+    return std::nullopt;
+  }
+  if (!listening && o.target.empty()) {
+    error = "missing HOST:PORT (or --listen PORT); see quicc --help";
+    return std::nullopt;
+  }
+  if (o.echo && !listening) {
+    error = "--echo needs --listen";
+    return std::nullopt;
+  }
+  if (o.blocking && o.nonblocking) {
+    error = "--blocking and --nonblocking exclude each other";
+    return std::nullopt;
+  }
+  if (o.cert.empty() != o.key.empty()) {
+    error = "--cert and --key go together";
+    return std::nullopt;
+  }
+  if (listening && (!o.cafile.empty() || !o.pin_sha256.empty())) {
+    error = "--cafile and --pin-sha256 apply to the client only";
+    return std::nullopt;
+  }
+
+  std::optional<Endpoint> endpoint =
+      listening ? parse_listen_endpoint(o.listen, error) : parse_endpoint(o.target, error);
+  if (!endpoint) return std::nullopt;
+  config.role = listening ? Role::listener : Role::client;
+  config.endpoint = *endpoint;
+
+  auto alpn = parse_alpn_list(o.alpn, error);
+  if (!alpn) return std::nullopt;
+  config.alpn = *alpn;
+
+  if (!o.pin_sha256.empty()) {
+    auto pin = parse_pin(o.pin_sha256, error);
+    if (!pin) return std::nullopt;
+    config.pin_sha256 = *pin;
+  }
+  auto timeout = parse_duration(o.connect_timeout, error);
+  if (!timeout) {
+    error = "--connect-timeout: " + error;
+    return std::nullopt;
+  }
+  if (timeout->count() <= 0) {
+    error = "--connect-timeout must be positive";
+    return std::nullopt;
+  }
+  config.connect_timeout = *timeout;
+
+  config.cafile = o.cafile;
+  config.cert_file = o.cert;
+  config.key_file = o.key;
+  config.echo = o.echo;
+  config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;
+  return config;
+}
+
+}  // namespace quicc::cli

@@ -1,0 +1,28 @@
+// The one place that turns command-line Options into the engine's Config (ninja's Options vs
+// BuildConfig): every check of a value's meaning happens here.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/options.hpp"
+#include "core/config.hpp"
+
+namespace quicc::cli {
+
+// "250ms", "3s", "2m", "1.5" (seconds, as curl). Empty optional and `error` set when invalid.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error);
+
+// "a,b" -> {"a","b"}; every protocol 1..255 bytes.
+std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text, std::string& error);
+
+// 32 hex bytes, colons optional -> 64 lowercase hex digits.
+std::optional<std::string> parse_pin(std::string_view text, std::string& error);
+
+// Validates options and builds the Config. On failure returns nullopt and a one-line error.
+std::optional<Config> build_config(const Options& options, std::string& error);
+
+}  // namespace quicc::cli

@@ -1,0 +1,36 @@
+#include "exit_codes.hpp"
+
+namespace quicc::cli {
+
+namespace {
+
+// Codes are stable once released: scripts depend on them. 130 follows the shell's
+// 128 + SIGINT convention.
+constexpr ExitCode table[] = {
+    {Status::ok, 0, "success: both directions finished and the connection closed cleanly"},
+    {Status::internal, 1, "internal or unexpected library error"},
+    {Status::usage, 2, "usage error: bad option, argument or file"},
+    {Status::resolve_failed, 3, "host name could not be resolved"},
+    {Status::handshake_timeout, 4, "handshake timed out (--connect-timeout)"},
+    {Status::handshake_failed, 5, "handshake failed"},
+    {Status::verify_failed, 6, "peer certificate verification failed (CA, name or pin)"},
+    {Status::no_alpn, 7, "no ALPN protocol agreed"},
+    {Status::peer_transport_error, 8, "peer closed the connection with a transport error"},
+    {Status::peer_app_error, 9, "peer closed the connection with an application error"},
+    {Status::stream_reset, 10, "peer reset the stream or stopped reading it"},
+    {Status::idle_timeout, 11, "connection idle timeout"},
+    {Status::io_error, 12, "local I/O error (socket, stdin, stdout)"},
+    {Status::interrupted, 130, "interrupted by a signal"},
+};
+
+}  // namespace
+
+std::span<const ExitCode> exit_code_table() { return table; }
+
+int exit_code_for(Status status) {
+  for (const auto& e : table)
+    if (e.status == status) return e.code;
+  return 1;
+}
+
+}  // namespace quicc::cli

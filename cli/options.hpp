@@ -1,0 +1,62 @@
+// The command line: one table of options drives parsing, --help and (later) the man page and
+// shell completions, as curl's tool layer does.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace quicc::cli {
+
+// Raw option values as typed; cli/config_builder.cpp validates and converts them.
+struct Options {
+  std::string target;  // HOST:PORT (client)
+  std::string listen;  // [ADDR:]PORT (listener)
+  bool echo = false;
+  std::string alpn = "quicc";
+  std::string cafile;
+  std::string pin_sha256;
+  std::string cert;
+  std::string key;
+  bool blocking = false;
+  bool nonblocking = false;
+  std::string connect_timeout = "10s";
+  int verbose = 0;
+  bool help = false;
+  bool version = false;
+};
+
+enum class Category { connection, listener, security, engine, output, general };
+
+// How a table entry stores its value in Options.
+using Binding = std::variant<std::string Options::*,  // takes an argument
+                             bool Options::*,         // a switch
+                             int Options::*>;         // a counting switch (-v -v)
+
+struct OptionSpec {
+  std::string_view flags;     // CLI11 spelling: "-l,--listen"
+  std::string_view argument;  // placeholder shown in help ("ADDR:PORT"); empty for switches
+  std::string_view default_value;  // as shown in help; empty when none
+  std::string_view help;
+  Category category;
+  Binding binding;
+};
+
+std::span<const OptionSpec> option_table();
+std::string_view category_title(Category c);
+
+// The long name ("--listen") of a table entry.
+std::string_view long_name(const OptionSpec& spec);
+
+struct ParseResult {
+  Options options;
+  std::string error;  // non-empty: usage error, one line
+};
+
+ParseResult parse_command_line(int argc, const char* const* argv);
+
+// --help text, from the table and the exit-code table.
+std::string help_text();
+
+}  // namespace quicc::cli

@@ -1,0 +1,158 @@
+// The client: resolve, connect, handshake, pipe one stream we open ourselves, close.
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <netinet/in.h>
+
+#include <memory>
+
+#include "ending.hpp"
+#include "engine.hpp"
+#include "net.hpp"
+#include "session.hpp"
+#include "tls.hpp"
+
+namespace quicc {
+
+namespace {
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+bool is_ip_literal(const std::string& host) {
+  return host.find(':') != std::string::npos ||
+         host.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+// The QUIC connection object, configured before the first packet.
+SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
+                      const SocketAddress& peer, Outcome& outcome) {
+  SslPtr conn(SSL_new(tls.get()));
+  BIO* bio = conn ? BIO_new(BIO_s_datagram()) : nullptr;
+  if (!bio) {
+    outcome = {Status::internal, "cannot create connection: " + openssl_error_text()};
+    return nullptr;
+  }
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);
+  SSL_set_bio(conn.get(), bio, bio);
+
+  BIO_ADDR* addr = BIO_ADDR_new();
+  const sockaddr* sa = peer.get();
+  bool addr_ok =
+      sa->sa_family == AF_INET
+          ? BIO_ADDR_rawmake(addr, AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr,
+                             sizeof(in_addr), reinterpret_cast<const sockaddr_in*>(sa)->sin_port)
+          : BIO_ADDR_rawmake(addr, AF_INET6,
+                             &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr,
+                             sizeof(in6_addr), reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
+  addr_ok = addr_ok && SSL_set1_initial_peer_addr(conn.get(), addr);
+  BIO_ADDR_free(addr);
+
+  const std::string& host = config.endpoint.host;
+  auto alpn = alpn_wire_format(config.alpn);
+  bool ok = addr_ok &&
+            (is_ip_literal(host) || SSL_set_tlsext_host_name(conn.get(), host.c_str()) == 1) &&
+            // A pinned certificate replaces the name check, as in ssh.
+            (!config.pin_sha256.empty() || SSL_set1_host(conn.get(), host.c_str()) == 1) &&
+            SSL_set_alpn_protos(conn.get(), alpn.data(), static_cast<unsigned>(alpn.size())) == 0 &&
+            SSL_set_blocking_mode(conn.get(), 0) == 1 &&
+            // Our data stream is one we open ourselves: with the default stream mode a stream the
+            // peer opens first (an HTTP/3 control stream, say) would become the default stream.
+            SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE) == 1 &&
+            SSL_set_incoming_stream_policy(conn.get(), SSL_INCOMING_STREAM_POLICY_ACCEPT, 0) == 1;
+  if (!ok) {
+    outcome = {Status::internal, "cannot configure connection: " + openssl_error_text()};
+    return nullptr;
+  }
+  return conn;
+}
+
+Outcome handshake(SSL* conn, const Config& config, const TlsContext& tls, EventLoop& loop) {
+  auto deadline = Clock::now() + config.connect_timeout;
+  for (;;) {
+    int rc = SSL_connect(conn);
+    if (rc == 1) return {};
+    int err = SSL_get_error(conn, rc);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+      return describe_handshake_failure(conn, &tls);
+    if (Clock::now() >= deadline) {
+      ERR_clear_error();
+      return {Status::handshake_timeout,
+              "no handshake with " + config.endpoint.to_string() + " within " +
+                  std::to_string(config.connect_timeout.count()) + " ms"};
+    }
+    loop.wait({}, deadline, 0, 0);
+  }
+}
+
+SslPtr open_stream(SSL* conn, EventLoop& loop, Emitter& emitter, Outcome& outcome) {
+  for (;;) {
+    SslPtr stream(SSL_new_stream(conn, 0));
+    if (stream) {
+      emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
+      return stream;
+    }
+    // At the peer's stream limit: wait for MAX_STREAMS, as OpenSSL asks.
+    if (ERR_GET_REASON(ERR_peek_last_error()) != SSL_R_STREAM_COUNT_LIMITED) {
+      outcome = {Status::internal, "cannot open a stream: " + openssl_error_text()};
+      return nullptr;
+    }
+    ERR_clear_error();
+    if (SSL_CONN_CLOSE_INFO info{}; SSL_get_conn_close_info(conn, &info, sizeof info) == 1) {
+      outcome = describe_close(conn, emitter, 0, 0);
+      return nullptr;
+    }
+    loop.wait({}, std::nullopt, 0, 0);
+  }
+}
+
+}  // namespace
+
+Outcome run_client(const Config& config, Emitter& emitter) {
+  std::vector<SocketAddress> addresses;
+  if (Outcome o = resolve(config.endpoint, false, addresses); !o.ok()) return o;
+  ResolvedEvent resolved{config.endpoint.host, {}};
+  for (const auto& a : addresses) resolved.addresses.push_back(a.to_string());
+  emitter.emit(resolved);
+
+  Outcome outcome;
+  auto tls = TlsContext::for_client(config, outcome);
+  if (!tls) return outcome;
+
+  // The first address getaddrinfo prefers; QUIC over UDP gives no connect() failure to fall
+  // back on, so trying the next address would only mean waiting for a handshake timeout.
+  const SocketAddress& peer = addresses.front();
+  UniqueFd fd;
+  SocketAddress local;
+  if (Outcome o = open_client_socket(peer, fd, local); !o.ok()) return o;
+  emitter.emit(SocketEvent{local.to_string(), peer.to_string()});
+
+  SslPtr conn = new_connection(config, *tls, fd.get(), peer, outcome);
+  if (!conn) return outcome;
+
+  EventLoop loop(conn.get(), emitter);
+  emitter.emit(HandshakeStartEvent{peer.to_string()});
+  if (Outcome o = handshake(conn.get(), config, *tls, loop); !o.ok()) return o;
+  if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) {
+    abort_connection(conn.get());
+    return o;
+  }
+
+  SslPtr stream = open_stream(conn.get(), loop, emitter, outcome);
+  if (!stream) {
+    abort_connection(conn.get());
+    return outcome;
+  }
+
+  uint64_t bytes_in = 0, bytes_out = 0;
+  outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, bytes_in, bytes_out);
+  if (!outcome.ok()) {
+    abort_connection(conn.get());
+    return outcome;
+  }
+  return close_connection(conn.get(), loop, emitter, bytes_in, bytes_out);
+}
+
+}  // namespace quicc

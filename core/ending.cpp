@@ -1,0 +1,108 @@
+#include "ending.hpp"
+
+#include <openssl/err.h>
+#include <openssl/quic.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+
+namespace quicc {
+
+namespace {
+
+constexpr uint64_t tls_alert_no_application_protocol = 120;
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool closed(SSL* conn, SSL_CONN_CLOSE_INFO& info) {
+  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
+}
+
+std::string reason_text(const SSL_CONN_CLOSE_INFO& info) {
+  if (!info.reason || info.reason_len == 0) return {};
+  return std::string(info.reason, info.reason_len);
+}
+
+}  // namespace
+
+Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out) {
+  SSL_CONN_CLOSE_INFO info{};
+  if (!closed(conn, info))
+    return {Status::internal, "connection failed: " + openssl_error_text()};
+
+  bool local = info.flags & SSL_CONN_CLOSE_FLAG_LOCAL;
+  bool transport = info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT;
+  std::string reason = reason_text(info);
+  emitter.emit(CloseEvent{local, transport, info.error_code, info.frame_type, reason, bytes_in,
+                          bytes_out});
+
+  std::string detail = (transport ? "transport error " : "application error ") +
+                       hex(info.error_code) + (reason.empty() ? "" : " (" + reason + ")");
+  if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
+    return {Status::idle_timeout, "connection idle timeout: no packets from the peer"};
+  if (local) return {Status::internal, "connection closed locally: " + detail};
+  if (transport) return {Status::peer_transport_error, "peer closed the connection: " + detail};
+  return {Status::peer_app_error, "peer closed the connection: " + detail};
+}
+
+Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
+  if (tls && tls->pin_rejected()) {
+    ERR_clear_error();
+    return {Status::verify_failed,
+            "certificate sha256 fingerprint " + tls->pin_seen() + " does not match --pin-sha256"};
+  }
+  long verify = SSL_get_verify_result(conn);
+  if (verify != X509_V_OK) {
+    ERR_clear_error();
+    return {Status::verify_failed, std::string("certificate verification failed: ") +
+                                       X509_verify_cert_error_string(verify)};
+  }
+  SSL_CONN_CLOSE_INFO info{};
+  if (closed(conn, info)) {
+    bool local = info.flags & SSL_CONN_CLOSE_FLAG_LOCAL;
+    bool transport = info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT;
+    std::string reason = reason_text(info);
+    ERR_clear_error();
+    if (transport &&
+        info.error_code == OSSL_QUIC_ERR_CRYPTO_ERR(tls_alert_no_application_protocol))
+      return {Status::no_alpn, "no ALPN agreed" + (reason.empty() ? "" : ": " + reason)};
+    if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
+      return {Status::handshake_timeout, "handshake timed out: no answer from the peer"};
+    std::string who = local ? "closed locally" : "closed by the peer";
+    return {Status::handshake_failed,
+            "handshake failed, " + who + ": " + (transport ? "transport error " : "application error ") +
+                hex(info.error_code) + (reason.empty() ? "" : " (" + reason + ")")};
+  }
+  return {Status::handshake_failed, "handshake failed: " + openssl_error_text()};
+}
+
+Outcome describe_stream_failure(SSL* stream, SSL* conn, bool reading, Emitter& emitter,
+                                uint64_t bytes_in, uint64_t bytes_out) {
+  int state = reading ? SSL_get_stream_read_state(stream) : SSL_get_stream_write_state(stream);
+  uint64_t code = 0;
+  uint64_t id = SSL_get_stream_id(stream);
+  switch (state) {
+    case SSL_STREAM_STATE_RESET_REMOTE:
+      if (reading)
+        SSL_get_stream_read_error_code(stream, &code);
+      else
+        SSL_get_stream_write_error_code(stream, &code);
+      ERR_clear_error();
+      emitter.emit(StreamEvent{id, StreamChange::reset_received, code});
+      return {Status::stream_reset,
+              std::string(reading ? "peer reset the stream" : "peer stopped reading the stream") +
+                  " (code " + hex(code) + ")"};
+    case SSL_STREAM_STATE_CONN_CLOSED:
+      return describe_close(conn, emitter, bytes_in, bytes_out);
+    default:
+      return {Status::io_error,
+              std::string(reading ? "stream read failed: " : "stream write failed: ") +
+                  openssl_error_text()};
+  }
+}
+
+}  // namespace quicc

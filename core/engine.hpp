@@ -1,0 +1,18 @@
+// The engine's entry point: runs a client or a listener to completion.
+#pragma once
+
+#include "config.hpp"
+#include "events.hpp"
+#include "status.hpp"
+
+namespace quicc {
+
+// Runs until the connection (or, for an echo listener, the process) ends. Failures are also
+// emitted as an ErrorEvent before returning.
+Outcome run(const Config& config, EventSink& sink);
+
+// Internal to core: one per role and driver.
+Outcome run_client(const Config& config, Emitter& emitter);
+Outcome run_listener(const Config& config, Emitter& emitter);
+
+}  // namespace quicc

@@ -1,0 +1,72 @@
+#include "event_loop.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace quicc {
+
+namespace {
+
+int socket_fd(SSL* ssl) {
+  BIO_POLL_DESCRIPTOR d{};
+  if (!SSL_get_rpoll_descriptor(ssl, &d) || d.type != BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD) return -1;
+  return d.value.fd;
+}
+
+}  // namespace
+
+unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_point> deadline,
+                         uint64_t bytes_in, uint64_t bytes_out) {
+  // OpenSSL says when it next needs SSL_handle_events; our own deadline may come first.
+  timeval tv{};
+  int infinite = 1;
+  std::optional<int64_t> timeout_us;
+  if (SSL_get_event_timeout(ssl_, &tv, &infinite) && !infinite)
+    timeout_us = int64_t{tv.tv_sec} * 1'000'000 + tv.tv_usec;
+  if (deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - Clock::now());
+    int64_t left_us = std::max<int64_t>(0, left.count());
+    timeout_us = timeout_us ? std::min(*timeout_us, left_us) : left_us;
+  }
+
+  bool want_read = SSL_net_read_desired(ssl_);
+  bool want_write = SSL_net_write_desired(ssl_);
+  if (emitter_.wants_ticks())
+    emitter_.emit(TickEvent{last_wake_, timeout_us, want_read, want_write, bytes_in, bytes_out});
+
+  pollfd fds[3];
+  nfds_t n = 0;
+  int net = socket_fd(ssl_);
+  fds[n++] = {net, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
+  int input_slot = -1, output_slot = -1;
+  if (pipes.read_fd >= 0) {
+    input_slot = static_cast<int>(n);
+    fds[n++] = {pipes.read_fd, POLLIN, 0};
+  }
+  if (pipes.write_fd >= 0) {
+    output_slot = static_cast<int>(n);
+    fds[n++] = {pipes.write_fd, POLLOUT, 0};
+  }
+
+  // Round up so that we never wake a hair before OpenSSL's deadline and spin.
+  int timeout_ms = timeout_us ? static_cast<int>((*timeout_us + 999) / 1000) : -1;
+  int rc = ::poll(fds, n, timeout_ms);
+
+  unsigned wake = wake_none;
+  if (rc < 0) {
+    wake = errno == EINTR ? wake_signal : wake_timeout;
+  } else if (rc == 0) {
+    wake = wake_timeout;
+  } else {
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) wake |= wake_net_readable;
+    if (fds[0].revents & POLLOUT) wake |= wake_net_writable;
+    if (input_slot >= 0 && fds[input_slot].revents) wake |= wake_input;
+    if (output_slot >= 0 && fds[output_slot].revents) wake |= wake_output;
+  }
+  last_wake_ = wake;
+  return wake;
+}
+
+}  // namespace quicc

@@ -1,0 +1,135 @@
+// Typed events the engine reports while it runs. The engine only emits; how events are shown
+// (text, JSON, verbosity) is decided by the EventSink implementation in cli/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "status.hpp"
+
+namespace quicc {
+
+// Why one turn of the event loop woke up; a bit set, as several can hold at once.
+enum WakeReason : unsigned {
+  wake_none = 0,
+  wake_timeout = 1u << 0,
+  wake_net_readable = 1u << 1,
+  wake_net_writable = 1u << 2,
+  wake_input = 1u << 3,
+  wake_output = 1u << 4,
+  wake_signal = 1u << 5,
+};
+
+struct ResolvedEvent {
+  std::string host;
+  std::vector<std::string> addresses;
+};
+
+struct SocketEvent {
+  std::string local;
+  std::string peer;  // empty for a listener
+};
+
+struct ListeningEvent {
+  std::string local;
+};
+
+struct CertificateEvent {
+  std::string fingerprint_sha256;  // AB:CD:... as `openssl x509 -fingerprint -sha256` prints it
+  bool ephemeral = false;
+};
+
+struct HandshakeStartEvent {
+  std::string peer;
+};
+
+struct HandshakeDoneEvent {
+  std::string alpn;
+  std::string cipher;
+  std::string group;
+  std::string peer_subject;
+  std::string verify_result;
+  std::optional<uint64_t> rtt_us;
+};
+
+struct ConnectionAcceptedEvent {
+  uint64_t index = 0;  // 1 for the listener's first connection
+};
+
+struct TickEvent {
+  unsigned wake = wake_none;
+  std::optional<int64_t> next_timeout_us;  // empty: infinite
+  bool net_read_desired = false;
+  bool net_write_desired = false;
+  uint64_t bytes_in = 0;   // from the peer to the local output, this turn
+  uint64_t bytes_out = 0;  // from the local input to the peer, this turn
+};
+
+enum class StreamChange { opened, accepted, fin_sent, fin_received, reset_sent, reset_received };
+
+struct StreamEvent {
+  uint64_t stream_id = 0;
+  StreamChange change = StreamChange::opened;
+  std::optional<uint64_t> error_code;
+};
+
+struct ShutdownEvent {
+  bool complete = false;
+};
+
+struct CloseEvent {
+  bool local = false;      // we closed (true) or the peer did
+  bool transport = false;  // transport error code (true) or application code
+  uint64_t error_code = 0;
+  uint64_t frame_type = 0;
+  std::string reason;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
+struct ErrorEvent {
+  Outcome outcome;
+};
+
+using EventData =
+    std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
+                 HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
+                 ShutdownEvent, CloseEvent, ErrorEvent>;
+
+struct Event {
+  std::chrono::microseconds since_start{0};
+  EventData data;
+};
+
+const char* stream_change_name(StreamChange c);
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_event(const Event& event) = 0;
+  // Ticks are frequent; a sink that does not show them lets the engine skip building them.
+  virtual bool wants_ticks() const { return false; }
+};
+
+// Stamps events with the time since the run started and hands them to the sink.
+class Emitter {
+ public:
+  explicit Emitter(EventSink& sink) : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+
+  void emit(EventData data) {
+    auto since = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start_);
+    sink_.on_event(Event{since, std::move(data)});
+  }
+  bool wants_ticks() const { return sink_.wants_ticks(); }
+
+ private:
+  EventSink& sink_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace quicc

@@ -1,0 +1,193 @@
+// The listener (`--listen`): OpenSSL 3.5's listener API on one UDP socket. Without --echo it is
+// `nc -l`: one connection, its first stream piped to stdout and stdin. With --echo it echoes
+// every stream of every connection until interrupted.
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "echo_stream.hpp"
+#include "ending.hpp"
+#include "engine.hpp"
+#include "net.hpp"
+#include "session.hpp"
+#include "tls.hpp"
+
+namespace quicc {
+
+namespace {
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+bool connection_closed(SSL* conn) {
+  SSL_CONN_CLOSE_INFO info{};
+  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
+}
+
+// Accepted connections stay on the listener's socket; streams are accepted explicitly.
+SslPtr accept_connection(SSL* listener) {
+  SslPtr conn(SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK));
+  if (conn) SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
+  ERR_clear_error();
+  return conn;
+}
+
+// One step of a server-side handshake: 1 done, 0 in progress, -1 failed (outcome set).
+int handshake_step(SSL* conn, Outcome& outcome) {
+  int rc = SSL_do_handshake(conn);
+  if (rc == 1) return 1;
+  int err = SSL_get_error(conn, rc);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return 0;
+  outcome = describe_handshake_failure(conn, nullptr);
+  return -1;
+}
+
+Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter& emitter) {
+  uint64_t index = 0;
+  for (;;) {
+    SslPtr conn = accept_connection(listener);
+    if (!conn) {
+      SSL_handle_events(listener);
+      loop.wait({}, std::nullopt, 0, 0);
+      continue;
+    }
+    emitter.emit(ConnectionAcceptedEvent{++index});
+
+    // A client that fails its handshake (say, it rejects our certificate) never reached the
+    // pipe: report it and wait for the next one, as a server would.
+    Outcome outcome;
+    auto deadline = Clock::now() + config.connect_timeout;
+    int hs = 0;
+    while ((hs = handshake_step(conn.get(), outcome)) == 0) {
+      if (Clock::now() >= deadline) {
+        outcome = {Status::handshake_timeout, "client handshake did not complete in time"};
+        hs = -1;
+        break;
+      }
+      loop.wait({}, deadline, 0, 0);
+    }
+    if (hs < 0) {
+      emitter.emit(ErrorEvent{outcome});
+      abort_connection(conn.get());
+      continue;
+    }
+    if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) return o;
+
+    SslPtr stream;
+    while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
+      if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
+      loop.wait({}, std::nullopt, 0, 0);
+    }
+    emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
+
+    uint64_t bytes_in = 0, bytes_out = 0;
+    outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, bytes_in, bytes_out);
+    if (!outcome.ok()) {
+      abort_connection(conn.get());
+      return outcome;
+    }
+    return close_connection(conn.get(), loop, emitter, bytes_in, bytes_out);
+  }
+}
+
+struct EchoConnection {
+  SslPtr conn;
+  uint64_t index = 0;
+  bool established = false;
+  Clock::time_point deadline;
+  std::list<EchoStream> streams;
+};
+
+// Drives one echo connection a step; false once it is over and can be freed.
+bool echo_step(EchoConnection& c, Emitter& emitter, bool& busy) {
+  SSL* conn = c.conn.get();
+  Outcome outcome;
+  if (!c.established) {
+    int hs = handshake_step(conn, outcome);
+    if (hs == 0 && Clock::now() >= c.deadline) {
+      outcome = {Status::handshake_timeout, "client handshake did not complete in time"};
+      hs = -1;
+    }
+    if (hs < 0) {
+      emitter.emit(ErrorEvent{outcome});
+      abort_connection(conn);
+      return false;
+    }
+    if (hs == 0) return true;
+    c.established = true;
+    if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+      emitter.emit(ErrorEvent{o});
+      abort_connection(conn);
+      return false;
+    }
+  }
+  while (SSL* s = SSL_accept_stream(conn, SSL_ACCEPT_STREAM_NO_BLOCK)) {
+    emitter.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::accepted, {}});
+    c.streams.emplace_back(s, emitter);
+  }
+  ERR_clear_error();
+  for (auto it = c.streams.begin(); it != c.streams.end();) {
+    Outcome o;
+    bool ok = it->step(o);
+    busy = busy || it->busy();
+    if (!ok && o.status != Status::peer_app_error && o.status != Status::peer_transport_error)
+      emitter.emit(ErrorEvent{o});
+    it = (!ok || it->finished()) ? c.streams.erase(it) : std::next(it);
+  }
+  if (connection_closed(conn)) {
+    describe_close(conn, emitter, 0, 0);
+    return false;
+  }
+  return true;
+}
+
+Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter& emitter) {
+  std::list<EchoConnection> connections;
+  uint64_t index = 0;
+  for (;;) {
+    SSL_handle_events(listener);
+    while (SslPtr conn = accept_connection(listener)) {
+      emitter.emit(ConnectionAcceptedEvent{++index});
+      connections.push_back({std::move(conn), index, false, Clock::now() + config.connect_timeout, {}});
+    }
+    bool busy = false;
+    for (auto it = connections.begin(); it != connections.end();)
+      it = echo_step(*it, emitter, busy) ? std::next(it) : connections.erase(it);
+    loop.wait({}, busy ? std::optional(Clock::now()) : std::nullopt, 0, 0);
+  }
+}
+
+}  // namespace
+
+Outcome run_listener(const Config& config, Emitter& emitter) {
+  std::vector<SocketAddress> addresses;
+  if (Outcome o = resolve(config.endpoint, true, addresses); !o.ok()) return o;
+
+  Outcome outcome;
+  CertificateEvent cert;
+  auto tls = TlsContext::for_listener(config, outcome, cert);
+  if (!tls) return outcome;
+
+  UniqueFd fd;
+  SocketAddress bound;
+  if (Outcome o = open_listener_socket(addresses.front(), fd, bound); !o.ok()) return o;
+
+  SslPtr listener(SSL_new_listener(tls->get(), 0));
+  if (!listener || !SSL_set_fd(listener.get(), fd.get()) ||
+      !SSL_set_blocking_mode(listener.get(), 0) || !SSL_listen(listener.get()))
+    return {Status::internal, "cannot start the QUIC listener: " + openssl_error_text()};
+
+  emitter.emit(ListeningEvent{bound.to_string()});
+  emitter.emit(cert);
+
+  EventLoop loop(listener.get(), emitter);
+  return config.echo ? serve_echo(listener.get(), config, loop, emitter)
+                     : serve_pipe(listener.get(), config, loop, emitter);
+}
+
+}  // namespace quicc

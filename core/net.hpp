@@ -1,0 +1,54 @@
+// UDP sockets and name resolution: the only place that touches the BSD socket API.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <string>
+#include <vector>
+
+#include "endpoint.hpp"
+#include "status.hpp"
+
+namespace quicc {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  std::string to_string() const;
+};
+
+// Owns a file descriptor; closes it when destroyed.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Resolves host (name or literal) to UDP addresses, in getaddrinfo's order.
+Outcome resolve(const Endpoint& endpoint, bool passive, std::vector<SocketAddress>& out);
+
+// A non-blocking UDP socket connected to peer, so that ICMP errors reach us.
+Outcome open_client_socket(const SocketAddress& peer, UniqueFd& out, SocketAddress& local);
+
+// A non-blocking UDP socket bound to local; `bound` receives the real address (port 0 resolved).
+Outcome open_listener_socket(const SocketAddress& local, UniqueFd& out, SocketAddress& bound);
+
+}  // namespace quicc

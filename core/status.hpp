@@ -1,0 +1,37 @@
+// The closed set of ways a quicc run can end. Each maps 1:1 to a documented exit code
+// (cli/exit_codes.cpp); nothing else in the program invents exit codes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace quicc {
+
+enum class Status {
+  ok,
+  usage,              // bad command line or argument
+  resolve_failed,     // host name could not be resolved
+  handshake_timeout,  // no handshake within --connect-timeout
+  handshake_failed,   // TLS/QUIC handshake failed for another reason
+  verify_failed,      // peer certificate not trusted / pin mismatch / wrong name
+  no_alpn,            // no application protocol agreed
+  peer_transport_error,  // peer closed the connection with a transport error
+  peer_app_error,        // peer closed the connection with an application error
+  stream_reset,          // peer reset our stream
+  idle_timeout,          // connection idled out
+  io_error,              // local I/O failure (socket, stdin, stdout)
+  interrupted,           // SIGINT / SIGTERM
+  internal,              // anything else: a bug or an unexpected library failure
+};
+
+std::string_view status_name(Status s);
+
+// A Status with the one-line explanation that goes to stderr.
+struct Outcome {
+  Status status = Status::ok;
+  std::string message;
+
+  bool ok() const { return status == Status::ok; }
+};
+
+}  // namespace quicc

@@ -1,0 +1,211 @@
+#include "tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+
+namespace quicc {
+
+namespace {
+
+std::string hex_lower_no_colons(const std::string& fingerprint) {
+  std::string out;
+  for (char c : fingerprint)
+    if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+int ctx_data_index() {
+  static int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+bool add_san(X509* cert, const std::string& value) {
+  X509V3_CTX v3{};
+  X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, value.c_str());
+  if (!ext) return false;
+  bool ok = X509_add_ext(cert, ext, -1) == 1;
+  X509_EXTENSION_free(ext);
+  return ok;
+}
+
+// A self-signed P-256 certificate valid for a day, naming localhost and the loopback addresses
+// (and the listen host when it is a name), so that pinning works without a CA.
+bool generate_ephemeral(SSL_CTX* ctx, const Config& config, std::string& fingerprint) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  bool ok = key && cert;
+  unsigned char serial[16];
+  ok = ok && RAND_bytes(serial, sizeof serial) == 1;
+  if (ok) {
+    serial[0] &= 0x7f;
+    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+    ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+    BN_free(bn);
+  }
+  ok = ok && X509_set_version(cert, 2) && X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
+       X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600) && X509_set_pubkey(cert, key);
+  if (ok) {
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("quicc ephemeral"), -1, -1,
+                               0);
+    ok = X509_set_issuer_name(cert, name);
+  }
+  std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  const std::string& host = config.endpoint.host;
+  if (!host.empty() && host.find_first_not_of("0123456789.:abcdefABCDEF") != std::string::npos)
+    san += ",DNS:" + host;
+  ok = ok && add_san(cert, san) && X509_sign(cert, key, EVP_sha256()) > 0;
+  ok = ok && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  if (ok) fingerprint = sha256_fingerprint(cert);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+}  // namespace
+
+std::string openssl_error_text() {
+  unsigned long code = ERR_peek_last_error();
+  std::string text;
+  if (code != 0) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    const char* reason = ERR_reason_error_string(code);
+    text = reason ? reason : buf;
+  }
+  ERR_clear_error();
+  return text.empty() ? "unknown OpenSSL error" : text;
+}
+
+std::vector<unsigned char> alpn_wire_format(const std::vector<std::string>& protocols) {
+  std::vector<unsigned char> wire;
+  for (const auto& p : protocols) {
+    wire.push_back(static_cast<unsigned char>(p.size()));
+    wire.insert(wire.end(), p.begin(), p.end());
+  }
+  return wire;
+}
+
+std::string sha256_fingerprint(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!X509_digest(cert, EVP_sha256(), md, &len)) return {};
+  std::string out;
+  char byte[4];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(byte, sizeof byte, i ? ":%02X" : "%02X", md[i]);
+    out += byte;
+  }
+  return out;
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+int TlsContext::verify_callback(int preverify_ok, X509_STORE_CTX* store) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* self = static_cast<TlsContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_data_index()));
+  if (!self || self->pin_.empty()) return preverify_ok;
+
+  // With a pin, the chain and names do not matter: exactly one leaf certificate is accepted.
+  if (X509_STORE_CTX_get_error_depth(store) != 0) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
+  std::string seen = sha256_fingerprint(X509_STORE_CTX_get_current_cert(store));
+  if (hex_lower_no_colons(seen) == self->pin_) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
+  self->pin_rejected_ = true;
+  self->pin_seen_ = seen;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+  return 0;
+}
+
+int TlsContext::select_alpn(SSL*, const unsigned char** out, unsigned char* out_len,
+                            const unsigned char* in, unsigned int in_len, void* arg) {
+  auto* self = static_cast<TlsContext*>(arg);
+  // Server preference order: our list first, as the configured list is what the user asked for.
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_len, self->alpn_wire_.data(),
+                            static_cast<unsigned>(self->alpn_wire_.size()), in,
+                            in_len) == OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome& outcome) {
+  auto tls = std::make_unique<TlsContext>();
+  tls->ctx_ = SSL_CTX_new(OSSL_QUIC_client_method());
+  if (!tls->ctx_) {
+    outcome = {Status::internal, "cannot create QUIC client context: " + openssl_error_text()};
+    return nullptr;
+  }
+  SSL_CTX_set_ex_data(tls->ctx_, ctx_data_index(), tls.get());
+  tls->pin_ = config.pin_sha256;
+  tls->alpn_wire_ = alpn_wire_format(config.alpn);
+
+  SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER, verify_callback);
+  if (!config.cafile.empty()) {
+    if (SSL_CTX_load_verify_locations(tls->ctx_, config.cafile.c_str(), nullptr) != 1) {
+      outcome = {Status::usage,
+                 "cannot load CA file '" + config.cafile + "': " + openssl_error_text()};
+      return nullptr;
+    }
+  } else if (SSL_CTX_set_default_verify_paths(tls->ctx_) != 1) {
+    outcome = {Status::internal, "cannot load the system trust store: " + openssl_error_text()};
+    return nullptr;
+  }
+  if (!config.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(tls->ctx_, config.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls->ctx_, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      outcome = {Status::usage, "cannot load client certificate '" + config.cert_file +
+                                    "' / key '" + config.key_file + "': " + openssl_error_text()};
+      return nullptr;
+    }
+  }
+  return tls;
+}
+
+std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outcome& outcome,
+                                                     CertificateEvent& cert) {
+  auto tls = std::make_unique<TlsContext>();
+  tls->ctx_ = SSL_CTX_new(OSSL_QUIC_server_method());
+  if (!tls->ctx_) {
+    outcome = {Status::internal, "cannot create QUIC server context: " + openssl_error_text()};
+    return nullptr;
+  }
+  SSL_CTX_set_ex_data(tls->ctx_, ctx_data_index(), tls.get());
+  tls->alpn_wire_ = alpn_wire_format(config.alpn);
+  SSL_CTX_set_alpn_select_cb(tls->ctx_, select_alpn, tls.get());
+
+  if (config.cert_file.empty()) {
+    if (!generate_ephemeral(tls->ctx_, config, cert.fingerprint_sha256)) {
+      outcome = {Status::internal,
+                 "cannot generate an ephemeral certificate: " + openssl_error_text()};
+      return nullptr;
+    }
+    cert.ephemeral = true;
+  } else {
+    if (SSL_CTX_use_certificate_chain_file(tls->ctx_, config.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls->ctx_, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls->ctx_) != 1) {
+      outcome = {Status::usage, "cannot load certificate '" + config.cert_file + "' / key '" +
+                                    config.key_file + "': " + openssl_error_text()};
+      return nullptr;
+    }
+    cert.fingerprint_sha256 = sha256_fingerprint(SSL_CTX_get0_certificate(tls->ctx_));
+  }
+  return tls;
+}
+
+}  // namespace quicc

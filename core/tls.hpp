@@ -1,0 +1,57 @@
+// TLS configuration of QUIC connections: trust, pinning, ALPN and certificates.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "events.hpp"
+#include "status.hpp"
+
+namespace quicc {
+
+// An SSL_CTX plus the state its callbacks read. Not movable: OpenSSL keeps a pointer to it.
+class TlsContext {
+ public:
+  TlsContext() = default;
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  ~TlsContext();
+
+  SSL_CTX* get() const { return ctx_; }
+
+  // Whether the last verification failed because the leaf did not match --pin-sha256.
+  bool pin_rejected() const { return pin_rejected_; }
+  const std::string& pin_seen() const { return pin_seen_; }
+
+  // Client: verification, ALPN offer and optional client certificate.
+  static std::unique_ptr<TlsContext> for_client(const Config& config, Outcome& outcome);
+  // Listener: certificate (loaded, or generated and described in `cert`) and ALPN selection.
+  static std::unique_ptr<TlsContext> for_listener(const Config& config, Outcome& outcome,
+                                                  CertificateEvent& cert);
+
+ private:
+  static int verify_callback(int preverify_ok, X509_STORE_CTX* store);
+  static int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
+                         const unsigned char* in, unsigned int in_len, void* arg);
+
+  SSL_CTX* ctx_ = nullptr;
+  std::vector<unsigned char> alpn_wire_;
+  std::string pin_;  // lowercase hex, no colons
+  bool pin_rejected_ = false;
+  std::string pin_seen_;
+};
+
+// Wire format of an ALPN list: each protocol prefixed by its length.
+std::vector<unsigned char> alpn_wire_format(const std::vector<std::string>& protocols);
+
+// "AB:CD:..." SHA-256 fingerprint of a certificate.
+std::string sha256_fingerprint(X509* cert);
+
+// The newest OpenSSL error as text (and clears the queue), for one-line messages.
+std::string openssl_error_text();
+
+}  // namespace quicc

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine to build and test quicc, then prints the OpenSSL prefix to use
+# on its last line of stdout.
+#
+#  1. Installs the Debian packages the build and the tests need (skipped when all are present).
+#  2. Uses the system OpenSSL when it is >= 3.5. Otherwise builds OpenSSL 3.5 from Debian 13's
+#     source package, once, into ~/.cache/quicc/openssl-<version>-<options hash>, together with
+#     the third-party peers the tests use (OpenSSL's demo QUIC echo server and its HTTP/0.9
+#     interop server and client).
+#
+# The Debian mirror is never named here: the deb-src entry reuses the URIs: line of the deb822
+# file apt already uses.
+set -euo pipefail
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev
+          libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client)
+
+CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}
+# Changing these options changes the cache key, so a stale build is never reused.
+OPENSSL_OPTIONS=(no-shared no-tests no-docs enable-demos enable-sslkeylog
+                 --openssldir=/usr/lib/ssl --libdir=lib)
+# Peers are part of the cache; bump this when the way they are built changes.
+PEERS_REV=1
+
+apt_updated=0
+apt_update() {
+  [ "$apt_updated" = 1 ] && return 0
+  log "apt-get update"
+  $SUDO apt-get update -qq >&2
+  apt_updated=1
+}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  apt_update
+  log "installing ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+system_openssl_ok() {
+  local v
+  v=$(pkg-config --modversion openssl 2>/dev/null) || return 1
+  dpkg --compare-versions "$v" ge 3.5
+}
+
+# The deb822 sources file apt already uses; its first URIs: entry is the mirror.
+mirror_uri() {
+  local f
+  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk '/^URIs:/ { print $2; exit }' "$f" | grep . && return 0
+  done
+  return 1
+}
+
+add_trixie_deb_src() {
+  local list=/etc/apt/sources.list.d/quicc-trixie-src.sources uri
+  if [ ! -f "$list" ]; then
+    uri=$(mirror_uri) || die "no URIs: line found in apt's deb822 sources; cannot locate the Debian mirror"
+    log "adding a deb-src entry for trixie (same mirror as apt's debian.sources)"
+    $SUDO tee "$list" >/dev/null <<SRC
+Types: deb-src
+URIs: $uri
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    apt_updated=0
+  fi
+  apt_update
+}
+
+# Newest 3.5.x first; the mirror may no longer serve every version apt-cache lists.
+openssl_versions() {
+  apt-cache showsrc openssl 2>/dev/null | awk '/^Version:/ { print $2 }' |
+    grep -E '^([0-9]+:)?3\.5\.' | sort -u -r -V
+}
+
+fetch_openssl_source() {
+  local dir=$1 v
+  for v in $(openssl_versions); do
+    log "fetching openssl source package $v"
+    if (cd "$dir" && apt-get source --download-only -qq "openssl=$v" >&2); then
+      ls "$dir"/openssl_*.orig.tar.* >/dev/null 2>&1 && return 0
+    fi
+    log "version $v could not be fetched; trying the next one"
+    rm -f "$dir"/openssl_*
+  done
+  die "no OpenSSL 3.5.x source package could be fetched (apt-cache showsrc openssl lists: $(openssl_versions | tr '\n' ' '))"
+}
+
+build_peers() {
+  local src=$1 prefix=$2 hq=test/quic-openssl-docker/hq-interop
+  mkdir -p "$prefix/peers"
+  # enable-demos builds the demo echo server in the build tree; install_sw does not install it.
+  cp "$src/demos/guide/quic-server-block" "$prefix/peers/"
+  # enable-hqinterop only builds these with tests enabled; compiling the two files directly
+  # against the static libraries is quicker.
+  local f
+  for f in quic-hq-interop-server quic-hq-interop; do
+    cc -O2 -I"$prefix/include" -o "$prefix/peers/$f" "$src/$hq/$f.c" \
+       "$prefix/lib/libssl.a" "$prefix/lib/libcrypto.a" -lpthread -ldl
+  done
+}
+
+build_openssl() {
+  local work prefix key tarball src v
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  add_trixie_deb_src
+  fetch_openssl_source "$work"
+  tarball=$(ls "$work"/openssl_*.orig.tar.* | head -n1)
+  v=$(basename "$tarball" | sed -E 's/^openssl_([^.]+\.[^.]+\.[^.]+)\.orig.*/\1/')
+  key=$(printf '%s\n' "${OPENSSL_OPTIONS[@]}" "peers=$PEERS_REV" | sha256sum | cut -c1-12)
+  prefix="$CACHE_ROOT/openssl-$v-$key"
+  if [ -f "$prefix/.complete" ]; then
+    echo "$prefix"
+    return 0
+  fi
+  log "building OpenSSL $v into $prefix (takes a few minutes once)"
+  mkdir -p "$work/src"
+  tar -xf "$tarball" -C "$work/src" --strip-components=1
+  src="$work/src"
+  rm -rf "$prefix"
+  (cd "$src" && ./Configure --prefix="$prefix" "${OPENSSL_OPTIONS[@]}" >&2 &&
+     make -s -j"$(nproc)" >&2 && make -s install_sw >&2)
+  build_peers "$src" "$prefix"
+  echo "$v" > "$prefix/.complete"
+  echo "$prefix"
+}
+
+# A complete cached build with our options is reused without touching the network.
+cached_prefix() {
+  local key d
+  key=$(printf '%s\n' "${OPENSSL_OPTIONS[@]}" "peers=$PEERS_REV" | sha256sum | cut -c1-12)
+  for d in $(ls -d "$CACHE_ROOT"/openssl-3.5.*-"$key" 2>/dev/null | sort -r -V); do
+    [ -f "$d/.complete" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+main() {
+  install_packages
+  if system_openssl_ok && [ -z "${QUICC_FORCE_OPENSSL_BUILD:-}" ]; then
+    # The system library is new enough; only the peers would be missing, and the tests that
+    # need them say so.
+    echo "system"
+    return 0
+  fi
+  cached_prefix || build_openssl
+}
+
+main "$@"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A peer that swallows every datagram: `quicc --connect-timeout 1s` gives up with exit 4 within
+# 3 s and prints nothing on stdout.
+. "$(dirname "$0")/lib.sh"
+
+python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+while True:
+    s.recvfrom(65536)
+' >"$TMP/sink.port" 2>"$TMP/sink.err" &
+bg_track $!
+diag_add "$TMP/sink.err"
+for _ in $(seq 1 100); do
+  [ -s "$TMP/sink.port" ] && break
+  sleep 0.05
+done
+port=$(head -n1 "$TMP/sink.port")
+[ -n "$port" ] || fail "UDP sink did not start"
+
+t0=$(now_ms)
+rc=0
+printf 'data that goes nowhere' |
+  qt 10 --connect-timeout 1s --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port" \
+    >"$TMP/client.out" 2>"$TMP/client.err" || rc=$?
+t1=$(now_ms)
+diag_add "$TMP/client.err"
+[ "$rc" != 124 ] || fail "client still running after 10 s despite --connect-timeout 1s"
+[ "$rc" = 4 ] || fail "client exited $rc, expected 4 (handshake timeout)"
+[ ! -s "$TMP/client.out" ] || fail "client printed on stdout: $(head -c 100 "$TMP/client.out")"
+grep -q '^quicc: error: ' "$TMP/client.err" || fail "no 'quicc: error: ' line on stderr"
+[ $((t1 - t0)) -le 3000 ] || fail "client took $((t1 - t0)) ms to give up, expected <= 3000 ms"
+[ $((t1 - t0)) -ge 800 ] || fail "client gave up after $((t1 - t0)) ms, before the 1 s connect timeout"
+
+# 500ms form of the duration.
+t0=$(now_ms)
+rc=0
+qt 10 --connect-timeout 500ms --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port" </dev/null \
+  >"$TMP/client2.out" 2>"$TMP/client2.err" || rc=$?
+t1=$(now_ms)
+diag_add "$TMP/client2.err"
+[ "$rc" = 4 ] || fail "--connect-timeout 500ms: client exited $rc, expected 4"
+[ $((t1 - t0)) -le 2000 ] || fail "--connect-timeout 500ms: took $((t1 - t0)) ms, expected <= 2000 ms"
+
+pass "handshake timeout -> exit 4"
