@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "blocking.hpp"
 #include "ending.hpp"
 #include "engine.hpp"
 #include "net.hpp"
@@ -57,7 +58,7 @@ SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
             // A pinned certificate replaces the name check, as in ssh.
             (!config.pin_sha256.empty() || SSL_set1_host(conn.get(), host.c_str()) == 1) &&
             SSL_set_alpn_protos(conn.get(), alpn.data(), static_cast<unsigned>(alpn.size())) == 0 &&
-            SSL_set_blocking_mode(conn.get(), 0) == 1 &&
+            SSL_set_blocking_mode(conn.get(), config.driver == Driver::blocking) == 1 &&
             // Our data stream is one we open ourselves: with the default stream mode a stream the
             // peer opens first (an HTTP/3 control stream, say) would become the default stream.
             SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE) == 1 &&
@@ -108,6 +109,51 @@ SslPtr open_stream(SSL* conn, EventLoop& loop, Emitter& emitter, Outcome& outcom
   }
 }
 
+Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
+  EventLoop loop(conn, emitter);
+  if (Outcome o = handshake(conn, config, tls, loop); !o.ok()) return o;
+  if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+    abort_connection(conn);
+    return o;
+  }
+  Outcome outcome;
+  SslPtr stream = open_stream(conn, loop, emitter, outcome);
+  if (!stream) {
+    abort_connection(conn);
+    return outcome;
+  }
+  uint64_t bytes_in = 0, bytes_out = 0;
+  outcome = pipe_stream(conn, stream.get(), config, loop, emitter, bytes_in, bytes_out);
+  if (!outcome.ok()) {
+    abort_connection(conn);
+    return outcome;
+  }
+  return close_connection(conn, loop, emitter, bytes_in, bytes_out);
+}
+
+Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
+  if (Outcome o = blocking_handshake(conn, config, &tls); !o.ok()) return o;
+  if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+    abort_connection(conn);
+    return o;
+  }
+  // Blocks while the peer's stream limit is reached.
+  SslPtr stream(SSL_new_stream(conn, 0));
+  if (!stream) {
+    Outcome o{Status::internal, "cannot open a stream: " + openssl_error_text()};
+    abort_connection(conn);
+    return o;
+  }
+  emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
+  uint64_t bytes_in = 0, bytes_out = 0;
+  Outcome outcome = blocking_pipe(conn, stream.get(), config, emitter, bytes_in, bytes_out);
+  if (!outcome.ok()) {
+    abort_connection(conn);
+    return outcome;
+  }
+  return blocking_close(conn, emitter, bytes_in, bytes_out);
+}
+
 }  // namespace
 
 Outcome run_client(const Config& config, Emitter& emitter) {
@@ -132,27 +178,9 @@ Outcome run_client(const Config& config, Emitter& emitter) {
   SslPtr conn = new_connection(config, *tls, fd.get(), peer, outcome);
   if (!conn) return outcome;
 
-  EventLoop loop(conn.get(), emitter);
   emitter.emit(HandshakeStartEvent{peer.to_string()});
-  if (Outcome o = handshake(conn.get(), config, *tls, loop); !o.ok()) return o;
-  if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) {
-    abort_connection(conn.get());
-    return o;
-  }
-
-  SslPtr stream = open_stream(conn.get(), loop, emitter, outcome);
-  if (!stream) {
-    abort_connection(conn.get());
-    return outcome;
-  }
-
-  uint64_t bytes_in = 0, bytes_out = 0;
-  outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, bytes_in, bytes_out);
-  if (!outcome.ok()) {
-    abort_connection(conn.get());
-    return outcome;
-  }
-  return close_connection(conn.get(), loop, emitter, bytes_in, bytes_out);
+  return config.driver == Driver::blocking ? run_blocking(conn.get(), config, *tls, emitter)
+                                           : run_nonblocking(conn.get(), config, *tls, emitter);
 }
 
 }  // namespace quicc

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -115,7 +116,8 @@ class EventSink {
   virtual bool wants_ticks() const { return false; }
 };
 
-// Stamps events with the time since the run started and hands them to the sink.
+// Stamps events with the time since the run started and hands them to the sink, one at a time
+// (the blocking driver emits from several threads).
 class Emitter {
  public:
   explicit Emitter(EventSink& sink) : sink_(sink), start_(std::chrono::steady_clock::now()) {}
@@ -123,6 +125,7 @@ class Emitter {
   void emit(EventData data) {
     auto since = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - start_);
+    std::lock_guard lock(mutex_);
     sink_.on_event(Event{since, std::move(data)});
   }
   bool wants_ticks() const { return sink_.wants_ticks(); }
@@ -130,6 +133,7 @@ class Emitter {
  private:
   EventSink& sink_;
   std::chrono::steady_clock::time_point start_;
+  std::mutex mutex_;
 };
 
 }  // namespace quicc

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "blocking.hpp"
 #include "echo_stream.hpp"
 #include "ending.hpp"
 #include "engine.hpp"
@@ -162,6 +163,36 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
   }
 }
 
+Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitter) {
+  uint64_t index = 0;
+  for (;;) {
+    SslPtr conn(SSL_accept_connection(listener, 0));
+    if (!conn) {
+      ERR_clear_error();
+      continue;
+    }
+    SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
+    emitter.emit(ConnectionAcceptedEvent{++index});
+    Outcome outcome = blocking_handshake(conn.get(), config, nullptr);
+    if (!outcome.ok()) {
+      emitter.emit(ErrorEvent{outcome});
+      abort_connection(conn.get());
+      continue;
+    }
+    if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) return o;
+    SslPtr stream(SSL_accept_stream(conn.get(), 0));
+    if (!stream) return describe_close(conn.get(), emitter, 0, 0);
+    emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
+    uint64_t bytes_in = 0, bytes_out = 0;
+    outcome = blocking_pipe(conn.get(), stream.get(), config, emitter, bytes_in, bytes_out);
+    if (!outcome.ok()) {
+      abort_connection(conn.get());
+      return outcome;
+    }
+    return blocking_close(conn.get(), emitter, bytes_in, bytes_out);
+  }
+}
+
 }  // namespace
 
 Outcome run_listener(const Config& config, Emitter& emitter) {
@@ -179,12 +210,15 @@ Outcome run_listener(const Config& config, Emitter& emitter) {
 
   SslPtr listener(SSL_new_listener(tls->get(), 0));
   if (!listener || !SSL_set_fd(listener.get(), fd.get()) ||
-      !SSL_set_blocking_mode(listener.get(), 0) || !SSL_listen(listener.get()))
+      !SSL_set_blocking_mode(listener.get(), config.driver == Driver::blocking) || !SSL_listen(listener.get()))
     return {Status::internal, "cannot start the QUIC listener: " + openssl_error_text()};
 
   emitter.emit(ListeningEvent{bound.to_string()});
   emitter.emit(cert);
 
+  if (config.driver == Driver::blocking)
+    return config.echo ? blocking_serve_echo(listener.get(), config, emitter)
+                       : serve_pipe_blocking(listener.get(), config, emitter);
   EventLoop loop(listener.get(), emitter);
   return config.echo ? serve_echo(listener.get(), config, loop, emitter)
                      : serve_pipe(listener.get(), config, loop, emitter);

@@ -68,6 +68,16 @@ bool generate_ephemeral(SSL_CTX* ctx, const Config& config, std::string& fingerp
   return ok;
 }
 
+// The non-blocking driver is one thread that services every timeout itself: no locking needed.
+// The blocking driver has threads that sit in read()/write() outside OpenSSL, so an assist
+// thread must run QUIC's timers, and blocking calls must be reliable across threads.
+bool set_concurrency(SSL_CTX* ctx, Driver driver) {
+  uint64_t flags = driver == Driver::blocking
+                       ? SSL_DOMAIN_FLAG_THREAD_ASSISTED | SSL_DOMAIN_FLAG_BLOCKING
+                       : SSL_DOMAIN_FLAG_SINGLE_THREAD;
+  return SSL_CTX_set_domain_flags(ctx, flags) == 1;
+}
+
 }  // namespace
 
 std::string openssl_error_text() {
@@ -151,6 +161,10 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
     return nullptr;
   }
   SSL_CTX_set_ex_data(tls->ctx_, ctx_data_index(), tls.get());
+  if (!set_concurrency(tls->ctx_, config.driver)) {
+    outcome = {Status::internal, "cannot set the QUIC concurrency model: " + openssl_error_text()};
+    return nullptr;
+  }
   tls->pin_ = config.pin_sha256;
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
 
@@ -185,6 +199,10 @@ std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outco
     return nullptr;
   }
   SSL_CTX_set_ex_data(tls->ctx_, ctx_data_index(), tls.get());
+  if (!set_concurrency(tls->ctx_, config.driver)) {
+    outcome = {Status::internal, "cannot set the QUIC concurrency model: " + openssl_error_text()};
+    return nullptr;
+  }
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
   SSL_CTX_set_alpn_select_cb(tls->ctx_, select_alpn, tls.get());
 

@@ -33,6 +33,17 @@ fail() {
       tail -n 20 "$f" | cut -c1-300 >&2
     fi
   done
+  local pid st
+  for pid in "${BG_PIDS[@]+"${BG_PIDS[@]}"}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      st=running
+    else
+      st=0; wait "$pid" 2>/dev/null || st=$?
+      st="exited with $st"
+    fi
+    printf -- '--- background pid %s (%s): %s\n' "$pid" \
+      "$(cat "/proc/$pid/comm" 2>/dev/null || echo gone)" "$st" >&2
+  done
   printf 'FAIL: %s: %s\n' "$TEST_NAME" "$*" >&2
   exit 1
 }
