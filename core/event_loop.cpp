@@ -9,6 +9,12 @@ namespace quicc {
 
 namespace {
 
+// Whether `deadline`, not OpenSSL, asked for an immediate turn (work left over, or our own
+// deadline passed).
+bool deadline_is_ours(std::optional<Clock::time_point> deadline) {
+  return deadline && *deadline <= Clock::now();
+}
+
 int socket_fd(SSL* ssl) {
   BIO_POLL_DESCRIPTOR d{};
   if (!SSL_get_rpoll_descriptor(ssl, &d) || d.type != BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD) return -1;
@@ -52,6 +58,17 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
 
   // Round up so that we never wake a hair before OpenSSL's deadline and spin.
   int timeout_ms = timeout_us ? static_cast<int>((*timeout_us + 999) / 1000) : -1;
+  // OpenSSL 3.5 can report a deadline that is already due and that handling events does not
+  // move: seen on a server connection in its closing period, where an ACK deadline stays in
+  // the past because nothing is sent while closing. Polling with timeout 0 would then spin
+  // until the closing period ends. When the deadline is still due after we handled it, back
+  // off (1, 2, 4 ... 16 ms): OpenSSL was not going to act on it anyway.
+  if (timeout_ms == 0 && !deadline_is_ours(deadline) && last_wake_ == wake_timeout) {
+    stuck_turns_ = std::min(stuck_turns_ + 1, 5);
+    timeout_ms = 1 << (stuck_turns_ - 1);
+  } else {
+    stuck_turns_ = 0;
+  }
   int rc = ::poll(fds, n, timeout_ms);
 
   unsigned wake = wake_none;
@@ -66,6 +83,9 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
     if (output_slot >= 0 && fds[output_slot].revents) wake |= wake_output;
   }
   last_wake_ = wake;
+  // Every turn starts with OpenSSL processing what woke us (datagrams, timers), whatever the
+  // caller does next: a caller that only polls for, say, a new stream must still see progress.
+  SSL_handle_events(ssl_);
   return wake;
 }
 

@@ -24,7 +24,8 @@ class EventLoop {
  public:
   EventLoop(SSL* ssl, Emitter& emitter) : ssl_(ssl), emitter_(emitter) {}
 
-  // Ends the current turn: emits its tick (why it woke, bytes moved, next timeout), then waits.
+  // Ends the current turn: emits its tick (why it woke, bytes moved, next timeout), waits, and
+  // lets OpenSSL handle what woke it (SSL_handle_events).
   // Returns the WakeReason bits of the next turn; wake_timeout when `deadline` passed.
   unsigned wait(const PipeInterest& pipes, std::optional<Clock::time_point> deadline,
                 uint64_t bytes_in, uint64_t bytes_out);
@@ -37,6 +38,7 @@ class EventLoop {
   SSL* ssl_;
   Emitter& emitter_;
   unsigned last_wake_ = wake_none;
+  int stuck_turns_ = 0;  // turns in a row where OpenSSL's deadline stayed due (see wait())
 };
 
 }  // namespace quicc

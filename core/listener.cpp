@@ -53,7 +53,6 @@ Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter
   for (;;) {
     SslPtr conn = accept_connection(listener);
     if (!conn) {
-      SSL_handle_events(listener);
       loop.wait({}, std::nullopt, 0, 0);
       continue;
     }
@@ -151,7 +150,6 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
   std::list<EchoConnection> connections;
   uint64_t index = 0;
   for (;;) {
-    SSL_handle_events(listener);
     while (SslPtr conn = accept_connection(listener)) {
       emitter.emit(ConnectionAcceptedEvent{++index});
       connections.push_back({std::move(conn), index, false, Clock::now() + config.connect_timeout, {}});

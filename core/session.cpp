@@ -36,7 +36,6 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
   Outcome outcome;
   unsigned wake = wake_none;
   for (;;) {
-    SSL_handle_events(conn);
     bool ok = pump.step(wake, outcome);
     bytes_in = pump.total_in();
     bytes_out = pump.total_out();
