@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <cstdio>
+#include <memory>
 
 #include "cli/config_builder.hpp"
 #include "cli/exit_codes.hpp"
@@ -43,7 +44,15 @@ int main(int argc, char** argv) {
   std::optional<Config> config = cli::build_config(options, error);
   if (!config) return usage_error(error);
 
-  cli::LogSink sink(options.verbose);
-  Outcome outcome = run(*config, sink);
+  std::optional<cli::LogFormat> format = cli::parse_log_format(options.log_format, error);
+  if (!format) return usage_error(error);
+  std::unique_ptr<cli::LogSink> sink;
+  try {
+    sink = std::make_unique<cli::LogSink>(options.verbose, *format, options.log_file);
+  } catch (const std::exception& e) {
+    return usage_error("cannot open log file '" + options.log_file + "': " + e.what());
+  }
+
+  Outcome outcome = run(*config, *sink);
   return cli::exit_code_for(outcome.status);
 }

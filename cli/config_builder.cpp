@@ -64,6 +64,13 @@ std::optional<std::string> parse_pin(std::string_view text, std::string& error) 
   return hex;
 }
 
+std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error) {
+  if (text == "text") return LogFormat::text;
+  if (text == "json") return LogFormat::json;
+  error = "invalid --log-format '" + std::string(text) + "': expected text or json";
+  return std::nullopt;
+}
+
 std::optional<Config> build_config(const Options& o, std::string& error) {
   Config config;
   bool listening = !o.listen.empty();

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/log_sink.hpp"
 #include "cli/options.hpp"
 #include "core/config.hpp"
 
@@ -21,6 +22,9 @@ std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text, s
 
 // 32 hex bytes, colons optional -> 64 lowercase hex digits.
 std::optional<std::string> parse_pin(std::string_view text, std::string& error);
+
+// "text" or "json".
+std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error);
 
 // Validates options and builds the Config. On failure returns nullopt and a one-line error.
 std::optional<Config> build_config(const Options& options, std::string& error);

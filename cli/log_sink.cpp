@@ -1,6 +1,7 @@
 #include "log_sink.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace quicc::cli {
@@ -9,9 +10,9 @@ namespace {
 
 std::string wake_text(unsigned wake) {
   static constexpr std::pair<unsigned, const char*> names[] = {
-      {wake_timeout, "timeout"},   {wake_net_readable, "net_readable"},
+      {wake_timeout, "timeout"},       {wake_net_readable, "net_readable"},
       {wake_net_writable, "net_writable"}, {wake_input, "input"},
-      {wake_output, "output"},     {wake_signal, "signal"}};
+      {wake_output, "output"},         {wake_signal, "signal"}};
   std::string out;
   for (auto [bit, name] : names) {
     if (!(wake & bit)) continue;
@@ -23,87 +24,187 @@ std::string wake_text(unsigned wake) {
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
   return out;
 }
 
-// Events shown without -v: what a user of `nc -l` or a failing run needs to see.
+double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
+
+// Events shown at every verbosity: what a user of `nc -l`, or of a run that failed, needs.
 bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
          std::holds_alternative<CertificateEvent>(data);
 }
 
-struct Describe {
-  std::string operator()(const ResolvedEvent& e) const {
-    return fmt::format("resolved {}: {}", e.host, join(e.addresses));
+// Their text keeps one fixed shape that scripts look for ("quicc: listening on ADDR").
+std::string notice_text(const EventData& data) {
+  if (auto* e = std::get_if<ErrorEvent>(&data)) return "error: " + e->outcome.message;
+  if (auto* e = std::get_if<ListeningEvent>(&data)) return "listening on " + e->local;
+  if (auto* e = std::get_if<CertificateEvent>(&data))
+    return "certificate sha256 fingerprint " + e->fingerprint_sha256 +
+           (e->ephemeral ? " (ephemeral, self-signed)" : "");
+  return {};
+}
+
+struct Record {
+  EventRecord operator()(const ResolvedEvent& e) const {
+    return {"resolved", {{"host", e.host}, {"addresses", join(e.addresses)}}};
   }
-  std::string operator()(const SocketEvent& e) const {
-    return fmt::format("socket {} -> {}", e.local, e.peer);
+  EventRecord operator()(const SocketEvent& e) const {
+    return {"socket", {{"local", e.local}, {"peer", e.peer}}};
   }
-  std::string operator()(const ListeningEvent& e) const {
-    return fmt::format("listening on {}", e.local);
+  EventRecord operator()(const ListeningEvent& e) const {
+    return {"listening", {{"local", e.local}}};
   }
-  std::string operator()(const CertificateEvent& e) const {
-    return fmt::format("certificate sha256 fingerprint {}{}", e.fingerprint_sha256,
-                       e.ephemeral ? " (ephemeral, self-signed)" : "");
+  EventRecord operator()(const CertificateEvent& e) const {
+    return {"certificate", {{"sha256", e.fingerprint_sha256}, {"ephemeral", e.ephemeral}}};
   }
-  std::string operator()(const HandshakeStartEvent& e) const {
-    return fmt::format("handshake started with {}", e.peer);
+  EventRecord operator()(const HandshakeStartEvent& e) const {
+    return {"handshake_start", {{"peer", e.peer}}};
   }
-  std::string operator()(const HandshakeDoneEvent& e) const {
-    return fmt::format("handshake done: alpn={} cipher={} group={} rtt={} peer=\"{}\" verify={}",
-                       e.alpn, e.cipher, e.group,
-                       e.rtt_us ? fmt::format("{:.3f}ms", *e.rtt_us / 1000.0) : "?",
-                       e.peer_subject, e.verify_result);
+  EventRecord operator()(const HandshakeDoneEvent& e) const {
+    EventRecord r{"handshake_done",
+                  {{"alpn", e.alpn},
+                   {"cipher", e.cipher},
+                   {"group", e.group},
+                   {"peer_subject", e.peer_subject},
+                   {"verify", e.verify_result}}};
+    if (e.rtt_us) r.fields.push_back({"rtt_ms", ms(*e.rtt_us)});
+    return r;
   }
-  std::string operator()(const ConnectionAcceptedEvent& e) const {
-    return fmt::format("connection #{} accepted", e.index);
+  EventRecord operator()(const ConnectionAcceptedEvent& e) const {
+    return {"connection_accepted", {{"index", e.index}}};
   }
-  std::string operator()(const TickEvent& e) const {
-    return fmt::format("tick wake={} next_timeout={} read_desired={} write_desired={} in={} out={}",
-                       wake_text(e.wake),
-                       e.next_timeout_us ? fmt::format("{:.3f}ms", *e.next_timeout_us / 1000.0)
-                                         : "infinite",
-                       e.net_read_desired ? 1 : 0, e.net_write_desired ? 1 : 0, e.bytes_in,
-                       e.bytes_out);
+  EventRecord operator()(const TickEvent& e) const {
+    return {"tick",
+            {{"wake", wake_text(e.wake)},
+             {"next_timeout_ms",
+              e.next_timeout_us ? FieldValue(ms(static_cast<uint64_t>(*e.next_timeout_us)))
+                                : FieldValue(std::string("infinite"))},
+             {"read_desired", e.net_read_desired},
+             {"write_desired", e.net_write_desired},
+             {"bytes_in", e.bytes_in},
+             {"bytes_out", e.bytes_out}}};
   }
-  std::string operator()(const StreamEvent& e) const {
-    return fmt::format("stream {} {}{}", e.stream_id, stream_change_name(e.change),
-                       e.error_code ? fmt::format(" code=0x{:x}", *e.error_code) : "");
+  EventRecord operator()(const StreamEvent& e) const {
+    EventRecord r{"stream", {{"id", e.stream_id}, {"change", std::string(stream_change_name(e.change))}}};
+    if (e.error_code) r.fields.push_back({"code", *e.error_code});
+    return r;
   }
-  std::string operator()(const ShutdownEvent& e) const {
-    return e.complete ? "shutdown complete" : "shutdown started";
+  EventRecord operator()(const InputClosedEvent&) const { return {"input_closed", {}}; }
+  EventRecord operator()(const TraceEvent& e) const {
+    return {"trace", {{"direction", std::string(e.sent ? "sent" : "received")}, {"text", e.text}}};
   }
-  std::string operator()(const CloseEvent& e) const {
-    return fmt::format("connection closed by {}: {} code=0x{:x} frame_type=0x{:x} reason=\"{}\" "
-                       "bytes_in={} bytes_out={}",
-                       e.local ? "us" : "peer", e.transport ? "transport" : "application",
-                       e.error_code, e.frame_type, e.reason, e.bytes_in, e.bytes_out);
+  EventRecord operator()(const ShutdownEvent& e) const {
+    return {"shutdown", {{"complete", e.complete}}};
   }
-  std::string operator()(const ErrorEvent& e) const { return "error: " + e.outcome.message; }
+  EventRecord operator()(const CloseEvent& e) const {
+    return {"close",
+            {{"by", std::string(e.local ? "local" : "peer")},
+             {"kind", std::string(e.transport ? "transport" : "application")},
+             {"code", e.error_code},
+             {"frame_type", e.frame_type},
+             {"reason", e.reason},
+             {"bytes_in", e.bytes_in},
+             {"bytes_out", e.bytes_out}}};
+  }
+  EventRecord operator()(const ErrorEvent& e) const {
+    return {"error",
+            {{"status", std::string(status_name(e.outcome.status))}, {"message", e.outcome.message}}};
+  }
+};
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+struct JsonValue {
+  std::string operator()(const std::string& s) const { return json_string(s); }
+  std::string operator()(uint64_t v) const { return std::to_string(v); }
+  std::string operator()(double v) const { return fmt::format("{:.3f}", v); }
+  std::string operator()(bool v) const { return v ? "true" : "false"; }
+};
+
+struct TextValue {
+  std::string operator()(const std::string& s) const {
+    bool plain = !s.empty() && s.find_first_of(" \"=\n") == std::string::npos;
+    return plain ? s : json_string(s);
+  }
+  std::string operator()(uint64_t v) const { return std::to_string(v); }
+  std::string operator()(double v) const { return fmt::format("{:.3f}", v); }
+  std::string operator()(bool v) const { return v ? "1" : "0"; }
 };
 
 }  // namespace
 
-std::string describe_event(const EventData& data) { return std::visit(Describe{}, data); }
+EventRecord record_of(const EventData& data) { return std::visit(Record{}, data); }
 
-LogSink::LogSink(int verbosity)
-    : verbosity_(verbosity),
-      logger_(std::make_shared<spdlog::logger>("quicc",
-                                               std::make_shared<spdlog::sinks::stderr_sink_mt>())) {
-  logger_->set_pattern("%v");
-  logger_->flush_on(spdlog::level::info);
+std::string format_text(const EventRecord& record) {
+  std::string out(record.name);
+  for (const auto& f : record.fields) {
+    // Multi-line trace text reads better as it is, after the header.
+    if (record.name == "trace" && f.key == "text") {
+      out += "\n" + std::get<std::string>(f.value);
+      continue;
+    }
+    out += fmt::format(" {}={}", f.key, std::visit(TextValue{}, f.value));
+  }
+  return out;
+}
+
+std::string format_json(const EventRecord& record, std::chrono::microseconds since_start) {
+  std::string out = fmt::format("{{\"t_ms\":{:.3f},\"event\":{}", since_start.count() / 1000.0,
+                                json_string(record.name));
+  for (const auto& f : record.fields)
+    out += fmt::format(",{}:{}", json_string(f.key), std::visit(JsonValue{}, f.value));
+  return out + "}";
+}
+
+LogSink::LogSink(int verbosity, LogFormat format, const std::string& log_file)
+    : verbosity_(verbosity), format_(format), to_file_(!log_file.empty()) {
+  stderr_ = std::make_shared<spdlog::logger>("quicc-stderr",
+                                             std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  stderr_->set_pattern("%v");
+  stderr_->flush_on(spdlog::level::info);
+  if (to_file_) {
+    // spdlog throws spdlog_ex (a std::runtime_error) when the file cannot be opened.
+    logger_ = std::make_shared<spdlog::logger>(
+        "quicc-file", std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file, true));
+    logger_->set_pattern("%v");
+    logger_->flush_on(spdlog::level::info);
+  } else {
+    logger_ = stderr_;
+  }
 }
 
 void LogSink::on_event(const Event& event) {
-  // Lines a script may look for keep one fixed shape ("quicc: error: ..."); the rest carry
-  // the time since start.
-  if (always_shown(event.data)) {
-    logger_->info("quicc: {}", describe_event(event.data));
-  } else if (verbosity_ >= 1) {
+  bool notice = always_shown(event.data);
+  if (!notice && verbosity_ < 1) return;
+  if (format_ == LogFormat::json) {
+    logger_->info(format_json(record_of(event.data), event.since_start));
+  } else if (notice) {
+    logger_->info("quicc: {}", notice_text(event.data));
+  } else {
     logger_->info("[{:10.3f}ms] {}", event.since_start.count() / 1000.0,
-                  describe_event(event.data));
+                  format_text(record_of(event.data)));
   }
+  // With the log in a file, stderr still gets the lines a script or a user must not miss.
+  if (to_file_ && notice) stderr_->info("quicc: {}", notice_text(event.data));
 }
 
 }  // namespace quicc::cli

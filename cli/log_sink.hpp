@@ -1,28 +1,57 @@
-// Shows engine events on stderr: errors and the listener's address and fingerprint always,
-// milestones at -v, every event-loop turn at -vv.
+// Shows engine events: errors and the listener's address and fingerprint always, milestones at
+// -v, every event-loop turn at -vv, the TLS/QUIC message trace at -vvv. As text or as JSON
+// Lines (one object per event, stable field names), on stderr or in a file.
 #pragma once
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "core/events.hpp"
 
 namespace quicc::cli {
 
-// One line of text for an event, without the time prefix.
-std::string describe_event(const EventData& data);
+enum class LogFormat { text, json };
+
+using FieldValue = std::variant<std::string, uint64_t, double, bool>;
+
+struct Field {
+  std::string_view key;
+  FieldValue value;
+};
+
+// An event as a name and named fields: the one description both formats are made from.
+struct EventRecord {
+  std::string_view name;
+  std::vector<Field> fields;
+};
+
+EventRecord record_of(const EventData& data);
+
+// One line for the event, without time prefix: "tick wake=timeout next_timeout_ms=12.5 ...".
+std::string format_text(const EventRecord& record);
+// One JSON object: {"t_ms":1.234,"event":"tick","wake":"timeout",...}.
+std::string format_json(const EventRecord& record, std::chrono::microseconds since_start);
 
 class LogSink : public EventSink {
  public:
-  explicit LogSink(int verbosity);
+  // `log_file` empty: log to stderr. Throws std::runtime_error when the file cannot be opened.
+  LogSink(int verbosity, LogFormat format, const std::string& log_file);
   void on_event(const Event& event) override;
   bool wants_ticks() const override { return verbosity_ >= 2; }
+  bool wants_trace() const override { return verbosity_ >= 3; }
 
  private:
   int verbosity_;
+  LogFormat format_;
+  bool to_file_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<spdlog::logger> stderr_;
 };
 
 }  // namespace quicc::cli

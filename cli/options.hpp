@@ -23,6 +23,8 @@ struct Options {
   bool nonblocking = false;
   std::string connect_timeout = "10s";
   int verbose = 0;
+  std::string log_format = "text";
+  std::string log_file;
   bool help = false;
   bool version = false;
 };

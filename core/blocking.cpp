@@ -241,6 +241,7 @@ Outcome blocking_pipe(SSL* conn, SSL* stream, const Config& config, Emitter& emi
     }
     tick(emitter, conn, wake_input, 0, static_cast<uint64_t>(n));
     if (n == 0) {
+      emitter.emit(InputClosedEvent{});
       if (SSL_stream_conclude(stream, 0) == 1) {
         emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::fin_sent, {}});
       } else {

@@ -12,6 +12,7 @@
 #include "net.hpp"
 #include "session.hpp"
 #include "tls.hpp"
+#include "trace.hpp"
 
 namespace quicc {
 
@@ -166,6 +167,7 @@ Outcome run_client(const Config& config, Emitter& emitter) {
   Outcome outcome;
   auto tls = TlsContext::for_client(config, outcome);
   if (!tls) return outcome;
+  if (emitter.wants_trace()) enable_trace(tls->get(), emitter);
 
   // The first address getaddrinfo prefers; QUIC over UDP gives no connect() failure to fall
   // back on, so trying the next address would only mean waiting for a handshake timeout.

@@ -78,6 +78,15 @@ struct StreamEvent {
   std::optional<uint64_t> error_code;
 };
 
+// The local input reached end-of-file (what makes us send FIN by default).
+struct InputClosedEvent {};
+
+// One decoded TLS/QUIC message (datagram, packet header, frame), from SSL_trace, at -vvv.
+struct TraceEvent {
+  bool sent = false;
+  std::string text;
+};
+
 struct ShutdownEvent {
   bool complete = false;
 };
@@ -99,7 +108,7 @@ struct ErrorEvent {
 using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
-                 ShutdownEvent, CloseEvent, ErrorEvent>;
+                 InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};
@@ -112,8 +121,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void on_event(const Event& event) = 0;
-  // Ticks are frequent; a sink that does not show them lets the engine skip building them.
+  // Ticks and traces are frequent; a sink that does not show them lets the engine skip them.
   virtual bool wants_ticks() const { return false; }
+  virtual bool wants_trace() const { return false; }
 };
 
 // Stamps events with the time since the run started and hands them to the sink, one at a time
@@ -129,6 +139,7 @@ class Emitter {
     sink_.on_event(Event{since, std::move(data)});
   }
   bool wants_ticks() const { return sink_.wants_ticks(); }
+  bool wants_trace() const { return sink_.wants_trace(); }
 
  private:
   EventSink& sink_;

@@ -15,6 +15,7 @@
 #include "net.hpp"
 #include "session.hpp"
 #include "tls.hpp"
+#include "trace.hpp"
 
 namespace quicc {
 
@@ -201,6 +202,7 @@ Outcome run_listener(const Config& config, Emitter& emitter) {
   CertificateEvent cert;
   auto tls = TlsContext::for_listener(config, outcome, cert);
   if (!tls) return outcome;
+  if (emitter.wants_trace()) enable_trace(tls->get(), emitter);
 
   UniqueFd fd;
   SocketAddress bound;

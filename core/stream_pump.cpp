@@ -143,6 +143,7 @@ bool PipePump::input_to_stream(unsigned wake, Outcome& outcome) {
     }
     if (n == 0) {
       input_eof_ = true;
+      emitter_.emit(InputClosedEvent{});
       break;
     }
     to_stream_.filled(static_cast<size_t>(n));
