@@ -93,48 +93,6 @@ bool write_all(int fd, const unsigned char* data, size_t length, Outcome& outcom
   return true;
 }
 
-// A pipe whose read end wakes a thread waiting in poll() on the input.
-class Wakeup {
- public:
-  Wakeup() {
-    if (::pipe2(fds_, O_CLOEXEC) != 0) fds_[0] = fds_[1] = -1;
-  }
-  ~Wakeup() {
-    if (fds_[0] >= 0) ::close(fds_[0]);
-    if (fds_[1] >= 0) ::close(fds_[1]);
-  }
-  int fd() const { return fds_[0]; }
-  void signal() {
-    char c = 1;
-    [[maybe_unused]] ssize_t n = ::write(fds_[1], &c, 1);
-  }
-
- private:
-  int fds_[2];
-};
-
-// Stream -> output, until FIN. Runs on its own thread.
-void read_stream(SSL* conn, SSL* stream, int output_fd, Emitter& emitter,
-                 std::atomic<uint64_t>& bytes_in, const std::atomic<uint64_t>& bytes_out,
-                 Outcome& outcome) {
-  std::vector<unsigned char> buffer(256 * 1024);
-  for (;;) {
-    size_t n = 0;
-    if (SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1) {
-      bytes_in += n;
-      tick(emitter, conn, wake_net_readable, n, 0);
-      if (!write_all(output_fd, buffer.data(), n, outcome)) return;
-      continue;
-    }
-    if (SSL_get_error(stream, 0) == SSL_ERROR_ZERO_RETURN) {
-      emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::fin_received, {}});
-      return;
-    }
-    outcome = describe_stream_failure(stream, conn, true, emitter, bytes_in, bytes_out);
-    return;
-  }
-}
-
 // Echoes one stream back; runs on its own thread and frees the stream.
 void echo_stream_thread(SSL* stream, Emitter& emitter) {
   std::vector<unsigned char> buffer(256 * 1024);
@@ -213,69 +171,136 @@ Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tl
   return describe_handshake_failure(conn, tls);
 }
 
-Outcome blocking_pipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter,
-                      uint64_t& bytes_in, uint64_t& bytes_out) {
-  std::atomic<uint64_t> in{0}, out{0};
-  Outcome read_outcome, write_outcome;
-  Wakeup stop_input;
-  std::thread reader([&] {
-    read_stream(conn, stream, config.output_fd, emitter, in, out, read_outcome);
-    // A dead stream or connection ends the input side too, even while it waits for input.
-    if (!read_outcome.ok()) stop_input.signal();
-  });
-
-  std::vector<unsigned char> buffer(256 * 1024);
-  for (;;) {
-    pollfd fds[2] = {{config.input_fd, POLLIN, 0}, {stop_input.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      write_outcome = {Status::io_error, std::string("poll: ") + std::strerror(errno)};
-      break;
-    }
-    if (fds[1].revents) break;
-    ssize_t n = ::read(config.input_fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      write_outcome = {Status::io_error, std::string("cannot read input: ") + std::strerror(errno)};
-      break;
-    }
-    tick(emitter, conn, wake_input, 0, static_cast<uint64_t>(n));
-    if (n == 0) {
-      emitter.emit(InputClosedEvent{});
-      if (SSL_stream_conclude(stream, 0) == 1) {
-        emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::fin_sent, {}});
-      } else {
-        write_outcome = describe_stream_failure(stream, conn, false, emitter, in, out);
-      }
-      break;
-    }
-    size_t written = 0;
-    // All-or-nothing: blocks until the stream has taken every byte.
-    if (SSL_write_ex(stream, buffer.data(), static_cast<size_t>(n), &written) != 1) {
-      write_outcome = describe_stream_failure(stream, conn, false, emitter, in, out);
-      break;
-    }
-    out += written;
-  }
-  if (!write_outcome.ok()) {
-    // Unblock the reader: a failed sender means the transfer is over.
-    SSL_stream_reset(stream, nullptr, 0);
-  }
-  reader.join();
-  bytes_in = in;
-  bytes_out = out;
-  if (!read_outcome.ok()) return read_outcome;
-  return write_outcome;
+BlockingPipe::BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter)
+    : conn_(conn), stream_(stream), config_(config), emitter_(emitter) {
+  last_activity_ns_ = Clock::now().time_since_epoch().count();
+  if (::pipe2(done_pipe_, O_CLOEXEC) != 0) done_pipe_[0] = done_pipe_[1] = -1;
+  reader_ = std::thread([this] { read_stream(); });
 }
 
-Outcome blocking_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out) {
-  // In blocking mode SSL_shutdown returns once the connection is fully closed.
-  while (SSL_shutdown(conn) == 0) {
+BlockingPipe::~BlockingPipe() {
+  join();
+  for (int fd : done_pipe_)
+    if (fd >= 0) ::close(fd);
+}
+
+void BlockingPipe::join() {
+  if (reader_.joinable()) reader_.join();
+}
+
+// Stream -> output, until FIN, a failure, or the connection ends.
+void BlockingPipe::read_stream() {
+  std::vector<unsigned char> buffer(256 * 1024);
+  for (;;) {
+    size_t n = 0;
+    if (SSL_read_ex(stream_, buffer.data(), buffer.size(), &n) == 1) {
+      in_ += n;
+      last_activity_ns_ = Clock::now().time_since_epoch().count();
+      tick(emitter_, conn_, wake_net_readable, n, 0);
+      if (!write_all(config_.output_fd, buffer.data(), n, read_outcome_)) break;
+      continue;
+    }
+    if (SSL_get_error(stream_, 0) == SSL_ERROR_ZERO_RETURN) {
+      emitter_.emit(StreamEvent{SSL_get_stream_id(stream_), StreamChange::fin_received, {}});
+      break;
+    }
+    read_outcome_ = describe_stream_failure(stream_, conn_, true, emitter_, in_, out_);
+    break;
   }
-  emitter.emit(ShutdownEvent{true});
-  describe_close(conn, emitter, bytes_in, bytes_out);
-  ERR_clear_error();
-  return {};
+  reader_done_ = true;
+  char c = 1;
+  [[maybe_unused]] ssize_t w = ::write(done_pipe_[1], &c, 1);
+}
+
+bool BlockingPipe::end_input(Outcome& outcome) {
+  uint64_t id = SSL_get_stream_id(stream_);
+  emitter_.emit(InputClosedEvent{});
+  switch (config_.on_eof) {
+    case EofPolicy::ignore:
+      return true;
+    case EofPolicy::reset: {
+      SSL_STREAM_RESET_ARGS args{config_.eof_reset_code};
+      if (SSL_stream_reset(stream_, &args, sizeof args) != 1) break;
+      emitter_.emit(StreamEvent{id, StreamChange::reset_sent, config_.eof_reset_code});
+      return true;
+    }
+    case EofPolicy::fin:
+    case EofPolicy::close:
+      if (SSL_stream_conclude(stream_, 0) != 1) break;
+      emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});
+      return true;
+  }
+  outcome = describe_stream_failure(stream_, conn_, false, emitter_, in_, out_);
+  return false;
+}
+
+Outcome BlockingPipe::run(Clock::time_point started) {
+  std::optional<Clock::time_point> run_deadline;
+  if (config_.timeout.count() > 0) run_deadline = started + config_.timeout;
+  std::vector<unsigned char> buffer(256 * 1024);
+  bool input_eof = false;
+  for (;;) {
+    // The transfer is over when both sides are, as the EOF policy counts them.
+    if (reader_done_ && !read_outcome_.ok()) {
+      if (config_.on_eof == EofPolicy::ignore && peer_closed_cleanly(conn_)) return {};
+      return read_outcome_;
+    }
+    if (input_eof && config_.on_eof != EofPolicy::ignore &&
+        (reader_done_ || config_.on_eof != EofPolicy::fin))
+      return {};
+
+    auto now = Clock::now();
+    if (run_deadline && now >= *run_deadline) return {Status::timeout, "--timeout reached"};
+    std::optional<Clock::time_point> deadline = run_deadline;
+    if (config_.idle_exit.count() > 0) {
+      Clock::time_point idle_deadline =
+          Clock::time_point(Clock::duration(last_activity_ns_.load())) + config_.idle_exit;
+      if (now >= idle_deadline) return {Status::idle_timeout, "no data (--idle-exit)"};
+      deadline = deadline ? std::min(*deadline, idle_deadline) : idle_deadline;
+    }
+    int timeout_ms = -1;
+    if (deadline)
+      timeout_ms = static_cast<int>(
+          std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count());
+
+    pollfd fds[3] = {{done_pipe_[0], POLLIN, 0},
+                     {config_.interrupt_fd, POLLIN, 0},
+                     {input_eof ? -1 : config_.input_fd, POLLIN, 0}};
+    if (::poll(fds, 3, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      return {Status::io_error, std::string("poll: ") + std::strerror(errno)};
+    }
+    if (fds[1].revents && take_interrupt(config_.interrupt_fd))
+      return {Status::interrupted, "interrupted"};
+    if (fds[0].revents) {
+      char c;
+      [[maybe_unused]] ssize_t r = ::read(done_pipe_[0], &c, 1);
+    }
+    if (!fds[2].revents) continue;
+
+    ssize_t n = ::read(config_.input_fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return {Status::io_error, std::string("cannot read input: ") + std::strerror(errno)};
+    }
+    tick(emitter_, conn_, wake_input, 0, static_cast<uint64_t>(n));
+    if (n == 0) {
+      input_eof = true;
+      Outcome o;
+      if (!end_input(o)) return o;
+      continue;
+    }
+    // Blocks until the stream has taken every byte (all-or-nothing), or takes what fits and is
+    // called again for the rest (partial writes).
+    for (size_t done = 0; done < static_cast<size_t>(n);) {
+      size_t written = 0;
+      if (SSL_write_ex(stream_, buffer.data() + done, static_cast<size_t>(n) - done, &written) != 1)
+        return describe_stream_failure(stream_, conn_, false, emitter_, in_, out_);
+      done += written;
+      out_ += written;
+    }
+    last_activity_ns_ = Clock::now().time_since_epoch().count();
+  }
 }
 
 Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter) {

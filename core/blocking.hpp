@@ -6,7 +6,12 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <thread>
+
 #include "config.hpp"
+#include "event_loop.hpp"
+#include "session.hpp"
 #include "events.hpp"
 #include "status.hpp"
 #include "tls.hpp"
@@ -17,12 +22,37 @@ namespace quicc {
 // watchdog that closes the connection.
 Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tls);
 
-// Pipes config's input/output over `stream` until FIN both ways and the output is flushed.
-Outcome blocking_pipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter,
-                      uint64_t& bytes_in, uint64_t& bytes_out);
+// Pipes config's input/output over `stream`: this thread blocks reading the input and writing
+// the stream, a second thread blocks reading the stream and writing the output. run() returns
+// when the transfer is over as the EOF policy defines it, or at a deadline, an interrupt or a
+// failure; the reader thread may still be blocked then, and join() waits for it once the
+// connection is closed (OpenSSL wakes blocked threads when the connection terminates).
+class BlockingPipe {
+ public:
+  BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter);
+  ~BlockingPipe();
+  BlockingPipe(const BlockingPipe&) = delete;
+  BlockingPipe& operator=(const BlockingPipe&) = delete;
 
-// Graceful close, blocking until done. Emits the CloseEvent.
-Outcome blocking_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out);
+  Outcome run(Clock::time_point started);
+  void join();
+  Transferred moved() const { return {in_, out_}; }
+
+ private:
+  void read_stream();
+  bool end_input(Outcome& outcome);
+
+  SSL* conn_;
+  SSL* stream_;
+  const Config& config_;
+  Emitter& emitter_;
+  std::atomic<uint64_t> in_{0}, out_{0};
+  std::atomic<int64_t> last_activity_ns_;
+  std::atomic<bool> reader_done_{false};
+  Outcome read_outcome_;
+  int done_pipe_[2] = {-1, -1};  // the reader writes a byte here when it ends
+  std::thread reader_;
+};
 
 // `--listen --echo` with blocking calls: a thread per connection and per stream.
 Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter);

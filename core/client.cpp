@@ -73,7 +73,10 @@ SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
 
 Outcome handshake(SSL* conn, const Config& config, const TlsContext& tls, EventLoop& loop) {
   auto deadline = Clock::now() + config.connect_timeout;
+  unsigned wake = wake_none;
   for (;;) {
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
+      return {Status::interrupted, "interrupted during the handshake"};
     int rc = SSL_connect(conn);
     if (rc == 1) return {};
     int err = SSL_get_error(conn, rc);
@@ -85,7 +88,7 @@ Outcome handshake(SSL* conn, const Config& config, const TlsContext& tls, EventL
               "no handshake with " + config.endpoint.to_string() + " within " +
                   std::to_string(config.connect_timeout.count()) + " ms"};
     }
-    loop.wait({}, deadline, 0, 0);
+    wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
   }
 }
 
@@ -111,8 +114,12 @@ SslPtr open_stream(SSL* conn, EventLoop& loop, Emitter& emitter, Outcome& outcom
 }
 
 Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
+  auto started = Clock::now();
   EventLoop loop(conn, emitter);
-  if (Outcome o = handshake(conn, config, tls, loop); !o.ok()) return o;
+  if (Outcome o = handshake(conn, config, tls, loop); !o.ok()) {
+    if (o.status == Status::interrupted) abort_connection(conn);
+    return o;
+  }
   if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
     abort_connection(conn);
     return o;
@@ -123,16 +130,14 @@ Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, 
     abort_connection(conn);
     return outcome;
   }
-  uint64_t bytes_in = 0, bytes_out = 0;
-  outcome = pipe_stream(conn, stream.get(), config, loop, emitter, bytes_in, bytes_out);
-  if (!outcome.ok()) {
-    abort_connection(conn);
-    return outcome;
-  }
-  return close_connection(conn, loop, emitter, bytes_in, bytes_out);
+  apply_write_mode(stream.get(), config);
+  Transferred moved;
+  outcome = pipe_stream(conn, stream.get(), config, loop, emitter, started, moved);
+  return finish_connection(conn, stream.get(), config, loop, emitter, outcome, moved);
 }
 
 Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
+  auto started = Clock::now();
   if (Outcome o = blocking_handshake(conn, config, &tls); !o.ok()) return o;
   if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
     abort_connection(conn);
@@ -146,13 +151,14 @@ Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emi
     return o;
   }
   emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
-  uint64_t bytes_in = 0, bytes_out = 0;
-  Outcome outcome = blocking_pipe(conn, stream.get(), config, emitter, bytes_in, bytes_out);
-  if (!outcome.ok()) {
-    abort_connection(conn);
-    return outcome;
-  }
-  return blocking_close(conn, emitter, bytes_in, bytes_out);
+  apply_write_mode(stream.get(), config);
+  BlockingPipe pipe(conn, stream.get(), config, emitter);
+  Outcome outcome = pipe.run(started);
+  // The close also ends the reader thread if it still waits on the stream.
+  EventLoop loop(conn, emitter);
+  outcome = finish_connection(conn, stream.get(), config, loop, emitter, outcome, pipe.moved());
+  pipe.join();
+  return outcome;
 }
 
 }  // namespace

@@ -18,6 +18,28 @@ enum class Driver {
 
 enum class Role { client, listener };
 
+// What local input EOF does to the stream (and so to the connection).
+enum class EofPolicy {
+  fin,     // send FIN, keep reading until the peer's FIN (ncat's half-close); the default
+  close,   // send FIN and close the connection once our data is acknowledged
+  ignore,  // send nothing; the connection stays open until the peer closes it
+  reset,   // reset the stream with eof_reset_code, then close the connection
+};
+
+// How we close the connection once the transfer is over (SSL_shutdown_ex).
+struct ShutdownPolicy {
+  bool rapid = false;            // SSL_SHUTDOWN_FLAG_RAPID: no closing period
+  bool no_stream_flush = false;  // SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH: don't wait for ACKs
+  bool wait_peer = false;        // SSL_SHUTDOWN_FLAG_WAIT_PEER: let the peer close first
+  uint64_t error_code = 0;       // application error code of our CONNECTION_CLOSE
+  std::string reason;            // its reason phrase
+};
+
+// Application error codes quicc itself closes with (documented in --help).
+inline constexpr uint64_t close_code_interrupted = 0x1;    // SIGINT / SIGTERM
+inline constexpr uint64_t close_code_output_closed = 0x2;  // our stdout went away
+inline constexpr uint64_t close_code_timeout = 0x3;        // --timeout / --idle-exit
+
 struct Config {
   Role role = Role::client;
   Endpoint endpoint;  // client: where to connect; listener: where to bind
@@ -40,6 +62,22 @@ struct Config {
 
   // Handshake deadline, counted from the first packet sent (client) or accepted (listener).
   std::chrono::milliseconds connect_timeout{10'000};
+  // Whole-run deadline, and the longest time without data in either direction (0: none).
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds idle_exit{0};
+
+  EofPolicy on_eof = EofPolicy::fin;
+  uint64_t eof_reset_code = 0;
+  ShutdownPolicy shutdown;
+
+  // Stream write modes: SSL_MODE_ENABLE_PARTIAL_WRITE (else all-or-nothing) and
+  // SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER (a retried write may come from another address).
+  bool partial_write = false;
+  bool moving_buffer = false;
+
+  // Readable once per SIGINT/SIGTERM (the app's self-pipe); -1: none. The first interrupt
+  // closes gracefully with close_code_interrupted, the second rapidly.
+  int interrupt_fd = -1;
 
   // The data endpoints of the pipe.
   int input_fd = 0;

@@ -49,6 +49,12 @@ Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t 
   return {Status::peer_app_error, "peer closed the connection: " + detail};
 }
 
+bool peer_closed_cleanly(SSL* conn) {
+  SSL_CONN_CLOSE_INFO info{};
+  return closed(conn, info) && !(info.flags & SSL_CONN_CLOSE_FLAG_LOCAL) &&
+         !(info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT) && info.error_code == 0;
+}
+
 Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
   if (tls && tls->pin_rejected()) {
     ERR_clear_error();

@@ -42,11 +42,11 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
   if (emitter_.wants_ticks())
     emitter_.emit(TickEvent{last_wake_, timeout_us, want_read, want_write, bytes_in, bytes_out});
 
-  pollfd fds[3];
+  pollfd fds[4];
   nfds_t n = 0;
   int net = socket_fd(ssl_);
   fds[n++] = {net, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
-  int input_slot = -1, output_slot = -1;
+  int input_slot = -1, output_slot = -1, interrupt_slot = -1;
   if (pipes.read_fd >= 0) {
     input_slot = static_cast<int>(n);
     fds[n++] = {pipes.read_fd, POLLIN, 0};
@@ -54,6 +54,10 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
   if (pipes.write_fd >= 0) {
     output_slot = static_cast<int>(n);
     fds[n++] = {pipes.write_fd, POLLOUT, 0};
+  }
+  if (pipes.interrupt_fd >= 0) {
+    interrupt_slot = static_cast<int>(n);
+    fds[n++] = {pipes.interrupt_fd, POLLIN, 0};
   }
 
   // Round up so that we never wake a hair before OpenSSL's deadline and spin.
@@ -81,6 +85,7 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
     if (fds[0].revents & POLLOUT) wake |= wake_net_writable;
     if (input_slot >= 0 && fds[input_slot].revents) wake |= wake_input;
     if (output_slot >= 0 && fds[output_slot].revents) wake |= wake_output;
+    if (interrupt_slot >= 0 && fds[interrupt_slot].revents) wake |= wake_signal;
   }
   last_wake_ = wake;
   // Every turn starts with OpenSSL processing what woke us (datagrams, timers), whatever the

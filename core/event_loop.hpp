@@ -18,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 struct PipeInterest {
   int read_fd = -1;
   int write_fd = -1;
+  int interrupt_fd = -1;  // readable after SIGINT/SIGTERM: wakes with wake_signal
 };
 
 class EventLoop {

@@ -50,11 +50,19 @@ int handshake_step(SSL* conn, Outcome& outcome) {
 }
 
 Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter& emitter) {
+  auto started = Clock::now();
+  std::optional<Clock::time_point> run_deadline;
+  if (config.timeout.count() > 0) run_deadline = started + config.timeout;
+  const PipeInterest interrupts{-1, -1, config.interrupt_fd};
   uint64_t index = 0;
   for (;;) {
     SslPtr conn = accept_connection(listener);
     if (!conn) {
-      loop.wait({}, std::nullopt, 0, 0);
+      unsigned wake = loop.wait(interrupts, run_deadline, 0, 0);
+      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
+        return {Status::interrupted, "interrupted while waiting for a connection"};
+      if (run_deadline && Clock::now() >= *run_deadline)
+        return {Status::timeout, "--timeout reached while waiting for a connection"};
       continue;
     }
     emitter.emit(ConnectionAcceptedEvent{++index});
@@ -70,7 +78,7 @@ Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter
         hs = -1;
         break;
       }
-      loop.wait({}, deadline, 0, 0);
+      loop.wait(interrupts, deadline, 0, 0);
     }
     if (hs < 0) {
       emitter.emit(ErrorEvent{outcome});
@@ -82,17 +90,17 @@ Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter
     SslPtr stream;
     while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
       if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
-      loop.wait({}, std::nullopt, 0, 0);
+      unsigned wake = loop.wait(interrupts, run_deadline, 0, 0);
+      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
+        return finish_connection(conn.get(), nullptr, config, loop, emitter,
+                                 {Status::interrupted, "interrupted"}, {});
     }
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
+    apply_write_mode(stream.get(), config);
 
-    uint64_t bytes_in = 0, bytes_out = 0;
-    outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, bytes_in, bytes_out);
-    if (!outcome.ok()) {
-      abort_connection(conn.get());
-      return outcome;
-    }
-    return close_connection(conn.get(), loop, emitter, bytes_in, bytes_out);
+    Transferred moved;
+    outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, started, moved);
+    return finish_connection(conn.get(), stream.get(), config, loop, emitter, outcome, moved);
   }
 }
 
@@ -158,11 +166,23 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
     bool busy = false;
     for (auto it = connections.begin(); it != connections.end();)
       it = echo_step(*it, emitter, busy) ? std::next(it) : connections.erase(it);
-    loop.wait({}, busy ? std::optional(Clock::now()) : std::nullopt, 0, 0);
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd},
+                              busy ? std::optional(Clock::now()) : std::nullopt, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
+      // Tell every client why, then go: the echo service has no transfer of its own to save.
+      for (auto& c : connections) {
+        SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
+        SSL_shutdown_ex(c.conn.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
+                        sizeof args);
+      }
+      SSL_handle_events(listener);
+      return {Status::interrupted, "interrupted"};
+    }
   }
 }
 
 Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitter) {
+  auto started = Clock::now();
   uint64_t index = 0;
   for (;;) {
     SslPtr conn(SSL_accept_connection(listener, 0));
@@ -182,13 +202,14 @@ Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitte
     SslPtr stream(SSL_accept_stream(conn.get(), 0));
     if (!stream) return describe_close(conn.get(), emitter, 0, 0);
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
-    uint64_t bytes_in = 0, bytes_out = 0;
-    outcome = blocking_pipe(conn.get(), stream.get(), config, emitter, bytes_in, bytes_out);
-    if (!outcome.ok()) {
-      abort_connection(conn.get());
-      return outcome;
-    }
-    return blocking_close(conn.get(), emitter, bytes_in, bytes_out);
+    apply_write_mode(stream.get(), config);
+    BlockingPipe pipe(conn.get(), stream.get(), config, emitter);
+    outcome = pipe.run(started);
+    EventLoop loop(listener, emitter);
+    outcome = finish_connection(conn.get(), stream.get(), config, loop, emitter, outcome,
+                                pipe.moved());
+    pipe.join();
+    return outcome;
   }
 }
 

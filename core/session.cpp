@@ -2,11 +2,53 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "ending.hpp"
 #include "stream_pump.hpp"
 
 namespace quicc {
+
+namespace {
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                               : std::to_string(d.count()) + "ms";
+}
+
+bool connection_closed(SSL* conn) {
+  SSL_CONN_CLOSE_INFO info{};
+  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
+}
+
+// The ShutdownPolicy that ends a run with this outcome.
+ShutdownPolicy policy_for(const Config& config, const Outcome& outcome) {
+  ShutdownPolicy p = config.shutdown;
+  switch (outcome.status) {
+    case Status::ok:
+      return p;
+    case Status::interrupted:
+      p = {false, true, false, close_code_interrupted, "interrupted"};
+      return p;
+    case Status::output_closed:
+      p = {false, true, false, close_code_output_closed, "output closed"};
+      return p;
+    case Status::timeout:
+    case Status::idle_timeout:
+      p = {false, true, false, close_code_timeout, outcome.status == Status::timeout ? "timeout" : "idle"};
+      return p;
+    default:
+      // The transfer failed: close at once with the user's code, nothing left worth flushing.
+      p.rapid = true;
+      p.no_stream_flush = true;
+      p.wait_peer = false;
+      return p;
+  }
+}
+
+}  // namespace
 
 Outcome report_handshake(SSL* conn, Emitter& emitter) {
   HandshakeDoneEvent done;
@@ -30,43 +72,106 @@ Outcome report_handshake(SSL* conn, Emitter& emitter) {
   return {};
 }
 
+void apply_write_mode(SSL* stream, const Config& config) {
+  const long partial = SSL_MODE_ENABLE_PARTIAL_WRITE, moving = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+  if (config.partial_write) SSL_set_mode(stream, partial); else SSL_clear_mode(stream, partial);
+  if (config.moving_buffer) SSL_set_mode(stream, moving); else SSL_clear_mode(stream, moving);
+}
+
+bool take_interrupt(int interrupt_fd) {
+  if (interrupt_fd < 0) return false;
+  char c;
+  return ::read(interrupt_fd, &c, 1) == 1;
+}
+
 Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
-                    Emitter& emitter, uint64_t& bytes_in, uint64_t& bytes_out) {
-  PipePump pump(conn, stream, config.input_fd, config.output_fd, emitter);
+                    Emitter& emitter, Clock::time_point started, Transferred& moved) {
+  PipePump pump(conn, stream, config, emitter);
+  std::optional<Clock::time_point> run_deadline;
+  if (config.timeout.count() > 0) run_deadline = started + config.timeout;
   Outcome outcome;
   unsigned wake = wake_none;
   for (;;) {
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
+      return {Status::interrupted, "interrupted"};
     bool ok = pump.step(wake, outcome);
-    bytes_in = pump.total_in();
-    bytes_out = pump.total_out();
-    if (!ok) return outcome;
+    moved = {pump.total_in(), pump.total_out()};
+    if (!ok) {
+      // With --on-eof ignore only the peer ends the connection; a clean close is success.
+      if (config.on_eof == EofPolicy::ignore && peer_closed_cleanly(conn)) return {};
+      return outcome;
+    }
     if (pump.finished()) return {};
+
+    auto now = Clock::now();
+    if (run_deadline && now >= *run_deadline)
+      return {Status::timeout, "--timeout " + duration_text(config.timeout) + " reached"};
+    std::optional<Clock::time_point> deadline = run_deadline;
+    if (config.idle_exit.count() > 0) {
+      auto idle_deadline = pump.last_activity() + config.idle_exit;
+      if (now >= idle_deadline)
+        return {Status::idle_timeout, "no data for " + duration_text(config.idle_exit) + " (--idle-exit)"};
+      deadline = deadline ? std::min(*deadline, idle_deadline) : idle_deadline;
+    }
     // With budget left over, turn again at once instead of waiting for the network.
-    auto deadline = pump.busy() ? std::optional(Clock::now()) : std::nullopt;
-    wake = loop.wait(pump.interest(), deadline, pump.take_turn_in(), pump.take_turn_out());
+    if (pump.busy()) deadline = now;
+    PipeInterest interest = pump.interest();
+    interest.interrupt_fd = config.interrupt_fd;
+    wake = loop.wait(interest, deadline, pump.take_turn_in(), pump.take_turn_out());
   }
 }
 
-Outcome close_connection(SSL* conn, EventLoop& loop, Emitter& emitter, uint64_t bytes_in,
-                         uint64_t bytes_out) {
+Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
+                          Emitter& emitter, Outcome outcome, const Transferred& moved) {
+  if (connection_closed(conn)) return outcome;  // the peer (or the idle timer) closed it
+
+  if (outcome.status == Status::output_closed && stream) {
+    // Nobody reads what the peer sends any more: reset our side with our code; freeing the
+    // stream later sends STOP_SENDING for the peer's side (OpenSSL has no call for it).
+    SSL_STREAM_RESET_ARGS args{close_code_output_closed};
+    if (SSL_stream_reset(stream, &args, sizeof args) == 1)
+      emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::reset_sent,
+                               close_code_output_closed});
+  }
+
+  ShutdownPolicy policy = policy_for(config, outcome);
+  // NO_BLOCK: under the blocking driver too, this loop does the waiting, so that a second
+  // interrupt can still cut the close short.
+  uint64_t flags = SSL_SHUTDOWN_FLAG_NO_BLOCK | (policy.rapid ? SSL_SHUTDOWN_FLAG_RAPID : 0) |
+                   (policy.no_stream_flush ? SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH : 0) |
+                   (policy.wait_peer ? SSL_SHUTDOWN_FLAG_WAIT_PEER : 0);
+  SSL_SHUTDOWN_EX_ARGS args{};
+  args.quic_error_code = policy.error_code;
+  args.quic_reason = policy.reason.empty() ? nullptr : policy.reason.c_str();
+
+  emitter.emit(ShutdownEvent{false});
+  std::optional<Clock::time_point> deadline;
   for (;;) {
-    int rc = SSL_shutdown(conn);
+    int rc = SSL_shutdown_ex(conn, flags, &args, sizeof args);
     if (rc == 1) break;
     if (rc < 0) {
       int err = SSL_get_error(conn, rc);
       if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) break;
     }
-    loop.wait({}, std::nullopt, 0, 0);
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
+      // A second interrupt (or a first one while closing): stop waiting for anything.
+      flags = (flags | SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH) &
+              ~uint64_t{SSL_SHUTDOWN_FLAG_WAIT_PEER};
+      if (outcome.ok()) outcome = {Status::interrupted, "interrupted while closing"};
+    }
   }
   emitter.emit(ShutdownEvent{true});
-  // Whoever closed first, the transfer itself completed: the close is reported, not judged.
-  describe_close(conn, emitter, bytes_in, bytes_out);
+  Outcome closed = describe_close(conn, emitter, moved.in, moved.out);
   ERR_clear_error();
-  return {};
+  // Whoever closed first, a transfer that ended well stays a success.
+  (void)closed;
+  return outcome;
 }
 
 void abort_connection(SSL* conn) {
   SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
+  SSL_handle_events(conn);
   ERR_clear_error();
 }
 

@@ -14,17 +14,32 @@ namespace quicc {
 // Emits HandshakeDoneEvent; fails with no_alpn when the peer agreed to no protocol.
 Outcome report_handshake(SSL* conn, Emitter& emitter);
 
-// Pipes config's input/output over `stream` until FIN both ways and the output is flushed.
+// Sets the stream's write mode from config (all-or-nothing unless --partial-write).
+void apply_write_mode(SSL* stream, const Config& config);
+
+// Takes one pending interrupt from config.interrupt_fd, if any.
+bool take_interrupt(int interrupt_fd);
+
+// Byte counts of a transfer, for the close report.
+struct Transferred {
+  uint64_t in = 0;
+  uint64_t out = 0;
+};
+
+// Pipes config's input/output over `stream` until the EOF policy says the transfer is over,
+// --timeout or --idle-exit passes, an interrupt arrives, or the stream or connection fails.
 // `loop` waits on the object that owns the socket (the connection, or a listener).
 Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
-                    Emitter& emitter, uint64_t& bytes_in, uint64_t& bytes_out);
+                    Emitter& emitter, Clock::time_point started, Transferred& moved);
 
-// Graceful close: waits until our stream data is acknowledged and the closing period ends.
-// Emits the CloseEvent.
-Outcome close_connection(SSL* conn, EventLoop& loop, Emitter& emitter, uint64_t bytes_in,
-                         uint64_t bytes_out);
+// Closes the connection as `outcome` requires: after a transfer that ended well, with the
+// configured ShutdownPolicy; after an interrupt, a timeout or a closed output, with quicc's own
+// application error code (config.hpp) and without waiting for stream data. A second interrupt
+// turns any close rapid. Emits the CloseEvent. Returns the run's final outcome.
+Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
+                          Emitter& emitter, Outcome outcome, const Transferred& moved);
 
-// After a failure: close at once without waiting (the outcome already says what went wrong).
+// After a failure before any transfer: close at once without waiting.
 void abort_connection(SSL* conn);
 
 }  // namespace quicc

@@ -18,6 +18,8 @@ std::string_view status_name(Status s) {
     case Status::stream_reset: return "stream_reset";
     case Status::idle_timeout: return "idle_timeout";
     case Status::io_error: return "io_error";
+    case Status::output_closed: return "output_closed";
+    case Status::timeout: return "timeout";
     case Status::interrupted: return "interrupted";
     case Status::internal: return "internal";
   }

@@ -20,6 +20,8 @@ enum class Status {
   stream_reset,          // peer reset our stream
   idle_timeout,          // connection idled out
   io_error,              // local I/O failure (socket, stdin, stdout)
+  output_closed,         // our stdout was closed by its reader (quicc ... | head)
+  timeout,               // --timeout passed
   interrupted,           // SIGINT / SIGTERM
   internal,              // anything else: a bug or an unexpected library failure
 };

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "ending.hpp"
@@ -40,21 +41,55 @@ PipeEnd::~PipeEnd() {
 }
 
 StreamWriter::Result StreamWriter::flush(SSL* stream, uint64_t& written) {
-  if (length_ == 0) return Result::done;
-  size_t n = 0;
-  if (SSL_write_ex(stream, buffer_.data(), length_, &n) == 1) {
-    written += n;
-    length_ = 0;
-    return Result::done;
+  while (offset_ < length_) {
+    if (retrying_ && moving_) {
+      // Move the pending bytes before retrying, as the mode allows.
+      int other = 1 - current_;
+      std::copy(buffers_[current_].begin() + static_cast<long>(offset_),
+                buffers_[current_].begin() + static_cast<long>(length_), buffers_[other].begin());
+      length_ -= offset_;
+      offset_ = 0;
+      current_ = other;
+    }
+    size_t n = 0;
+    if (SSL_write_ex(stream, buffers_[current_].data() + offset_, length_ - offset_, &n) == 1) {
+      retrying_ = false;
+      written += n;
+      offset_ += n;
+      continue;  // a partial write took part: offer the rest (it returns WANT_WRITE when full)
+    }
+    int err = SSL_get_error(stream, 0);
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+      retrying_ = true;
+      return Result::blocked;
+    }
+    return Result::failed;
   }
-  int err = SSL_get_error(stream, 0);
-  if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) return Result::blocked;
-  return Result::failed;
+  offset_ = length_ = 0;
+  return Result::done;
 }
 
-PipePump::PipePump(SSL* conn, SSL* stream, int input_fd, int output_fd, Emitter& emitter)
-    : conn_(conn), stream_(stream), input_(input_fd), output_(output_fd), emitter_(emitter) {
+PipePump::PipePump(SSL* conn, SSL* stream, const Config& config, Emitter& emitter)
+    : conn_(conn),
+      stream_(stream),
+      input_(config.input_fd),
+      output_(config.output_fd),
+      emitter_(emitter),
+      on_eof_(config.on_eof),
+      eof_reset_code_(config.eof_reset_code),
+      to_stream_(config.moving_buffer) {
   out_buffer_.resize(pump_chunk);
+}
+
+bool PipePump::finished() const {
+  bool output_flushed = out_length_ == out_offset_;
+  switch (on_eof_) {
+    case EofPolicy::fin: return fin_sent_ && fin_received_ && output_flushed;
+    case EofPolicy::close: return fin_sent_ && output_flushed;
+    case EofPolicy::reset: return reset_sent_ && output_flushed;
+    case EofPolicy::ignore: return false;
+  }
+  return false;
 }
 
 bool PipePump::step(unsigned wake, Outcome& outcome) {
@@ -75,10 +110,15 @@ bool PipePump::stream_to_output(Outcome& outcome) {
           break;
         }
         if (errno == EINTR) continue;
+        if (errno == EPIPE) {
+          outcome = {Status::output_closed, "output closed by its reader; stopped reading"};
+          return false;
+        }
         outcome = {Status::io_error, std::string("cannot write output: ") + std::strerror(errno)};
         return false;
       }
       out_offset_ += static_cast<size_t>(n);
+      last_activity_ = Clock::now();
       continue;
     }
     if (fin_received_) break;
@@ -91,6 +131,7 @@ bool PipePump::stream_to_output(Outcome& outcome) {
       out_offset_ = 0;
       out_length_ = n;
       moved += n;
+      last_activity_ = Clock::now();
       total_in_ += n;
       turn_in_ += n;
       continue;
@@ -152,16 +193,35 @@ bool PipePump::input_to_stream(unsigned wake, Outcome& outcome) {
   }
   total_out_ += moved;
   turn_out_ += moved;
+  if (moved > 0) last_activity_ = Clock::now();
 
-  if (input_eof_ && to_stream_.empty() && !fin_sent_) {
-    if (SSL_stream_conclude(stream_, 0) != 1) {
-      outcome = describe_stream_failure(stream_, conn_, false, emitter_, total_in_, total_out_);
-      return false;
-    }
-    fin_sent_ = true;
-    emitter_.emit(StreamEvent{SSL_get_stream_id(stream_), StreamChange::fin_sent, {}});
-  }
+  if (input_eof_ && to_stream_.empty()) return end_input(outcome);
   return true;
+}
+
+// Input EOF with every byte handed to the stream: apply the EOF policy, once.
+bool PipePump::end_input(Outcome& outcome) {
+  if (fin_sent_ || reset_sent_) return true;
+  uint64_t id = SSL_get_stream_id(stream_);
+  switch (on_eof_) {
+    case EofPolicy::ignore:
+      return true;
+    case EofPolicy::reset: {
+      SSL_STREAM_RESET_ARGS args{eof_reset_code_};
+      if (SSL_stream_reset(stream_, &args, sizeof args) != 1) break;
+      reset_sent_ = true;
+      emitter_.emit(StreamEvent{id, StreamChange::reset_sent, eof_reset_code_});
+      return true;
+    }
+    case EofPolicy::fin:
+    case EofPolicy::close:
+      if (SSL_stream_conclude(stream_, 0) != 1) break;
+      fin_sent_ = true;
+      emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});
+      return true;
+  }
+  outcome = describe_stream_failure(stream_, conn_, false, emitter_, total_in_, total_out_);
+  return false;
 }
 
 PipeInterest PipePump::interest() const {

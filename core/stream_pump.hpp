@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "config.hpp"
 #include "event_loop.hpp"
 #include "events.hpp"
 #include "status.hpp"
@@ -38,28 +39,43 @@ class PipeEnd {
   bool never_blocks_ = false;
 };
 
-// Bytes queued for a stream. OpenSSL's all-or-nothing writes must be retried with the same
-// buffer and length until they succeed, so the chunk stays put until it is taken whole.
+// Bytes queued for a stream, written by OpenSSL's rules for the stream's write mode:
+// - all-or-nothing (default): a write that could not finish is retried with the same buffer
+//   and length until it succeeds;
+// - with SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER the retry may come from another address, and it
+//   does: each retry copies the pending bytes to the other half of a double buffer, so the
+//   mode is exercised, not merely set;
+// - with SSL_MODE_ENABLE_PARTIAL_WRITE a write may take part of the chunk; the rest waits.
 class StreamWriter {
  public:
-  StreamWriter() { buffer_.resize(pump_chunk); }
-  bool empty() const { return length_ == 0; }
-  unsigned char* space() { return buffer_.data(); }
-  size_t capacity() const { return buffer_.size(); }
-  void filled(size_t n) { length_ = n; }
+  explicit StreamWriter(bool moving = false) : moving_(moving) {
+    buffers_[0].resize(pump_chunk);
+    if (moving_) buffers_[1].resize(pump_chunk);
+  }
+  bool empty() const { return offset_ == length_; }
+  unsigned char* space() { return buffers_[current_].data(); }
+  size_t capacity() const { return pump_chunk; }
+  void filled(size_t n) {
+    offset_ = 0;
+    length_ = n;
+  }
 
   enum class Result { done, blocked, failed };
-  // Tries to hand the queued chunk to the stream; `written` counts the bytes taken.
+  // Tries to hand the queued bytes to the stream; `written` counts the bytes taken.
   Result flush(SSL* stream, uint64_t& written);
 
  private:
-  std::vector<unsigned char> buffer_;
+  bool moving_;
+  std::vector<unsigned char> buffers_[2];
+  int current_ = 0;
+  size_t offset_ = 0;
   size_t length_ = 0;
+  bool retrying_ = false;
 };
 
 class PipePump {
  public:
-  PipePump(SSL* conn, SSL* stream, int input_fd, int output_fd, Emitter& emitter);
+  PipePump(SSL* conn, SSL* stream, const Config& config, Emitter& emitter);
 
   // Moves what can move now. `wake` is the WakeReason set of this turn. False: see outcome.
   bool step(unsigned wake, Outcome& outcome);
@@ -67,7 +83,10 @@ class PipePump {
   PipeInterest interest() const;
   // Work is left that needs no waiting (a turn's budget ran out).
   bool busy() const { return busy_; }
-  bool finished() const { return fin_sent_ && fin_received_ && out_length_ == out_offset_; }
+  // The transfer is over as the EOF policy defines it (ignore: only the peer can end it).
+  bool finished() const;
+  // When data last moved in either direction (for --idle-exit).
+  Clock::time_point last_activity() const { return last_activity_; }
 
   // Bytes moved since the last call, for the tick event.
   uint64_t take_turn_in();
@@ -78,12 +97,15 @@ class PipePump {
  private:
   bool stream_to_output(Outcome& outcome);
   bool input_to_stream(unsigned wake, Outcome& outcome);
+  bool end_input(Outcome& outcome);
 
   SSL* conn_;
   SSL* stream_;
   PipeEnd input_;
   PipeEnd output_;
   Emitter& emitter_;
+  EofPolicy on_eof_;
+  uint64_t eof_reset_code_;
 
   StreamWriter to_stream_;
   std::vector<unsigned char> out_buffer_;
@@ -94,8 +116,10 @@ class PipePump {
   bool input_would_block_ = false;
   bool output_would_block_ = false;
   bool fin_sent_ = false;
+  bool reset_sent_ = false;
   bool fin_received_ = false;
   bool busy_ = false;
+  Clock::time_point last_activity_ = Clock::now();
 
   uint64_t total_in_ = 0, total_out_ = 0;
   uint64_t turn_in_ = 0, turn_out_ = 0;

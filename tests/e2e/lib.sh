@@ -263,7 +263,6 @@ make_cert() {
   local dir=$1 name=$2 log
   mkdir -p "$dir"
   log=$dir/make_cert.log
-  diag_add "$log"
   {
     if [ ! -f "$dir/ca.pem" ]; then
       "$OPENSSL_BIN" req -x509 -new -nodes -days 30 \
@@ -290,7 +289,7 @@ EXT
       -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
       -extfile "$dir/$name.ext" -out "$dir/$name.crt"
     "$OPENSSL_BIN" verify -CAfile "$dir/ca.pem" "$dir/$name.crt"
-  } >"$log" 2>&1 || fail "make_cert $dir $name failed (see $log)"
+  } >"$log" 2>&1 || { diag_add "$log"; fail "make_cert $dir $name: openssl failed"; }
 }
 
 # cert_fingerprint FILE: SHA-256 fingerprint of a PEM certificate as AA:BB:... (uppercase).
