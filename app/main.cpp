@@ -7,6 +7,7 @@
 
 #include "cli/config_builder.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/log_sink.hpp"
 #include "cli/options.hpp"
 #include "core/engine.hpp"
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
     return usage_error("cannot open log file '" + options.log_file + "': " + e.what());
   }
 
+  // From here on SIGINT/SIGTERM close the connection with a code instead of killing us.
+  config->interrupt_fd = cli::install_interrupt_pipe();
   Outcome outcome = run(*config, *sink);
   return cli::exit_code_for(outcome.status);
 }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <tuple>
 
 namespace quicc::cli {
 
@@ -62,6 +63,23 @@ std::optional<std::string> parse_pin(std::string_view text, std::string& error) 
     return std::nullopt;
   }
   return hex;
+}
+
+std::optional<uint64_t> parse_error_code(std::string_view text, std::string& error) {
+  int base = 10;
+  std::string_view digits = text;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    base = 16;
+    digits.remove_prefix(2);
+  }
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+      value >= (uint64_t{1} << 62)) {
+    error = "invalid error code '" + std::string(text) + "' (decimal or 0x hex, below 2^62)";
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error) {
@@ -124,6 +142,57 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     return std::nullopt;
   }
   config.connect_timeout = *timeout;
+
+  for (auto [text, field, name] :
+       {std::tuple{&o.timeout, &config.timeout, "--timeout"},
+        std::tuple{&o.idle_exit, &config.idle_exit, "--idle-exit"}}) {
+    if (text->empty()) continue;
+    auto d = parse_duration(*text, error);
+    if (!d || d->count() <= 0) {
+      error = std::string(name) + ": " + (d ? "must be positive" : error);
+      return std::nullopt;
+    }
+    *field = *d;
+  }
+
+  std::string_view eof = o.on_eof;
+  if (eof == "fin") {
+    config.on_eof = EofPolicy::fin;
+  } else if (eof == "close") {
+    config.on_eof = EofPolicy::close;
+  } else if (eof == "ignore") {
+    config.on_eof = EofPolicy::ignore;
+  } else if (eof == "reset" || eof.starts_with("reset:")) {
+    config.on_eof = EofPolicy::reset;
+    if (eof.size() > 6) {
+      auto code = parse_error_code(eof.substr(6), error);
+      if (!code) {
+        error = "--on-eof: " + error;
+        return std::nullopt;
+      }
+      config.eof_reset_code = *code;
+    }
+  } else {
+    error = "invalid --on-eof '" + o.on_eof + "': expected fin, close, ignore or reset[:CODE]";
+    return std::nullopt;
+  }
+
+  if (o.shutdown != "graceful" && o.shutdown != "rapid") {
+    error = "invalid --shutdown '" + o.shutdown + "': expected graceful or rapid";
+    return std::nullopt;
+  }
+  config.shutdown.rapid = o.shutdown == "rapid";
+  config.shutdown.no_stream_flush = o.no_stream_flush;
+  config.shutdown.wait_peer = o.wait_peer;
+  auto code = parse_error_code(o.close_code, error);
+  if (!code) {
+    error = "--close-code: " + error;
+    return std::nullopt;
+  }
+  config.shutdown.error_code = *code;
+  config.shutdown.reason = o.close_reason;
+  config.partial_write = o.partial_write;
+  config.moving_buffer = o.moving_buffer;
 
   config.cafile = o.cafile;
   config.cert_file = o.cert;

@@ -23,6 +23,9 @@ std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text, s
 // 32 hex bytes, colons optional -> 64 lowercase hex digits.
 std::optional<std::string> parse_pin(std::string_view text, std::string& error);
 
+// A QUIC application error code: decimal or 0x hex, below 2^62.
+std::optional<uint64_t> parse_error_code(std::string_view text, std::string& error);
+
 // "text" or "json".
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error);
 

@@ -18,8 +18,10 @@ constexpr ExitCode table[] = {
     {Status::peer_transport_error, 8, "peer closed the connection with a transport error"},
     {Status::peer_app_error, 9, "peer closed the connection with an application error"},
     {Status::stream_reset, 10, "peer reset the stream or stopped reading it"},
-    {Status::idle_timeout, 11, "connection idle timeout"},
+    {Status::idle_timeout, 11, "idle: QUIC idle timeout, or no data for --idle-exit"},
     {Status::io_error, 12, "local I/O error (socket, stdin, stdout)"},
+    {Status::output_closed, 13, "output closed by its reader (quicc ... | head)"},
+    {Status::timeout, 14, "--timeout reached"},
     {Status::interrupted, 130, "interrupted by a signal"},
 };
 

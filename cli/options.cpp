@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/config.hpp"
 #include "exit_codes.hpp"
 
 namespace quicc::cli {
@@ -23,6 +24,38 @@ constexpr OptionSpec table[] = {
     {"--connect-timeout", "DURATION", "10s",
      "Handshake deadline: 250ms, 3s, 2m; a bare number means seconds", Category::connection,
      &Options::connect_timeout},
+    {"--timeout", "DURATION", "",
+     "Give up (exit 14) when the whole run takes longer than this", Category::lifecycle,
+     &Options::timeout},
+    {"--idle-exit", "DURATION", "",
+     "Close (exit 11) after this long without data in either direction", Category::lifecycle,
+     &Options::idle_exit},
+    {"--on-eof", "MODE", "fin",
+     "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
+     "once it is acknowledged), ignore (send nothing, stay open until the peer closes), "
+     "reset[:CODE] (reset the stream with CODE, then close)",
+     Category::lifecycle, &Options::on_eof},
+    {"--shutdown", "MODE", "graceful",
+     "graceful (wait for our data to be acknowledged, then the closing period) or rapid "
+     "(send one CONNECTION_CLOSE and exit: no waiting for acknowledgements or the closing "
+     "period)",
+     Category::lifecycle, &Options::shutdown},
+    {"--no-stream-flush", "", "", "Close without waiting for stream data to be acknowledged",
+     Category::lifecycle, &Options::no_stream_flush},
+    {"--wait-peer", "", "", "When done, wait for the peer to close the connection first",
+     Category::lifecycle, &Options::wait_peer},
+    {"--close-code", "CODE", "0",
+     "Application error code of our CONNECTION_CLOSE (decimal or 0x hex, < 2^62)",
+     Category::lifecycle, &Options::close_code},
+    {"--close-reason", "TEXT", "", "Reason phrase of our CONNECTION_CLOSE", Category::lifecycle,
+     &Options::close_reason},
+    {"--partial-write", "", "",
+     "Stream writes may take part of a buffer (SSL_MODE_ENABLE_PARTIAL_WRITE); default "
+     "all-or-nothing",
+     Category::lifecycle, &Options::partial_write},
+    {"--moving-buffer", "", "",
+     "Retry unfinished writes from a moved buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)",
+     Category::lifecycle, &Options::moving_buffer},
     {"--cafile", "FILE", "", "Trust the CA certificates in FILE instead of the system store",
      Category::security, &Options::cafile},
     {"--pin-sha256", "HEX", "",
@@ -55,8 +88,9 @@ constexpr OptionSpec table[] = {
 };
 
 constexpr Category category_order[] = {Category::connection, Category::listener,
-                                       Category::security,   Category::engine,
-                                       Category::output,     Category::general};
+                                       Category::lifecycle,  Category::security,
+                                       Category::engine,     Category::output,
+                                       Category::general};
 
 }  // namespace
 
@@ -67,6 +101,7 @@ std::string_view category_title(Category c) {
     case Category::connection: return "Connection";
     case Category::listener: return "Listener";
     case Category::security: return "Security";
+    case Category::lifecycle: return "Ending the connection";
     case Category::engine: return "Engine";
     case Category::output: return "Output";
     case Category::general: return "General";
@@ -134,6 +169,13 @@ std::string help_text() {
   out += "\nExit codes:\n";
   for (const auto& e : exit_code_table())
     out += fmt::format("  {:>3}  {}\n", e.code, e.description);
+  out += fmt::format(
+      "\nApplication error codes quicc closes with:\n"
+      "  0x{:x}  interrupted (SIGINT/SIGTERM; a second SIGINT closes rapidly)\n"
+      "  0x{:x}  our output was closed by its reader (the stream is reset with this code too)\n"
+      "  0x{:x}  --timeout or --idle-exit\n"
+      "  otherwise --close-code (default 0)\n",
+      close_code_interrupted, close_code_output_closed, close_code_timeout);
   return out;
 }
 

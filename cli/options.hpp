@@ -22,6 +22,16 @@ struct Options {
   bool blocking = false;
   bool nonblocking = false;
   std::string connect_timeout = "10s";
+  std::string timeout;
+  std::string idle_exit;
+  std::string on_eof = "fin";
+  std::string shutdown = "graceful";
+  bool no_stream_flush = false;
+  bool wait_peer = false;
+  std::string close_code = "0";
+  std::string close_reason;
+  bool partial_write = false;
+  bool moving_buffer = false;
   int verbose = 0;
   std::string log_format = "text";
   std::string log_file;
@@ -29,7 +39,7 @@ struct Options {
   bool version = false;
 };
 
-enum class Category { connection, listener, security, engine, output, general };
+enum class Category { connection, listener, security, lifecycle, engine, output, general };
 
 // How a table entry stores its value in Options.
 using Binding = std::variant<std::string Options::*,  // takes an argument

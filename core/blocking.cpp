@@ -84,7 +84,10 @@ bool write_all(int fd, const unsigned char* data, size_t length, Outcome& outcom
         ::poll(&p, 1, -1);
         continue;
       }
-      outcome = {Status::io_error, std::string("cannot write output: ") + std::strerror(errno)};
+      outcome = errno == EPIPE
+                    ? Outcome{Status::output_closed, "output closed by its reader; stopped reading"}
+                    : Outcome{Status::io_error, std::string("cannot write output: ") +
+                                                    std::strerror(errno)};
       return false;
     }
     data += n;
@@ -171,8 +174,9 @@ Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tl
   return describe_handshake_failure(conn, tls);
 }
 
-BlockingPipe::BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter)
-    : conn_(conn), stream_(stream), config_(config), emitter_(emitter) {
+BlockingPipe::BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter,
+                           int wake_socket)
+    : conn_(conn), stream_(stream), config_(config), emitter_(emitter), wake_socket_(wake_socket) {
   last_activity_ns_ = Clock::now().time_since_epoch().count();
   if (::pipe2(done_pipe_, O_CLOEXEC) != 0) done_pipe_[0] = done_pipe_[1] = -1;
   reader_ = std::thread([this] { read_stream(); });
@@ -185,6 +189,13 @@ BlockingPipe::~BlockingPipe() {
 }
 
 void BlockingPipe::join() {
+  stopping_ = true;
+  // After a rapid close the connection stays "terminating" for its closing period, and OpenSSL
+  // wakes a thread blocked in SSL_read only once that ends (with a silent peer, seconds). The
+  // close is done and nothing more is to be received, so a client shuts the reading side of
+  // its own socket: the blocked poll() inside OpenSSL returns, SSL_read sees the connection
+  // terminating and returns. A listener's socket is shared and is left alone.
+  if (!reader_done_ && wake_socket_ >= 0) ::shutdown(wake_socket_, SHUT_RD);
   if (reader_.joinable()) reader_.join();
 }
 
@@ -204,6 +215,7 @@ void BlockingPipe::read_stream() {
       emitter_.emit(StreamEvent{SSL_get_stream_id(stream_), StreamChange::fin_received, {}});
       break;
     }
+    if (stopping_) break;  // we closed the connection ourselves: nothing to report
     read_outcome_ = describe_stream_failure(stream_, conn_, true, emitter_, in_, out_);
     break;
   }
@@ -235,8 +247,7 @@ bool BlockingPipe::end_input(Outcome& outcome) {
 }
 
 Outcome BlockingPipe::run(Clock::time_point started) {
-  std::optional<Clock::time_point> run_deadline;
-  if (config_.timeout.count() > 0) run_deadline = started + config_.timeout;
+  auto deadline_of_run = run_deadline(config_, started);
   std::vector<unsigned char> buffer(256 * 1024);
   bool input_eof = false;
   for (;;) {
@@ -250,12 +261,13 @@ Outcome BlockingPipe::run(Clock::time_point started) {
       return {};
 
     auto now = Clock::now();
-    if (run_deadline && now >= *run_deadline) return {Status::timeout, "--timeout reached"};
-    std::optional<Clock::time_point> deadline = run_deadline;
+    if (deadline_of_run && now >= *deadline_of_run)
+      return deadline_outcome(Status::timeout, config_);
+    std::optional<Clock::time_point> deadline = deadline_of_run;
     if (config_.idle_exit.count() > 0) {
       Clock::time_point idle_deadline =
           Clock::time_point(Clock::duration(last_activity_ns_.load())) + config_.idle_exit;
-      if (now >= idle_deadline) return {Status::idle_timeout, "no data (--idle-exit)"};
+      if (now >= idle_deadline) return deadline_outcome(Status::idle_timeout, config_);
       deadline = deadline ? std::min(*deadline, idle_deadline) : idle_deadline;
     }
     int timeout_ms = -1;

@@ -29,7 +29,9 @@ Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tl
 // connection is closed (OpenSSL wakes blocked threads when the connection terminates).
 class BlockingPipe {
  public:
-  BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter);
+  // `wake_socket`: the client's own UDP socket, which join() may shut for reading to wake the
+  // reader (see join()); -1 for a listener's shared socket.
+  BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter, int wake_socket);
   ~BlockingPipe();
   BlockingPipe(const BlockingPipe&) = delete;
   BlockingPipe& operator=(const BlockingPipe&) = delete;
@@ -46,9 +48,11 @@ class BlockingPipe {
   SSL* stream_;
   const Config& config_;
   Emitter& emitter_;
+  int wake_socket_;
   std::atomic<uint64_t> in_{0}, out_{0};
   std::atomic<int64_t> last_activity_ns_;
   std::atomic<bool> reader_done_{false};
+  std::atomic<bool> stopping_{false};
   Outcome read_outcome_;
   int done_pipe_[2] = {-1, -1};  // the reader writes a byte here when it ends
   std::thread reader_;

@@ -11,17 +11,13 @@
 #include "engine.hpp"
 #include "net.hpp"
 #include "session.hpp"
+#include "ssl_ptr.hpp"
 #include "tls.hpp"
 #include "trace.hpp"
 
 namespace quicc {
 
 namespace {
-
-struct SslFree {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 bool is_ip_literal(const std::string& host) {
   return host.find(':') != std::string::npos ||
@@ -133,7 +129,8 @@ Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, 
   apply_write_mode(stream.get(), config);
   Transferred moved;
   outcome = pipe_stream(conn, stream.get(), config, loop, emitter, started, moved);
-  return finish_connection(conn, stream.get(), config, loop, emitter, outcome, moved);
+  return finish_connection(conn, stream, config, loop, emitter, outcome, moved,
+                           run_deadline(config, started));
 }
 
 Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
@@ -152,11 +149,14 @@ Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emi
   }
   emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
   apply_write_mode(stream.get(), config);
-  BlockingPipe pipe(conn, stream.get(), config, emitter);
+  BIO_POLL_DESCRIPTOR socket{};
+  SSL_get_rpoll_descriptor(conn, &socket);
+  BlockingPipe pipe(conn, stream.get(), config, emitter, socket.value.fd);
   Outcome outcome = pipe.run(started);
   // The close also ends the reader thread if it still waits on the stream.
   EventLoop loop(conn, emitter);
-  outcome = finish_connection(conn, stream.get(), config, loop, emitter, outcome, pipe.moved());
+  outcome = finish_connection(conn, stream, config, loop, emitter, outcome, pipe.moved(),
+                              run_deadline(config, started));
   pipe.join();
   return outcome;
 }

@@ -4,6 +4,17 @@
 
 namespace quicc {
 
+namespace {
+
+// The connection ended under the stream: the connection's own close is reported once, by its
+// owner, not by each of its streams.
+bool connection_gone(SSL* stream, bool reading) {
+  int state = reading ? SSL_get_stream_read_state(stream) : SSL_get_stream_write_state(stream);
+  return state == SSL_STREAM_STATE_CONN_CLOSED;
+}
+
+}  // namespace
+
 bool EchoStream::step(Outcome& outcome) {
   busy_ = false;
   uint64_t moved = 0;
@@ -14,7 +25,9 @@ bool EchoStream::step(Outcome& outcome) {
       case StreamWriter::Result::blocked:
         return true;
       case StreamWriter::Result::failed:
-        outcome = describe_stream_failure(stream_, conn, false, emitter_, 0, moved);
+        outcome = connection_gone(stream_, false)
+                      ? Outcome{Status::peer_app_error, "connection closed"}
+                      : describe_stream_failure(stream_, conn, false, emitter_, 0, moved);
         return false;
       case StreamWriter::Result::done:
         break;
@@ -48,7 +61,9 @@ bool EchoStream::step(Outcome& outcome) {
         emitter_.emit(StreamEvent{id, StreamChange::fin_received, {}});
         continue;
       default:
-        outcome = describe_stream_failure(stream_, conn, true, emitter_, 0, moved);
+        outcome = connection_gone(stream_, true)
+                      ? Outcome{Status::peer_app_error, "connection closed"}
+                      : describe_stream_failure(stream_, conn, true, emitter_, 0, moved);
         return false;
     }
   }

@@ -14,17 +14,13 @@
 #include "engine.hpp"
 #include "net.hpp"
 #include "session.hpp"
+#include "ssl_ptr.hpp"
 #include "tls.hpp"
 #include "trace.hpp"
 
 namespace quicc {
 
 namespace {
-
-struct SslFree {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 bool connection_closed(SSL* conn) {
   SSL_CONN_CLOSE_INFO info{};
@@ -51,8 +47,7 @@ int handshake_step(SSL* conn, Outcome& outcome) {
 
 Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter& emitter) {
   auto started = Clock::now();
-  std::optional<Clock::time_point> run_deadline;
-  if (config.timeout.count() > 0) run_deadline = started + config.timeout;
+  const std::optional<Clock::time_point> run_deadline = quicc::run_deadline(config, started);
   const PipeInterest interrupts{-1, -1, config.interrupt_fd};
   uint64_t index = 0;
   for (;;) {
@@ -92,15 +87,16 @@ Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter
       if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
       unsigned wake = loop.wait(interrupts, run_deadline, 0, 0);
       if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
-        return finish_connection(conn.get(), nullptr, config, loop, emitter,
-                                 {Status::interrupted, "interrupted"}, {});
+        return finish_connection(conn.get(), stream, config, loop, emitter,
+                                 {Status::interrupted, "interrupted"}, {}, run_deadline);
     }
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
     apply_write_mode(stream.get(), config);
 
     Transferred moved;
     outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, started, moved);
-    return finish_connection(conn.get(), stream.get(), config, loop, emitter, outcome, moved);
+    return finish_connection(conn.get(), stream, config, loop, emitter, outcome, moved,
+                             run_deadline);
   }
 }
 
@@ -203,11 +199,11 @@ Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitte
     if (!stream) return describe_close(conn.get(), emitter, 0, 0);
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
     apply_write_mode(stream.get(), config);
-    BlockingPipe pipe(conn.get(), stream.get(), config, emitter);
+    BlockingPipe pipe(conn.get(), stream.get(), config, emitter, -1);
     outcome = pipe.run(started);
     EventLoop loop(listener, emitter);
-    outcome = finish_connection(conn.get(), stream.get(), config, loop, emitter, outcome,
-                                pipe.moved());
+    outcome = finish_connection(conn.get(), stream, config, loop, emitter, outcome,
+                                pipe.moved(), quicc::run_deadline(config, started));
     pipe.join();
     return outcome;
   }

@@ -28,6 +28,7 @@ ShutdownPolicy policy_for(const Config& config, const Outcome& outcome) {
   ShutdownPolicy p = config.shutdown;
   switch (outcome.status) {
     case Status::ok:
+      if (p.rapid) p.no_stream_flush = true;  // rapid means no waiting of any kind
       return p;
     case Status::interrupted:
       p = {false, true, false, close_code_interrupted, "interrupted"};
@@ -78,6 +79,17 @@ void apply_write_mode(SSL* stream, const Config& config) {
   if (config.moving_buffer) SSL_set_mode(stream, moving); else SSL_clear_mode(stream, moving);
 }
 
+std::optional<Clock::time_point> run_deadline(const Config& config, Clock::time_point started) {
+  if (config.timeout.count() <= 0) return std::nullopt;
+  return started + config.timeout;
+}
+
+Outcome deadline_outcome(Status status, const Config& config) {
+  if (status == Status::timeout)
+    return {Status::timeout, "--timeout " + duration_text(config.timeout) + " reached"};
+  return {Status::idle_timeout, "no data for " + duration_text(config.idle_exit) + " (--idle-exit)"};
+}
+
 bool take_interrupt(int interrupt_fd) {
   if (interrupt_fd < 0) return false;
   char c;
@@ -87,8 +99,7 @@ bool take_interrupt(int interrupt_fd) {
 Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
                     Emitter& emitter, Clock::time_point started, Transferred& moved) {
   PipePump pump(conn, stream, config, emitter);
-  std::optional<Clock::time_point> run_deadline;
-  if (config.timeout.count() > 0) run_deadline = started + config.timeout;
+  auto deadline_of_run = run_deadline(config, started);
   Outcome outcome;
   unsigned wake = wake_none;
   for (;;) {
@@ -104,13 +115,11 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
     if (pump.finished()) return {};
 
     auto now = Clock::now();
-    if (run_deadline && now >= *run_deadline)
-      return {Status::timeout, "--timeout " + duration_text(config.timeout) + " reached"};
-    std::optional<Clock::time_point> deadline = run_deadline;
+    if (deadline_of_run && now >= *deadline_of_run) return deadline_outcome(Status::timeout, config);
+    std::optional<Clock::time_point> deadline = deadline_of_run;
     if (config.idle_exit.count() > 0) {
       auto idle_deadline = pump.last_activity() + config.idle_exit;
-      if (now >= idle_deadline)
-        return {Status::idle_timeout, "no data for " + duration_text(config.idle_exit) + " (--idle-exit)"};
+      if (now >= idle_deadline) return deadline_outcome(Status::idle_timeout, config);
       deadline = deadline ? std::min(*deadline, idle_deadline) : idle_deadline;
     }
     // With budget left over, turn again at once instead of waiting for the network.
@@ -121,17 +130,31 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
   }
 }
 
-Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
-                          Emitter& emitter, Outcome outcome, const Transferred& moved) {
+Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, EventLoop& loop,
+                          Emitter& emitter, Outcome outcome, const Transferred& moved,
+                          std::optional<Clock::time_point> deadline) {
   if (connection_closed(conn)) return outcome;  // the peer (or the idle timer) closed it
 
-  if (outcome.status == Status::output_closed && stream) {
-    // Nobody reads what the peer sends any more: reset our side with our code; freeing the
-    // stream later sends STOP_SENDING for the peer's side (OpenSSL has no call for it).
+  bool reset_by_policy = outcome.ok() && config.on_eof == EofPolicy::reset;
+  if ((outcome.status == Status::output_closed || reset_by_policy) && stream) {
+    // Nobody reads what the peer sends any more: reset our side with our code, and free the
+    // stream, which sends STOP_SENDING for the peer's side (OpenSSL has no call for it; its
+    // code is 0). Frames queued once the close starts are never sent, so let them leave first:
+    // a couple of round trips, at most 200 ms.
+    // (With --on-eof reset the stream was reset already; only the linger is needed.)
+    uint64_t id = SSL_get_stream_id(stream.get());
     SSL_STREAM_RESET_ARGS args{close_code_output_closed};
-    if (SSL_stream_reset(stream, &args, sizeof args) == 1)
-      emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::reset_sent,
-                               close_code_output_closed});
+    if (!reset_by_policy && SSL_stream_reset(stream.get(), &args, sizeof args) == 1)
+      emitter.emit(StreamEvent{id, StreamChange::reset_sent, close_code_output_closed});
+    stream.reset();
+    uint64_t rtt_us = 0;
+    SSL_get_handshake_rtt(conn, &rtt_us);
+    auto linger = std::clamp<std::chrono::microseconds>(std::chrono::microseconds(2 * rtt_us),
+                                                        std::chrono::milliseconds(5),
+                                                        std::chrono::milliseconds(200));
+    auto until = Clock::now() + linger;
+    SSL_handle_events(conn);
+    while (Clock::now() < until) loop.wait({}, until, 0, 0);
   }
 
   ShutdownPolicy policy = policy_for(config, outcome);
@@ -145,10 +168,15 @@ Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoo
   args.quic_reason = policy.reason.empty() ? nullptr : policy.reason.c_str();
 
   emitter.emit(ShutdownEvent{false});
-  std::optional<Clock::time_point> deadline;
   for (;;) {
     int rc = SSL_shutdown_ex(conn, flags, &args, sizeof args);
     if (rc == 1) break;
+    if (flags & SSL_SHUTDOWN_FLAG_RAPID) {
+      // Rapid: one CONNECTION_CLOSE, sent now, and no waiting for acknowledgements or for the
+      // closing period (OpenSSL leaves the connection "terminating" until it is freed).
+      SSL_handle_events(conn);
+      break;
+    }
     if (rc < 0) {
       int err = SSL_get_error(conn, rc);
       if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) break;
@@ -160,12 +188,19 @@ Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoo
               ~uint64_t{SSL_SHUTDOWN_FLAG_WAIT_PEER};
       if (outcome.ok()) outcome = {Status::interrupted, "interrupted while closing"};
     }
+    if (deadline && Clock::now() >= *deadline) {
+      flags = (flags | SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH) &
+              ~uint64_t{SSL_SHUTDOWN_FLAG_WAIT_PEER};
+      deadline.reset();
+      if (outcome.ok()) outcome = deadline_outcome(Status::timeout, config);
+    }
   }
   emitter.emit(ShutdownEvent{true});
   Outcome closed = describe_close(conn, emitter, moved.in, moved.out);
   ERR_clear_error();
-  // Whoever closed first, a transfer that ended well stays a success.
-  (void)closed;
+  // Whoever closed first, a transfer that ended well stays a success, unless the connection
+  // idled out before our data was acknowledged: then the peer may not have it all.
+  if (outcome.ok() && closed.status == Status::idle_timeout) return closed;
   return outcome;
 }
 

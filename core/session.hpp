@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "event_loop.hpp"
 #include "events.hpp"
+#include "ssl_ptr.hpp"
 #include "status.hpp"
 
 namespace quicc {
@@ -19,6 +20,12 @@ void apply_write_mode(SSL* stream, const Config& config);
 
 // Takes one pending interrupt from config.interrupt_fd, if any.
 bool take_interrupt(int interrupt_fd);
+
+// The whole run's deadline (--timeout), if any.
+std::optional<Clock::time_point> run_deadline(const Config& config, Clock::time_point started);
+
+// The outcome of a deadline passing: Status::timeout (--timeout) or idle_timeout (--idle-exit).
+Outcome deadline_outcome(Status status, const Config& config);
 
 // Byte counts of a transfer, for the close report.
 struct Transferred {
@@ -36,8 +43,13 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
 // configured ShutdownPolicy; after an interrupt, a timeout or a closed output, with quicc's own
 // application error code (config.hpp) and without waiting for stream data. A second interrupt
 // turns any close rapid. Emits the CloseEvent. Returns the run's final outcome.
-Outcome finish_connection(SSL* conn, SSL* stream, const Config& config, EventLoop& loop,
-                          Emitter& emitter, Outcome outcome, const Transferred& moved);
+// When our output was closed, the stream is reset and freed here (freeing sends STOP_SENDING)
+// and its frames get a moment to leave before the CONNECTION_CLOSE.
+// --timeout still counts while closing: past it, the close turns rapid and the run fails with
+// Status::timeout.
+Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, EventLoop& loop,
+                          Emitter& emitter, Outcome outcome, const Transferred& moved,
+                          std::optional<Clock::time_point> deadline);
 
 // After a failure before any transfer: close at once without waiting.
 void abort_connection(SSL* conn);
