@@ -5,6 +5,11 @@
 #include <cmath>
 #include <tuple>
 
+#include <openssl/opensslconf.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+
 namespace quicc::cli {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error) {
@@ -82,6 +87,27 @@ std::optional<uint64_t> parse_error_code(std::string_view text, std::string& err
   return value;
 }
 
+std::optional<uint64_t> parse_size(std::string_view text, std::string& error) {
+  uint64_t scale = 1;
+  std::string_view digits = text;
+  if (!digits.empty()) {
+    switch (std::toupper(static_cast<unsigned char>(digits.back()))) {
+      case 'K': scale = 1ull << 10; break;
+      case 'M': scale = 1ull << 20; break;
+      case 'G': scale = 1ull << 30; break;
+    }
+    if (scale != 1) digits.remove_suffix(1);
+  }
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+      value > (uint64_t{1} << 50) / scale) {
+    error = "invalid size '" + std::string(text) + "' (examples: 0, 1500, 64K, 10M)";
+    return std::nullopt;
+  }
+  return value * scale;
+}
+
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error) {
   if (text == "text") return LogFormat::text;
   if (text == "json") return LogFormat::json;
@@ -112,8 +138,22 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     error = "--cert and --key go together";
     return std::nullopt;
   }
-  if (listening && (!o.cafile.empty() || !o.pin_sha256.empty())) {
-    error = "--cafile and --pin-sha256 apply to the client only";
+  if (listening && (!o.pin_sha256.empty() || o.insecure || !o.connect_to.empty() ||
+                    !o.sni.empty() || o.no_sni || !o.session_in.empty())) {
+    error = "--pin-sha256, --insecure, --connect-to, --sni, --no-sni and --session-in apply to "
+            "the client only";
+    return std::nullopt;
+  }
+  if (!listening && o.require_client_cert) {
+    error = "--require-client-cert applies to --listen only";
+    return std::nullopt;
+  }
+  if (o.require_client_cert && o.cafile.empty() && o.capath.empty()) {
+    error = "--require-client-cert needs --cafile or --capath to verify clients against";
+    return std::nullopt;
+  }
+  if (o.ipv4 && o.ipv6) {
+    error = "-4 and -6 exclude each other";
     return std::nullopt;
   }
 
@@ -193,6 +233,56 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   config.shutdown.reason = o.close_reason;
   config.partial_write = o.partial_write;
   config.moving_buffer = o.moving_buffer;
+
+  if (!o.connect_to.empty()) {
+    // ADDR or ADDR:PORT; a bare address keeps the target's port.
+    auto ep = parse_listen_endpoint(o.connect_to, error);
+    if (!ep || ep->host.empty()) {
+      // parse_listen_endpoint reads a bare word as a port: try it as an address.
+      if (o.connect_to.find_first_of(":[]") == std::string::npos) {
+        ep = Endpoint{o.connect_to, 0, false};
+      } else {
+        error = "invalid --connect-to '" + o.connect_to + "': expected ADDR or ADDR:PORT" +
+                (ep ? "" : " (" + error + ")");
+        return std::nullopt;
+      }
+    }
+    config.connect_to = *ep;
+  }
+  config.address_family = o.ipv4 ? AF_INET : o.ipv6 ? AF_INET6 : 0;
+  config.sni = o.sni;
+  config.no_sni = o.no_sni;
+  if (!o.idle_timeout.empty()) {
+    auto d = parse_duration(o.idle_timeout, error);
+    if (!d) {
+      error = "--idle-timeout: " + error;
+      return std::nullopt;
+    }
+    config.idle_timeout = *d;
+    config.idle_timeout_set = true;
+  }
+  config.session_in = o.session_in;
+  config.session_out = o.session_out;
+  if (!o.key_update.empty()) {
+    auto bytes = parse_size(o.key_update, error);
+    if (!bytes) {
+      error = "--key-update: " + error;
+      return std::nullopt;
+    }
+    config.key_update_after = *bytes;
+  }
+  config.capath = o.capath;
+  config.insecure = o.insecure;
+  config.require_client_cert = o.require_client_cert;
+  config.ciphersuites = o.ciphersuites;
+  config.groups = o.groups;
+  config.keylog_file = o.keylog;
+#ifdef OPENSSL_NO_SSLKEYLOG
+  // This libssl cannot honour SSLKEYLOGFILE by itself; our key log callback can.
+  if (config.keylog_file.empty())
+    if (const char* env = std::getenv("SSLKEYLOGFILE")) config.keylog_file = env;
+#endif
+  config.qlog_dir = o.qlog_dir;  // QLOGDIR itself is read by OpenSSL
 
   config.cafile = o.cafile;
   config.cert_file = o.cert;

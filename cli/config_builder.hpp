@@ -26,6 +26,9 @@ std::optional<std::string> parse_pin(std::string_view text, std::string& error);
 // A QUIC application error code: decimal or 0x hex, below 2^62.
 std::optional<uint64_t> parse_error_code(std::string_view text, std::string& error);
 
+// "1500", "64K", "10M", "1G" (powers of 1024).
+std::optional<uint64_t> parse_size(std::string_view text, std::string& error);
+
 // "text" or "json".
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error);
 

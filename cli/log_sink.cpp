@@ -33,12 +33,13 @@ double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
 // Events shown at every verbosity: what a user of `nc -l`, or of a run that failed, needs.
 bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
-         std::holds_alternative<CertificateEvent>(data);
+         std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data);
 }
 
 // Their text keeps one fixed shape that scripts look for ("quicc: listening on ADDR").
 std::string notice_text(const EventData& data) {
   if (auto* e = std::get_if<ErrorEvent>(&data)) return "error: " + e->outcome.message;
+  if (auto* e = std::get_if<WarningEvent>(&data)) return "warning: " + e->text;
   if (auto* e = std::get_if<ListeningEvent>(&data)) return "listening on " + e->local;
   if (auto* e = std::get_if<CertificateEvent>(&data))
     return "certificate sha256 fingerprint " + e->fingerprint_sha256 +
@@ -68,7 +69,11 @@ struct Record {
                    {"cipher", e.cipher},
                    {"group", e.group},
                    {"peer_subject", e.peer_subject},
-                   {"verify", e.verify_result}}};
+                   {"peer_issuer", e.peer_issuer},
+                   {"peer_not_after", e.peer_not_after},
+                   {"verify", e.verify_result},
+                   {"resumed", e.resumed},
+                   {"handshake_ms", ms(e.handshake_us)}}};
     if (e.rtt_us) r.fields.push_back({"rtt_ms", ms(*e.rtt_us)});
     return r;
   }
@@ -107,6 +112,10 @@ struct Record {
              {"reason", e.reason},
              {"bytes_in", e.bytes_in},
              {"bytes_out", e.bytes_out}}};
+  }
+  EventRecord operator()(const WarningEvent& e) const { return {"warning", {{"message", e.text}}}; }
+  EventRecord operator()(const KeyUpdateEvent& e) const {
+    return {"key_update", {{"after_bytes", e.after_bytes}}};
   }
   EventRecord operator()(const ErrorEvent& e) const {
     return {"error",
@@ -167,12 +176,30 @@ std::string format_text(const EventRecord& record) {
   return out;
 }
 
+std::string json_members(const std::vector<Field>& fields) {
+  std::string out;
+  for (const auto& f : fields)
+    out += fmt::format("{}{}:{}", out.empty() ? "" : ",", json_string(f.key),
+                       std::visit(JsonValue{}, f.value));
+  return out;
+}
+
+std::string text_lines(const std::vector<Field>& fields) {
+  std::string out;
+  for (const auto& f : fields) {
+    std::string value = std::holds_alternative<std::string>(f.value)
+                            ? std::get<std::string>(f.value)
+                            : std::visit(TextValue{}, f.value);
+    out += fmt::format("  {:<17} {}\n", std::string(f.key) + ":", value);
+  }
+  return out;
+}
+
 std::string format_json(const EventRecord& record, std::chrono::microseconds since_start) {
   std::string out = fmt::format("{{\"t_ms\":{:.3f},\"event\":{}", since_start.count() / 1000.0,
                                 json_string(record.name));
-  for (const auto& f : record.fields)
-    out += fmt::format(",{}:{}", json_string(f.key), std::visit(JsonValue{}, f.value));
-  return out + "}";
+  std::string members = json_members(record.fields);
+  return out + (members.empty() ? "" : "," + members) + "}";
 }
 
 LogSink::LogSink(int verbosity, LogFormat format, const std::string& log_file)

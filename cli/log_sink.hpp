@@ -37,6 +37,10 @@ EventRecord record_of(const EventData& data);
 std::string format_text(const EventRecord& record);
 // One JSON object: {"t_ms":1.234,"event":"tick","wake":"timeout",...}.
 std::string format_json(const EventRecord& record, std::chrono::microseconds since_start);
+// Fields as JSON members, without braces: "a":1,"b":"x".
+std::string json_members(const std::vector<Field>& fields);
+// Fields as "key: value" lines, for people.
+std::string text_lines(const std::vector<Field>& fields);
 
 class LogSink : public EventSink {
  public:

@@ -15,7 +15,26 @@ struct Options {
   std::string listen;  // [ADDR:]PORT (listener)
   bool echo = false;
   std::string alpn = "quicc";
+  std::string sni;
+  bool no_sni = false;
+  std::string connect_to;
+  bool ipv4 = false;
+  bool ipv6 = false;
+  std::string idle_timeout;
+  std::string session_in;
+  std::string session_out;
+  std::string key_update;
   std::string cafile;
+  std::string capath;
+  bool insecure = false;
+  bool require_client_cert = false;
+  std::string ciphersuites;
+  std::string groups;
+  std::string keylog;
+  std::string qlog_dir;
+  bool stats = false;
+  bool json = false;
+  std::string json_file;
   std::string pin_sha256;
   std::string cert;
   std::string key;

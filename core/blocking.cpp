@@ -126,9 +126,10 @@ void echo_stream_thread(SSL* stream, Emitter& emitter) {
 }
 
 void echo_connection_thread(SSL* conn, Config config, Emitter& emitter) {
+  auto accepted = Clock::now();
   SSL_set_default_stream_mode(conn, SSL_DEFAULT_STREAM_MODE_NONE);
   Outcome outcome = blocking_handshake(conn, config, nullptr);
-  if (outcome.ok()) outcome = report_handshake(conn, emitter);
+  if (outcome.ok()) outcome = report_handshake(conn, emitter, accepted);
   if (!outcome.ok()) {
     emitter.emit(ErrorEvent{outcome});
     abort_connection(conn);
@@ -238,6 +239,8 @@ bool BlockingPipe::end_input(Outcome& outcome) {
     }
     case EofPolicy::fin:
     case EofPolicy::close:
+      // Nothing sent: the peer never sees the stream (see PipePump::end_input).
+      if (config_.on_eof == EofPolicy::close && out_ == 0) return true;
       if (SSL_stream_conclude(stream_, 0) != 1) break;
       emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});
       return true;
@@ -250,7 +253,13 @@ Outcome BlockingPipe::run(Clock::time_point started) {
   auto deadline_of_run = run_deadline(config_, started);
   std::vector<unsigned char> buffer(256 * 1024);
   bool input_eof = false;
+  std::optional<uint64_t> key_update_after = config_.key_update_after;
   for (;;) {
+    // Allowed once the handshake is confirmed; until then it is tried again each turn (a turn
+    // is at most 50 ms while an update is pending).
+    if (key_update_after && out_ >= *key_update_after &&
+        request_key_update(conn_, emitter_, out_))
+      key_update_after.reset();
     // The transfer is over when both sides are, as the EOF policy counts them.
     if (reader_done_ && !read_outcome_.ok()) {
       if (config_.on_eof == EofPolicy::ignore && peer_closed_cleanly(conn_)) return {};
@@ -274,6 +283,8 @@ Outcome BlockingPipe::run(Clock::time_point started) {
     if (deadline)
       timeout_ms = static_cast<int>(
           std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count());
+    if (key_update_after && out_ >= *key_update_after)
+      timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50);
 
     pollfd fds[3] = {{done_pipe_[0], POLLIN, 0},
                      {config_.interrupt_fd, POLLIN, 0},

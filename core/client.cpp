@@ -49,11 +49,19 @@ SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
   BIO_ADDR_free(addr);
 
   const std::string& host = config.endpoint.host;
+  // SNI names a host, never an address (RFC 6066); --sni overrides, --no-sni omits it.
+  std::string sni = config.sni.empty() && !is_ip_literal(host) ? host : config.sni;
   auto alpn = alpn_wire_format(config.alpn);
   bool ok = addr_ok &&
-            (is_ip_literal(host) || SSL_set_tlsext_host_name(conn.get(), host.c_str()) == 1) &&
-            // A pinned certificate replaces the name check, as in ssh.
-            (!config.pin_sha256.empty() || SSL_set1_host(conn.get(), host.c_str()) == 1) &&
+            (config.no_sni || sni.empty() ||
+             SSL_set_tlsext_host_name(conn.get(), sni.c_str()) == 1) &&
+            // A pinned certificate replaces the name check, as in ssh; --insecure skips it.
+            (!config.pin_sha256.empty() || config.insecure ||
+             SSL_set1_host(conn.get(), host.c_str()) == 1) &&
+            (!tls.session_in() || SSL_set_session(conn.get(), tls.session_in()) == 1) &&
+            (!config.idle_timeout_set ||
+             SSL_set_feature_request_uint(conn.get(), SSL_VALUE_QUIC_IDLE_TIMEOUT,
+                                          static_cast<uint64_t>(config.idle_timeout.count())) == 1) &&
             SSL_set_alpn_protos(conn.get(), alpn.data(), static_cast<unsigned>(alpn.size())) == 0 &&
             SSL_set_blocking_mode(conn.get(), config.driver == Driver::blocking) == 1 &&
             // Our data stream is one we open ourselves: with the default stream mode a stream the
@@ -116,7 +124,7 @@ Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, 
     if (o.status == Status::interrupted) abort_connection(conn);
     return o;
   }
-  if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+  if (Outcome o = report_handshake(conn, emitter, started); !o.ok()) {
     abort_connection(conn);
     return o;
   }
@@ -136,7 +144,7 @@ Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, 
 Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
   auto started = Clock::now();
   if (Outcome o = blocking_handshake(conn, config, &tls); !o.ok()) return o;
-  if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+  if (Outcome o = report_handshake(conn, emitter, started); !o.ok()) {
     abort_connection(conn);
     return o;
   }
@@ -164,15 +172,25 @@ Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emi
 }  // namespace
 
 Outcome run_client(const Config& config, Emitter& emitter) {
+  // --connect-to dials elsewhere; the name checked and sent stays config.endpoint.host.
+  Endpoint dial = config.endpoint;
+  if (config.connect_to) {
+    dial = *config.connect_to;
+    if (dial.port == 0) dial.port = config.endpoint.port;
+  }
   std::vector<SocketAddress> addresses;
-  if (Outcome o = resolve(config.endpoint, false, addresses); !o.ok()) return o;
-  ResolvedEvent resolved{config.endpoint.host, {}};
+  if (Outcome o = resolve(dial, false, config.address_family, addresses); !o.ok()) return o;
+  ResolvedEvent resolved{dial.host, {}};
   for (const auto& a : addresses) resolved.addresses.push_back(a.to_string());
   emitter.emit(resolved);
 
   Outcome outcome;
   auto tls = TlsContext::for_client(config, outcome);
   if (!tls) return outcome;
+  if (config.insecure)
+    emitter.emit(WarningEvent{"--insecure: the server's certificate is NOT verified; anyone on "
+                              "the path can read and change this connection"});
+  enable_qlog(config.qlog_dir);
   if (emitter.wants_trace()) enable_trace(tls->get(), emitter);
 
   // The first address getaddrinfo prefers; QUIC over UDP gives no connect() failure to fall

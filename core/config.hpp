@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,13 +50,45 @@ struct Config {
   // ALPN protocols offered (client) or accepted (listener), in preference order.
   std::vector<std::string> alpn = {"quicc"};
 
-  // Peer verification (client). Verification is on unless pin_sha256 replaces it.
-  std::string cafile;      // empty: the system trust store
+  // Where to dial instead of endpoint (host and port; port 0 = endpoint's); SNI and
+  // verification still use endpoint.host.
+  std::optional<Endpoint> connect_to;
+  int address_family = 0;  // AF_INET / AF_INET6 (-4 / -6), 0: either
+
+  // SNI: endpoint.host unless sni is set; none for IP literals or with no_sni.
+  std::string sni;
+  bool no_sni = false;
+
+  // Peer verification. The client verifies unless pin_sha256 replaces it or insecure is set;
+  // a listener verifies clients only with require_client_cert.
+  std::string cafile;      // empty (and no capath): the system trust store
+  std::string capath;
   std::string pin_sha256;  // 64 lowercase hex digits, or empty
+  bool insecure = false;
+  bool require_client_cert = false;
 
   // Our certificate: the listener's (ephemeral when empty), or a client certificate.
   std::string cert_file;
   std::string key_file;
+
+  // TLS 1.3 ciphersuites and key exchange groups (OpenSSL syntax); empty: OpenSSL's defaults.
+  std::string ciphersuites;
+  std::string groups;
+
+  // Secrets and traces: NSS key log file, and OpenSSL's qlog directory (both empty: off).
+  std::string keylog_file;
+  std::string qlog_dir;
+
+  // QUIC idle timeout we offer (SSL_VALUE_QUIC_IDLE_TIMEOUT), when set; 0 disables it.
+  std::chrono::milliseconds idle_timeout{0};
+  bool idle_timeout_set = false;
+
+  // Resumption: a PEM session to offer, and a file to save the newest ticket to.
+  std::string session_in;
+  std::string session_out;
+
+  // Request a key update once this many bytes have been sent (0: right after the handshake).
+  std::optional<uint64_t> key_update_after;
 
   // Listener: echo every stream of every connection instead of piping stdin/stdout.
   bool echo = false;

@@ -27,6 +27,32 @@ std::string reason_text(const SSL_CONN_CLOSE_INFO& info) {
   return std::string(info.reason, info.reason_len);
 }
 
+// QUIC carries TLS alerts as transport errors 0x100 + alert (RFC 9001, 4.8).
+bool is_tls_alert(const SSL_CONN_CLOSE_INFO& info) {
+  return (info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT) &&
+         info.error_code >= OSSL_QUIC_ERR_CRYPTO_ERR_BEGIN &&
+         info.error_code <= OSSL_QUIC_ERR_CRYPTO_ERR_END;
+}
+
+std::string alert_text(const SSL_CONN_CLOSE_INFO& info) {
+  int alert = static_cast<int>(info.error_code - OSSL_QUIC_ERR_CRYPTO_ERR_BEGIN);
+  // OpenSSL's table predates these TLS 1.3 alerts (RFC 8446, 6).
+  std::string name = SSL_alert_desc_string_long(alert);
+  if (alert == 109) name = "missing extension";
+  if (alert == 116) name = "certificate required";
+  if (alert == 120) name = "no application protocol";
+  return "TLS alert \"" + name + "\" (" + std::to_string(alert) + ")";
+}
+
+// A closed connection that ended in a TLS alert: ALPN, or another handshake failure.
+Outcome alert_outcome(const SSL_CONN_CLOSE_INFO& info) {
+  bool local = info.flags & SSL_CONN_CLOSE_FLAG_LOCAL;
+  std::string who = local ? "we sent " : "the peer sent ";
+  if (info.error_code == OSSL_QUIC_ERR_CRYPTO_ERR(tls_alert_no_application_protocol))
+    return {Status::no_alpn, "no ALPN agreed: " + who + alert_text(info)};
+  return {Status::handshake_failed, "handshake failed: " + who + alert_text(info)};
+}
+
 }  // namespace
 
 Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out) {
@@ -42,6 +68,7 @@ Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t 
 
   std::string detail = (transport ? "transport error " : "application error ") +
                        hex(info.error_code) + (reason.empty() ? "" : " (" + reason + ")");
+  if (is_tls_alert(info)) return alert_outcome(info);
   if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
     return {Status::idle_timeout, "connection idle timeout: no packets from the peer"};
   if (local) return {Status::internal, "connection closed locally: " + detail};
@@ -51,8 +78,7 @@ Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t 
 
 bool peer_closed_cleanly(SSL* conn) {
   SSL_CONN_CLOSE_INFO info{};
-  return closed(conn, info) && !(info.flags & SSL_CONN_CLOSE_FLAG_LOCAL) &&
-         !(info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT) && info.error_code == 0;
+  return closed(conn, info) && !(info.flags & SSL_CONN_CLOSE_FLAG_LOCAL) && info.error_code == 0;
 }
 
 Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
@@ -73,9 +99,7 @@ Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
     bool transport = info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT;
     std::string reason = reason_text(info);
     ERR_clear_error();
-    if (transport &&
-        info.error_code == OSSL_QUIC_ERR_CRYPTO_ERR(tls_alert_no_application_protocol))
-      return {Status::no_alpn, "no ALPN agreed" + (reason.empty() ? "" : ": " + reason)};
+    if (is_tls_alert(info)) return alert_outcome(info);
     if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
       return {Status::handshake_timeout, "handshake timed out: no answer from the peer"};
     std::string who = local ? "closed locally" : "closed by the peer";

@@ -14,7 +14,7 @@ namespace quicc {
 // The connection has closed (or is closing): report who closed it, with which code and reason.
 Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out);
 
-// The peer closed the connection with application code 0 (NO_ERROR).
+// The peer closed the connection with code 0 (application code 0 or transport NO_ERROR).
 bool peer_closed_cleanly(SSL* conn);
 
 // SSL_connect / SSL_accept failed: verification, ALPN, timeout or another handshake failure.

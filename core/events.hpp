@@ -53,8 +53,22 @@ struct HandshakeDoneEvent {
   std::string cipher;
   std::string group;
   std::string peer_subject;
+  std::string peer_issuer;
+  std::string peer_not_after;
   std::string verify_result;
+  bool resumed = false;
   std::optional<uint64_t> rtt_us;
+  uint64_t handshake_us = 0;  // from the first packet to handshake completion
+};
+
+// Something the user should know that is not an error (e.g. --insecure).
+struct WarningEvent {
+  std::string text;
+};
+
+// We requested a TLS key update (QUIC key phase change).
+struct KeyUpdateEvent {
+  uint64_t after_bytes = 0;
 };
 
 struct ConnectionAcceptedEvent {
@@ -108,7 +122,8 @@ struct ErrorEvent {
 using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
-                 InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent>;
+                 InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
+                 WarningEvent, KeyUpdateEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

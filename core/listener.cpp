@@ -80,7 +80,7 @@ Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter
       abort_connection(conn.get());
       continue;
     }
-    if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) return o;
+    if (Outcome o = report_handshake(conn.get(), emitter, Clock::now()); !o.ok()) return o;
 
     SslPtr stream;
     while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
@@ -104,6 +104,7 @@ struct EchoConnection {
   SslPtr conn;
   uint64_t index = 0;
   bool established = false;
+  Clock::time_point accepted;
   Clock::time_point deadline;
   std::list<EchoStream> streams;
 };
@@ -125,7 +126,7 @@ bool echo_step(EchoConnection& c, Emitter& emitter, bool& busy) {
     }
     if (hs == 0) return true;
     c.established = true;
-    if (Outcome o = report_handshake(conn, emitter); !o.ok()) {
+    if (Outcome o = report_handshake(conn, emitter, c.accepted); !o.ok()) {
       emitter.emit(ErrorEvent{o});
       abort_connection(conn);
       return false;
@@ -157,7 +158,8 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
   for (;;) {
     while (SslPtr conn = accept_connection(listener)) {
       emitter.emit(ConnectionAcceptedEvent{++index});
-      connections.push_back({std::move(conn), index, false, Clock::now() + config.connect_timeout, {}});
+      auto now = Clock::now();
+      connections.push_back({std::move(conn), index, false, now, now + config.connect_timeout, {}});
     }
     bool busy = false;
     for (auto it = connections.begin(); it != connections.end();)
@@ -194,7 +196,7 @@ Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitte
       abort_connection(conn.get());
       continue;
     }
-    if (Outcome o = report_handshake(conn.get(), emitter); !o.ok()) return o;
+    if (Outcome o = report_handshake(conn.get(), emitter, Clock::now()); !o.ok()) return o;
     SslPtr stream(SSL_accept_stream(conn.get(), 0));
     if (!stream) return describe_close(conn.get(), emitter, 0, 0);
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
@@ -213,12 +215,14 @@ Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitte
 
 Outcome run_listener(const Config& config, Emitter& emitter) {
   std::vector<SocketAddress> addresses;
-  if (Outcome o = resolve(config.endpoint, true, addresses); !o.ok()) return o;
+  if (Outcome o = resolve(config.endpoint, true, config.address_family, addresses); !o.ok())
+    return o;
 
   Outcome outcome;
   CertificateEvent cert;
   auto tls = TlsContext::for_listener(config, outcome, cert);
   if (!tls) return outcome;
+  enable_qlog(config.qlog_dir);
   if (emitter.wants_trace()) enable_trace(tls->get(), emitter);
 
   UniqueFd fd;

@@ -54,9 +54,10 @@ std::string SocketAddress::to_string() const {
   return "?";
 }
 
-Outcome resolve(const Endpoint& endpoint, bool passive, std::vector<SocketAddress>& out) {
+Outcome resolve(const Endpoint& endpoint, bool passive, int family,
+                std::vector<SocketAddress>& out) {
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = family ? family : AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_protocol = IPPROTO_UDP;
   hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);

@@ -42,8 +42,10 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// Resolves host (name or literal) to UDP addresses, in getaddrinfo's order.
-Outcome resolve(const Endpoint& endpoint, bool passive, std::vector<SocketAddress>& out);
+// Resolves host (name or literal) to UDP addresses, in getaddrinfo's order; `family` is
+// AF_INET or AF_INET6 to take only those, 0 for both.
+Outcome resolve(const Endpoint& endpoint, bool passive, int family,
+                std::vector<SocketAddress>& out);
 
 // A non-blocking UDP socket connected to peer, so that ICMP errors reach us.
 Outcome open_client_socket(const SocketAddress& peer, UniqueFd& out, SocketAddress& local);

@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -51,8 +52,31 @@ ShutdownPolicy policy_for(const Config& config, const Outcome& outcome) {
 
 }  // namespace
 
-Outcome report_handshake(SSL* conn, Emitter& emitter) {
+std::string asn1_time_text(const ASN1_TIME* t) {
+  BIO* mem = BIO_new(BIO_s_mem());
+  if (!mem) return {};
+  ASN1_TIME_print(mem, t);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(mem, &data);
+  std::string out(data, n > 0 ? static_cast<size_t>(n) : 0);
+  BIO_free(mem);
+  return out;
+}
+
+bool request_key_update(SSL* conn, Emitter& emitter, uint64_t after_bytes) {
+  if (SSL_key_update(conn, SSL_KEY_UPDATE_REQUESTED) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  emitter.emit(KeyUpdateEvent{after_bytes});
+  return true;
+}
+
+Outcome report_handshake(SSL* conn, Emitter& emitter, Clock::time_point started) {
   HandshakeDoneEvent done;
+  done.handshake_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+  done.resumed = SSL_session_reused(conn) == 1;
   const unsigned char* alpn = nullptr;
   unsigned int alpn_len = 0;
   SSL_get0_alpn_selected(conn, &alpn, &alpn_len);
@@ -63,6 +87,9 @@ Outcome report_handshake(SSL* conn, Emitter& emitter) {
     char name[512];
     X509_NAME_oneline(X509_get_subject_name(peer), name, sizeof name);
     done.peer_subject = name;
+    X509_NAME_oneline(X509_get_issuer_name(peer), name, sizeof name);
+    done.peer_issuer = name;
+    done.peer_not_after = asn1_time_text(X509_get0_notAfter(peer));
   }
   long verify = SSL_get_verify_result(conn);
   done.verify_result = X509_verify_cert_error_string(verify);
@@ -199,8 +226,12 @@ Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, Event
   Outcome closed = describe_close(conn, emitter, moved.in, moved.out);
   ERR_clear_error();
   // Whoever closed first, a transfer that ended well stays a success, unless the connection
-  // idled out before our data was acknowledged: then the peer may not have it all.
-  if (outcome.ok() && closed.status == Status::idle_timeout) return closed;
+  // idled out before our data was acknowledged (the peer may not have it all), or the peer
+  // closed with an error code: a peer that says "error" is reported, whatever we had done.
+  bool peer_error = (closed.status == Status::peer_transport_error ||
+                     closed.status == Status::peer_app_error) &&
+                    !peer_closed_cleanly(conn);
+  if (outcome.ok() && (closed.status == Status::idle_timeout || peer_error)) return closed;
   return outcome;
 }
 

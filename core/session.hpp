@@ -13,7 +13,11 @@
 namespace quicc {
 
 // Emits HandshakeDoneEvent; fails with no_alpn when the peer agreed to no protocol.
-Outcome report_handshake(SSL* conn, Emitter& emitter);
+// `started`: when the handshake began, for its duration.
+Outcome report_handshake(SSL* conn, Emitter& emitter, Clock::time_point started);
+
+// Requests a TLS key update (a QUIC key phase change) and emits KeyUpdateEvent.
+bool request_key_update(SSL* conn, Emitter& emitter, uint64_t after_bytes);
 
 // Sets the stream's write mode from config (all-or-nothing unless --partial-write).
 void apply_write_mode(SSL* stream, const Config& config);

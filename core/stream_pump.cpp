@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ending.hpp"
+#include "session.hpp"
 
 namespace quicc {
 
@@ -77,6 +78,7 @@ PipePump::PipePump(SSL* conn, SSL* stream, const Config& config, Emitter& emitte
       emitter_(emitter),
       on_eof_(config.on_eof),
       eof_reset_code_(config.eof_reset_code),
+      key_update_after_(config.key_update_after),
       to_stream_(config.moving_buffer) {
   out_buffer_.resize(pump_chunk);
 }
@@ -96,7 +98,13 @@ bool PipePump::step(unsigned wake, Outcome& outcome) {
   busy_ = false;
   if (wake & wake_output) output_would_block_ = false;
   if (wake & wake_input) input_would_block_ = false;
-  return stream_to_output(outcome) && input_to_stream(wake, outcome);
+  if (!stream_to_output(outcome) || !input_to_stream(wake, outcome)) return false;
+  // QUIC allows a key update only once the handshake is confirmed: until OpenSSL accepts the
+  // request, it is tried again every turn.
+  if (key_update_after_ && total_out_ >= *key_update_after_ &&
+      request_key_update(conn_, emitter_, total_out_))
+    key_update_after_.reset();
+  return true;
 }
 
 bool PipePump::stream_to_output(Outcome& outcome) {
@@ -215,6 +223,13 @@ bool PipePump::end_input(Outcome& outcome) {
     }
     case EofPolicy::fin:
     case EofPolicy::close:
+      // Closing with nothing sent: the peer never sees the stream (OpenSSL sends nothing for
+      // a stream until it carries data or FIN), so `--on-eof close </dev/null` is a pure
+      // handshake check, even against an HTTP/3 server.
+      if (on_eof_ == EofPolicy::close && total_out_ == 0) {
+        fin_sent_ = true;
+        return true;
+      }
       if (SSL_stream_conclude(stream_, 0) != 1) break;
       fin_sent_ = true;
       emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});

@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "config.hpp"
@@ -106,6 +107,7 @@ class PipePump {
   Emitter& emitter_;
   EofPolicy on_eof_;
   uint64_t eof_reset_code_;
+  std::optional<uint64_t> key_update_after_;  // reset once the update is requested
 
   StreamWriter to_stream_;
   std::vector<unsigned char> out_buffer_;

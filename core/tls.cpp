@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -115,7 +116,76 @@ std::string sha256_fingerprint(X509* cert) {
   return out;
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() {
+  SSL_SESSION_free(session_in_);
+  SSL_CTX_free(ctx_);
+  if (keylog_) std::fclose(keylog_);
+}
+
+static TlsContext* context_of(const SSL* ssl) {
+  return static_cast<TlsContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_data_index()));
+}
+
+void TlsContext::keylog_callback(const SSL* ssl, const char* line) {
+  TlsContext* self = context_of(ssl);
+  if (!self || !self->keylog_) return;
+  std::fprintf(self->keylog_, "%s\n", line);
+  std::fflush(self->keylog_);
+}
+
+// TLS 1.3 tickets arrive after the handshake; each replaces the file, so it holds the newest.
+int TlsContext::new_session_callback(SSL* ssl, SSL_SESSION* session) {
+  TlsContext* self = context_of(ssl);
+  if (!self || self->session_out_.empty()) return 0;
+  BIO* out = BIO_new_file(self->session_out_.c_str(), "w");
+  if (out) {
+    PEM_write_bio_SSL_SESSION(out, session);
+    BIO_free(out);
+  }
+  return 0;  // we keep no reference
+}
+
+bool TlsContext::configure_common(const Config& config, Outcome& outcome) {
+  if (!config.ciphersuites.empty() &&
+      SSL_CTX_set_ciphersuites(ctx_, config.ciphersuites.c_str()) != 1) {
+    outcome = {Status::usage, "invalid --ciphersuites '" + config.ciphersuites +
+                                  "' (QUIC has TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+                                  "TLS_CHACHA20_POLY1305_SHA256)"};
+    ERR_clear_error();
+    return false;
+  }
+  if (!config.groups.empty() && SSL_CTX_set1_groups_list(ctx_, config.groups.c_str()) != 1) {
+    outcome = {Status::usage, "invalid --groups '" + config.groups + "'"};
+    ERR_clear_error();
+    return false;
+  }
+  if (!config.keylog_file.empty()) {
+    keylog_ = std::fopen(config.keylog_file.c_str(), "a");
+    if (!keylog_) {
+      outcome = {Status::usage, "cannot open key log file '" + config.keylog_file + "'"};
+      return false;
+    }
+    SSL_CTX_set_keylog_callback(ctx_, keylog_callback);
+  }
+  return true;
+}
+
+bool TlsContext::load_trust(const Config& config, Outcome& outcome) {
+  if (!config.cafile.empty() || !config.capath.empty()) {
+    const char* file = config.cafile.empty() ? nullptr : config.cafile.c_str();
+    const char* path = config.capath.empty() ? nullptr : config.capath.c_str();
+    if (SSL_CTX_load_verify_locations(ctx_, file, path) != 1) {
+      outcome = {Status::usage, "cannot load CA certificates from '" +
+                                    (file ? config.cafile : config.capath) +
+                                    "': " + openssl_error_text()};
+      return false;
+    }
+  } else if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+    outcome = {Status::internal, "cannot load the system trust store: " + openssl_error_text()};
+    return false;
+  }
+  return true;
+}
 
 int TlsContext::verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(
@@ -167,17 +237,31 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
   }
   tls->pin_ = config.pin_sha256;
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
+  if (!tls->configure_common(config, outcome)) return nullptr;
 
-  SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER, verify_callback);
-  if (!config.cafile.empty()) {
-    if (SSL_CTX_load_verify_locations(tls->ctx_, config.cafile.c_str(), nullptr) != 1) {
-      outcome = {Status::usage,
-                 "cannot load CA file '" + config.cafile + "': " + openssl_error_text()};
+  if (config.insecure) {
+    SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_NONE, nullptr);
+  } else {
+    SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER, verify_callback);
+    if (!tls->load_trust(config, outcome)) return nullptr;
+  }
+
+  // Resumption: tickets go to --session-out; --session-in is offered on the next connection.
+  SSL_CTX_set_session_cache_mode(tls->ctx_,
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  if (!config.session_out.empty()) {
+    tls->session_out_ = config.session_out;
+    SSL_CTX_sess_set_new_cb(tls->ctx_, new_session_callback);
+  }
+  if (!config.session_in.empty()) {
+    BIO* in = BIO_new_file(config.session_in.c_str(), "r");
+    tls->session_in_ = in ? PEM_read_bio_SSL_SESSION(in, nullptr, nullptr, nullptr) : nullptr;
+    BIO_free(in);
+    if (!tls->session_in_) {
+      outcome = {Status::usage, "cannot read a TLS session from '" + config.session_in + "'"};
+      ERR_clear_error();
       return nullptr;
     }
-  } else if (SSL_CTX_set_default_verify_paths(tls->ctx_) != 1) {
-    outcome = {Status::internal, "cannot load the system trust store: " + openssl_error_text()};
-    return nullptr;
   }
   if (!config.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(tls->ctx_, config.cert_file.c_str()) != 1 ||
@@ -205,6 +289,11 @@ std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outco
   }
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
   SSL_CTX_set_alpn_select_cb(tls->ctx_, select_alpn, tls.get());
+  if (!tls->configure_common(config, outcome)) return nullptr;
+  if (config.require_client_cert) {
+    SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    if (!tls->load_trust(config, outcome)) return nullptr;
+  }
 
   if (config.cert_file.empty()) {
     if (!generate_ephemeral(tls->ctx_, config, cert.fingerprint_sha256)) {

@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ class TlsContext {
 
   SSL_CTX* get() const { return ctx_; }
 
+  // Resumption (client): the session to offer, loaded from config.session_in; null if none.
+  SSL_SESSION* session_in() const { return session_in_; }
+
   // Whether the last verification failed because the leaf did not match --pin-sha256.
   bool pin_rejected() const { return pin_rejected_; }
   const std::string& pin_seen() const { return pin_seen_; }
@@ -37,8 +41,16 @@ class TlsContext {
   static int verify_callback(int preverify_ok, X509_STORE_CTX* store);
   static int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
                          const unsigned char* in, unsigned int in_len, void* arg);
+  static void keylog_callback(const SSL* ssl, const char* line);
+  static int new_session_callback(SSL* ssl, SSL_SESSION* session);
+  // Ciphersuites, groups, key log: the parts both roles share.
+  bool configure_common(const Config& config, Outcome& outcome);
+  bool load_trust(const Config& config, Outcome& outcome);
 
   SSL_CTX* ctx_ = nullptr;
+  std::FILE* keylog_ = nullptr;
+  std::string session_out_;
+  SSL_SESSION* session_in_ = nullptr;
   std::vector<unsigned char> alpn_wire_;
   std::string pin_;  // lowercase hex, no colons
   bool pin_rejected_ = false;
