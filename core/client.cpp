@@ -171,6 +171,12 @@ Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emi
 
 }  // namespace
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
 Outcome run_client(const Config& config, Emitter& emitter) {
   // --connect-to dials elsewhere; the name checked and sent stays config.endpoint.host.
   Endpoint dial = config.endpoint;
@@ -205,8 +211,12 @@ Outcome run_client(const Config& config, Emitter& emitter) {
   if (!conn) return outcome;
 
   emitter.emit(HandshakeStartEvent{peer.to_string()});
-  return config.driver == Driver::blocking ? run_blocking(conn.get(), config, *tls, emitter)
-                                           : run_nonblocking(conn.get(), config, *tls, emitter);
+  Outcome outcome2 = config.driver == Driver::blocking
+                         ? run_blocking(conn.get(), config, *tls, emitter)
+                         : run_nonblocking(conn.get(), config, *tls, emitter);
+  if (outcome2.status == Status::no_alpn)
+    outcome2.message += "; we offered " + join(config.alpn) + " (--alpn)";
+  return outcome2;
 }
 
 }  // namespace quicc

@@ -220,7 +220,7 @@ Outcome run_listener(const Config& config, Emitter& emitter) {
 
   Outcome outcome;
   CertificateEvent cert;
-  auto tls = TlsContext::for_listener(config, outcome, cert);
+  auto tls = TlsContext::for_listener(config, outcome, cert, &emitter);
   if (!tls) return outcome;
   enable_qlog(config.qlog_dir);
   if (emitter.wants_trace()) enable_trace(tls->get(), emitter);

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace quicc {
@@ -220,6 +221,22 @@ int TlsContext::select_alpn(SSL*, const unsigned char** out, unsigned char* out_
     *out = selected;
     return SSL_TLSEXT_ERR_OK;
   }
+  // Say what did not match; the handshake failure itself is reported by the caller.
+  if (self->emitter_) {
+    std::string offered;
+    for (unsigned i = 0; i < in_len; i += 1u + in[i])
+      offered += (offered.empty() ? "" : ",") +
+                 std::string(reinterpret_cast<const char*>(in + i + 1),
+                             std::min<unsigned>(in[i], in_len - i - 1));
+    std::string accepted;
+    for (size_t i = 0; i < self->alpn_wire_.size(); i += 1u + self->alpn_wire_[i])
+      accepted += (accepted.empty() ? "" : ",") +
+                  std::string(reinterpret_cast<const char*>(&self->alpn_wire_[i + 1]),
+                              self->alpn_wire_[i]);
+    self->emitter_->emit(WarningEvent{"no ALPN agreed: the client offered " +
+                                      (offered.empty() ? std::string("nothing") : offered) +
+                                      ", we accept " + accepted + " (--alpn)"});
+  }
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
@@ -275,7 +292,7 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
 }
 
 std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outcome& outcome,
-                                                     CertificateEvent& cert) {
+                                                     CertificateEvent& cert, Emitter* emitter) {
   auto tls = std::make_unique<TlsContext>();
   tls->ctx_ = SSL_CTX_new(OSSL_QUIC_server_method());
   if (!tls->ctx_) {
@@ -288,6 +305,7 @@ std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outco
     return nullptr;
   }
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
+  tls->emitter_ = emitter;
   SSL_CTX_set_alpn_select_cb(tls->ctx_, select_alpn, tls.get());
   if (!tls->configure_common(config, outcome)) return nullptr;
   if (config.require_client_cert) {

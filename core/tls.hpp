@@ -34,8 +34,9 @@ class TlsContext {
   // Client: verification, ALPN offer and optional client certificate.
   static std::unique_ptr<TlsContext> for_client(const Config& config, Outcome& outcome);
   // Listener: certificate (loaded, or generated and described in `cert`) and ALPN selection.
+  // `emitter` (optional) hears of ALPN mismatches, which only the selection callback sees.
   static std::unique_ptr<TlsContext> for_listener(const Config& config, Outcome& outcome,
-                                                  CertificateEvent& cert);
+                                                  CertificateEvent& cert, Emitter* emitter);
 
  private:
   static int verify_callback(int preverify_ok, X509_STORE_CTX* store);
@@ -48,6 +49,7 @@ class TlsContext {
   bool load_trust(const Config& config, Outcome& outcome);
 
   SSL_CTX* ctx_ = nullptr;
+  Emitter* emitter_ = nullptr;
   std::FILE* keylog_ = nullptr;
   std::string session_out_;
   SSL_SESSION* session_in_ = nullptr;

@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# ngtcp2's HTTP/3 server (Debian package ngtcp2-server, ALPN h3 only) as a peer. Source after
+# lib.sh.
+
+GTLSSERVER=$(command -v gtlsserver || true)
+
+# h3_get PATH AUTHORITY: the bytes of an HTTP/3 GET request (one HEADERS frame, QPACK static
+# table only) for a raw bidirectional stream.
+h3_get() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+path, authority = sys.argv[1].encode(), sys.argv[2].encode()
+# Required insert count 0, base 0; :method GET (17), :scheme https (23) indexed; :path (1) and
+# :authority (0) as literals with a static name reference.
+fields = b"\x00\x00\xd1\xd7" + bytes([0x50 | 1, len(path)]) + path + bytes([0x50, len(authority)]) + authority
+assert len(path) < 128 and len(authority) < 128 and len(fields) < 64
+sys.stdout.buffer.write(bytes([0x01, len(fields)]) + fields)
+PY
+}
+
+# start_gtlsserver DIR: serves DIR (its files are the documents) with DIR/server.crt and
+# DIR/server.key (make_cert) on a free UDP port of 127.0.0.1, and waits until a quicc h3
+# handshake succeeds (up to ~10 s). Exports GTLS_PID and GTLS_PORT. Skips when gtlsserver is
+# not installed.
+start_gtlsserver() {
+  local dir=$1 attempt rc
+  [ -n "$GTLSSERVER" ] || skip "gtlsserver (Debian package ngtcp2-server) is not installed"
+  for attempt in 1 2 3; do
+    GTLS_PORT=$(free_udp_port)
+    "$GTLSSERVER" -q -d "$dir" 127.0.0.1 "$GTLS_PORT" "$dir/server.key" "$dir/server.crt" \
+      </dev/null >"$dir/gtls.$attempt.log" 2>&1 &
+    GTLS_PID=$!
+    bg_track "$GTLS_PID"
+    diag_add "$dir/gtls.$attempt.log"
+    for _ in $(seq 1 20); do
+      kill -0 "$GTLS_PID" 2>/dev/null || break
+      rc=0
+      qt 5 --alpn h3 --on-eof close --close-code 0x100 --cafile "$dir/ca.pem" \
+        --connect-timeout 1s "localhost:$GTLS_PORT" </dev/null >/dev/null 2>"$dir/gtls-probe.err" || rc=$?
+      if [ "$rc" = 0 ]; then
+        export GTLS_PID GTLS_PORT
+        return 0
+      fi
+      sleep 0.3
+    done
+    kill "$GTLS_PID" 2>/dev/null || true
+  done
+  diag_add "$dir/gtls-probe.err"
+  fail "gtlsserver did not answer an h3 handshake on 3 different ports"
+}
+
+# json_field FILE KEY: the value of KEY in the one-line JSON object in FILE.
+json_field() {
+  python3 -c 'import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"
+}
