@@ -1,6 +1,7 @@
 // quicc: parse the command line, build the engine's config, run, map the outcome to an exit
 // code. Everything else lives in cli/ (options, formatting) and core/ (the engine).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/config_builder.hpp"
@@ -13,6 +14,10 @@
 #include "core/engine.hpp"
 
 namespace {
+
+[[noreturn]] void exit_now(quicc::Status status) {
+  std::_Exit(quicc::cli::exit_code_for(status));
+}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "quicc: error: %s\n", message.c_str());
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
 
   // From here on SIGINT/SIGTERM close the connection with a code instead of killing us.
   config->interrupt_fd = cli::install_interrupt_pipe();
+  config->exit_now = exit_now;
   Outcome outcome = run(*config, stats);
   int exit_code = cli::exit_code_for(outcome.status);
 

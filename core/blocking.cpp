@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -22,40 +24,53 @@ namespace quicc {
 
 namespace {
 
-// Closes the connection if the handshake is not done by the deadline; the blocked handshake
-// call then returns with the connection terminated. OpenSSL does not wake a thread blocked in
-// the handshake when another thread closes the connection (it wakes at its next timer, up to
-// seconds later), so a client also shuts the reading side of its own UDP socket: poll() in the
-// blocked thread returns at once. A listener's socket is shared and is left alone.
+// Closes the connection if the handshake is not done by the deadline, or when SIGINT/SIGTERM
+// arrives; the blocked handshake call then returns with the connection terminated. OpenSSL does
+// not wake a thread blocked in the handshake when another thread closes the connection (it
+// wakes at its next timer, up to seconds later), so a client also shuts the reading side of its
+// own UDP socket: poll() in the blocked thread returns at once. A listener's socket is shared
+// and is left alone.
 class Watchdog {
  public:
-  Watchdog(SSL* conn, Clock::time_point deadline, int own_socket)
-      : thread_([this, conn, deadline, own_socket] {
-          std::unique_lock lock(mutex_);
-          if (cv_.wait_until(lock, deadline, [this] { return done_; })) return;
-          fired_ = true;
-          SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
-          SSL_handle_events(conn);
-          if (own_socket >= 0) ::shutdown(own_socket, SHUT_RD);
-        }) {}
+  enum class Fired { no, deadline, interrupt };
+
+  Watchdog(SSL* conn, Clock::time_point deadline, int interrupt_fd, int own_socket) {
+    if (::pipe2(stop_, O_CLOEXEC) != 0) stop_[0] = stop_[1] = -1;
+    thread_ = std::thread([this, conn, deadline, interrupt_fd, own_socket] {
+      for (;;) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd fds[2] = {{stop_[0], POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
+        int rc = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(0, left.count())));
+        if (rc < 0 && errno == EINTR) continue;
+        if (fds[0].revents) return;  // the handshake ended by itself
+        if (fds[1].revents) {
+          if (!take_interrupt(interrupt_fd)) continue;
+          fired_ = Fired::interrupt;
+        } else if (Clock::now() >= deadline) {
+          fired_ = Fired::deadline;
+        } else {
+          continue;
+        }
+        SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
+        SSL_handle_events(conn);
+        if (own_socket >= 0) ::shutdown(own_socket, SHUT_RD);
+        return;
+      }
+    });
+  }
   ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
+    char c = 1;
+    [[maybe_unused]] ssize_t n = ::write(stop_[1], &c, 1);
     thread_.join();
+    for (int fd : stop_)
+      if (fd >= 0) ::close(fd);
   }
-  bool fired() {
-    std::lock_guard lock(mutex_);
-    return fired_;
-  }
+  // Valid once the watched call has returned.
+  Fired fired() const { return fired_; }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  bool fired_ = false;
+  int stop_[2] = {-1, -1};
+  std::atomic<Fired> fired_{Fired::no};
   std::thread thread_;
 };
 
@@ -125,7 +140,14 @@ void echo_stream_thread(SSL* stream, Emitter& emitter) {
   SSL_free(stream);
 }
 
-void echo_connection_thread(SSL* conn, Config config, Emitter& emitter) {
+// The echo service's connections, so that an interrupt can close them all and wait for their
+// threads before the process exits (OpenSSL must not be torn down under a running thread).
+struct EchoRegistry {
+  std::mutex mutex;
+  std::vector<SSL*> connections;
+};
+
+void echo_connection_thread(SSL* conn, Config config, Emitter& emitter, EchoRegistry& registry) {
   auto accepted = Clock::now();
   SSL_set_default_stream_mode(conn, SSL_DEFAULT_STREAM_MODE_NONE);
   Outcome outcome = blocking_handshake(conn, config, nullptr);
@@ -133,19 +155,20 @@ void echo_connection_thread(SSL* conn, Config config, Emitter& emitter) {
   if (!outcome.ok()) {
     emitter.emit(ErrorEvent{outcome});
     abort_connection(conn);
-    SSL_free(conn);
-    return;
+  } else {
+    std::vector<std::thread> streams;
+    // Blocks until the next stream, or returns null once the connection is over.
+    while (SSL* stream = SSL_accept_stream(conn, 0)) {
+      emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::accepted, {}});
+      streams.emplace_back(echo_stream_thread, stream, std::ref(emitter));
+    }
+    ERR_clear_error();
+    for (auto& t : streams) t.join();
+    describe_close(conn, emitter, 0, 0);
+    ERR_clear_error();
   }
-  std::vector<std::thread> streams;
-  // Blocks until the next stream, or returns null once the connection is over.
-  while (SSL* stream = SSL_accept_stream(conn, 0)) {
-    emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::accepted, {}});
-    streams.emplace_back(echo_stream_thread, stream, std::ref(emitter));
-  }
-  ERR_clear_error();
-  for (auto& t : streams) t.join();
-  describe_close(conn, emitter, 0, 0);
-  ERR_clear_error();
+  std::lock_guard lock(registry.mutex);
+  std::erase(registry.connections, conn);
   SSL_free(conn);
 }
 
@@ -153,19 +176,24 @@ void echo_connection_thread(SSL* conn, Config config, Emitter& emitter) {
 
 Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tls) {
   int rc = 0;
-  bool timed_out = false;
+  Watchdog::Fired fired = Watchdog::Fired::no;
   {
     int own_socket = -1;
     BIO_POLL_DESCRIPTOR d{};
     if (config.role == Role::client && SSL_get_rpoll_descriptor(conn, &d) &&
         d.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
       own_socket = d.value.fd;
-    Watchdog watchdog(conn, Clock::now() + config.connect_timeout, own_socket);
+    Watchdog watchdog(conn, Clock::now() + config.connect_timeout, config.interrupt_fd,
+                      own_socket);
     rc = SSL_do_handshake(conn);
-    timed_out = rc != 1 && watchdog.fired();
+    if (rc != 1) fired = watchdog.fired();
   }
   if (rc == 1) return {};
-  if (timed_out) {
+  if (fired == Watchdog::Fired::interrupt) {
+    ERR_clear_error();
+    return {Status::interrupted, "interrupted during the handshake"};
+  }
+  if (fired == Watchdog::Fired::deadline) {
     ERR_clear_error();
     return {Status::handshake_timeout,
             (config.role == Role::client ? "no handshake with " + config.endpoint.to_string()
@@ -326,17 +354,59 @@ Outcome BlockingPipe::run(Clock::time_point started) {
   }
 }
 
-Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter) {
-  uint64_t index = 0;
+SslPtr blocking_accept(SSL* listener, const Config& config, EventLoop& loop,
+                       std::optional<Clock::time_point> deadline, Outcome& outcome) {
   for (;;) {
-    SSL* conn = SSL_accept_connection(listener, 0);
-    if (!conn) {
-      ERR_clear_error();
-      continue;
+    if (SslPtr conn{SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK)}) {
+      SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
+      return conn;
     }
-    emitter.emit(ConnectionAcceptedEvent{++index});
-    std::thread(echo_connection_thread, conn, config, std::ref(emitter)).detach();
+    ERR_clear_error();
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
+      outcome = {Status::interrupted, "interrupted while waiting for a connection"};
+      return nullptr;
+    }
+    if (deadline && Clock::now() >= *deadline) {
+      outcome = deadline_outcome(Status::timeout, config);
+      return nullptr;
+    }
   }
+}
+
+Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter) {
+  EchoRegistry registry;
+  EventLoop loop(listener, emitter);
+  auto deadline = run_deadline(config, Clock::now());
+  uint64_t index = 0;
+  Outcome outcome;
+  while (SslPtr conn = blocking_accept(listener, config, loop, deadline, outcome)) {
+    emitter.emit(ConnectionAcceptedEvent{++index});
+    std::lock_guard lock(registry.mutex);
+    registry.connections.push_back(conn.get());
+    std::thread(echo_connection_thread, conn.release(), config, std::ref(emitter),
+                std::ref(registry))
+        .detach();
+  }
+  // Interrupted (or past --timeout): tell every client why. The connection and stream threads
+  // are blocked inside OpenSSL, which does not wake them for a local close until the closing
+  // period ends; a normal exit would run OpenSSL's atexit cleanup under them. So the process
+  // ends here, once the CONNECTION_CLOSE frames are on their way, without atexit handlers.
+  {
+    std::lock_guard lock(registry.mutex);
+    for (SSL* conn : registry.connections) {
+      SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
+      SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
+                      sizeof args);
+    }
+    SSL_handle_events(listener);
+    if (!registry.connections.empty() && config.exit_now) {
+      emitter.emit(ErrorEvent{outcome});
+      std::fflush(nullptr);
+      config.exit_now(outcome.status);
+    }
+  }
+  return outcome;
 }
 
 }  // namespace quicc

@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "event_loop.hpp"
 #include "session.hpp"
+#include "ssl_ptr.hpp"
 #include "events.hpp"
 #include "status.hpp"
 #include "tls.hpp"
@@ -57,6 +58,11 @@ class BlockingPipe {
   int done_pipe_[2] = {-1, -1};  // the reader writes a byte here when it ends
   std::thread reader_;
 };
+
+// The next connection on a blocking listener. Waiting watches for interrupts and `deadline`
+// (a blocking SSL_accept_connection would ignore both); null with `outcome` set then.
+SslPtr blocking_accept(SSL* listener, const Config& config, EventLoop& loop,
+                       std::optional<Clock::time_point> deadline, Outcome& outcome);
 
 // `--listen --echo` with blocking calls: a thread per connection and per stream.
 Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter);

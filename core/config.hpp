@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "endpoint.hpp"
+#include "status.hpp"
 
 namespace quicc {
 
@@ -111,6 +112,11 @@ struct Config {
   // Readable once per SIGINT/SIGTERM (the app's self-pipe); -1: none. The first interrupt
   // closes gracefully with close_code_interrupted, the second rapidly.
   int interrupt_fd = -1;
+
+  // Ends the process at once, with the exit code of a Status and without atexit handlers
+  // (the app's; null in tests). Used where threads are left blocked inside OpenSSL, which a
+  // normal exit would tear down under them.
+  void (*exit_now)(Status) = nullptr;
 
   // The data endpoints of the pipe.
   int input_fd = 0;

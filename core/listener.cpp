@@ -181,14 +181,13 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
 
 Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitter) {
   auto started = Clock::now();
+  auto deadline = quicc::run_deadline(config, started);
+  EventLoop loop(listener, emitter);
   uint64_t index = 0;
   for (;;) {
-    SslPtr conn(SSL_accept_connection(listener, 0));
-    if (!conn) {
-      ERR_clear_error();
-      continue;
-    }
-    SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
+    Outcome waited;
+    SslPtr conn = blocking_accept(listener, config, loop, deadline, waited);
+    if (!conn) return waited;
     emitter.emit(ConnectionAcceptedEvent{++index});
     Outcome outcome = blocking_handshake(conn.get(), config, nullptr);
     if (!outcome.ok()) {
@@ -197,13 +196,18 @@ Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitte
       continue;
     }
     if (Outcome o = report_handshake(conn.get(), emitter, Clock::now()); !o.ok()) return o;
-    SslPtr stream(SSL_accept_stream(conn.get(), 0));
-    if (!stream) return describe_close(conn.get(), emitter, 0, 0);
+    SslPtr stream;
+    while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
+      if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
+      unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
+        return finish_connection(conn.get(), stream, config, loop, emitter,
+                                 {Status::interrupted, "interrupted"}, {}, deadline);
+    }
     emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
     apply_write_mode(stream.get(), config);
     BlockingPipe pipe(conn.get(), stream.get(), config, emitter, -1);
     outcome = pipe.run(started);
-    EventLoop loop(listener, emitter);
     outcome = finish_connection(conn.get(), stream, config, loop, emitter, outcome,
                                 pipe.moved(), quicc::run_deadline(config, started));
     pipe.join();
