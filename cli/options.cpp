@@ -137,6 +137,24 @@ constexpr Category category_order[] = {Category::connection, Category::listener,
                                        Category::engine,     Category::output,
                                        Category::general};
 
+// Word-wraps `text` to `width` columns, continuation lines indented by `indent`.
+std::string wrap(const std::string& text, size_t indent, size_t width) {
+  std::string out, line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    std::string word = text.substr(start, end - start);
+    if (!line.empty() && indent + line.size() + 1 + word.size() > width) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line;
+}
+
 }  // namespace
 
 std::span<const OptionSpec> option_table() { return table; }
@@ -208,7 +226,7 @@ std::string help_text() {
       std::string help(spec.help);
       if (!spec.default_value.empty() && !spec.argument.empty())
         help += fmt::format(" (default: {})", spec.default_value);
-      out += fmt::format("  {:<30} {}\n", left, help);
+      out += fmt::format("  {:<30} {}\n", left, wrap(help, 33, 100));
     }
   }
   out += "\nExit codes:\n";
