@@ -281,13 +281,13 @@ Outcome BlockingPipe::run(Clock::time_point started) {
   auto deadline_of_run = run_deadline(config_, started);
   std::vector<unsigned char> buffer(256 * 1024);
   bool input_eof = false;
-  std::optional<uint64_t> key_update_after = config_.key_update_after;
+  bool key_update_pending = config_.key_update_after.has_value();
+  uint64_t key_update_at = config_.key_update_after.value_or(0);
   for (;;) {
     // Allowed once the handshake is confirmed; until then it is tried again each turn (a turn
     // is at most 50 ms while an update is pending).
-    if (key_update_after && out_ >= *key_update_after &&
-        request_key_update(conn_, emitter_, out_))
-      key_update_after.reset();
+    if (key_update_pending && out_ >= key_update_at && request_key_update(conn_, emitter_, out_))
+      key_update_pending = false;
     // The transfer is over when both sides are, as the EOF policy counts them.
     if (reader_done_ && !read_outcome_.ok()) {
       if (config_.on_eof == EofPolicy::ignore && peer_closed_cleanly(conn_)) return {};
@@ -311,7 +311,7 @@ Outcome BlockingPipe::run(Clock::time_point started) {
     if (deadline)
       timeout_ms = static_cast<int>(
           std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count());
-    if (key_update_after && out_ >= *key_update_after)
+    if (key_update_pending && out_ >= key_update_at)
       timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50);
 
     pollfd fds[3] = {{done_pipe_[0], POLLIN, 0},
@@ -354,33 +354,13 @@ Outcome BlockingPipe::run(Clock::time_point started) {
   }
 }
 
-SslPtr blocking_accept(SSL* listener, const Config& config, EventLoop& loop,
-                       std::optional<Clock::time_point> deadline, Outcome& outcome) {
-  for (;;) {
-    if (SslPtr conn{SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK)}) {
-      SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
-      return conn;
-    }
-    ERR_clear_error();
-    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
-    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
-      outcome = {Status::interrupted, "interrupted while waiting for a connection"};
-      return nullptr;
-    }
-    if (deadline && Clock::now() >= *deadline) {
-      outcome = deadline_outcome(Status::timeout, config);
-      return nullptr;
-    }
-  }
-}
-
 Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter) {
   EchoRegistry registry;
   EventLoop loop(listener, emitter);
   auto deadline = run_deadline(config, Clock::now());
   uint64_t index = 0;
   Outcome outcome;
-  while (SslPtr conn = blocking_accept(listener, config, loop, deadline, outcome)) {
+  while (SslPtr conn = wait_for_connection(listener, config, loop, deadline, outcome)) {
     emitter.emit(ConnectionAcceptedEvent{++index});
     std::lock_guard lock(registry.mutex);
     registry.connections.push_back(conn.get());

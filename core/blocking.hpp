@@ -59,11 +59,6 @@ class BlockingPipe {
   std::thread reader_;
 };
 
-// The next connection on a blocking listener. Waiting watches for interrupts and `deadline`
-// (a blocking SSL_accept_connection would ignore both); null with `outcome` set then.
-SslPtr blocking_accept(SSL* listener, const Config& config, EventLoop& loop,
-                       std::optional<Clock::time_point> deadline, Outcome& outcome);
-
 // `--listen --echo` with blocking calls: a thread per connection and per stream.
 Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter);
 

@@ -45,58 +45,59 @@ int handshake_step(SSL* conn, Outcome& outcome) {
   return -1;
 }
 
-Outcome serve_pipe(SSL* listener, const Config& config, EventLoop& loop, Emitter& emitter) {
+// A client's handshake under the non-blocking driver, bounded by --connect-timeout.
+Outcome listener_handshake(SSL* conn, const Config& config, EventLoop& loop) {
+  Outcome outcome;
+  auto deadline = Clock::now() + config.connect_timeout;
+  int hs = 0;
+  while ((hs = handshake_step(conn, outcome)) == 0) {
+    if (Clock::now() >= deadline)
+      return {Status::handshake_timeout, "client handshake did not complete in time"};
+    loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+  }
+  return outcome;
+}
+
+// `nc -l`: the first connection that completes its handshake, its first stream piped.
+Outcome serve_pipe(SSL* listener, const Config& config, Emitter& emitter) {
+  bool blocking = config.driver == Driver::blocking;
   auto started = Clock::now();
-  const std::optional<Clock::time_point> run_deadline = quicc::run_deadline(config, started);
-  const PipeInterest interrupts{-1, -1, config.interrupt_fd};
+  auto deadline = run_deadline(config, started);
+  EventLoop loop(listener, emitter);
   uint64_t index = 0;
   for (;;) {
-    SslPtr conn = accept_connection(listener);
-    if (!conn) {
-      unsigned wake = loop.wait(interrupts, run_deadline, 0, 0);
-      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
-        return {Status::interrupted, "interrupted while waiting for a connection"};
-      if (run_deadline && Clock::now() >= *run_deadline)
-        return {Status::timeout, "--timeout reached while waiting for a connection"};
-      continue;
-    }
+    Outcome outcome;
+    SslPtr conn = wait_for_connection(listener, config, loop, deadline, outcome);
+    if (!conn) return outcome;
     emitter.emit(ConnectionAcceptedEvent{++index});
+    auto accepted = Clock::now();
 
     // A client that fails its handshake (say, it rejects our certificate) never reached the
     // pipe: report it and wait for the next one, as a server would.
-    Outcome outcome;
-    auto deadline = Clock::now() + config.connect_timeout;
-    int hs = 0;
-    while ((hs = handshake_step(conn.get(), outcome)) == 0) {
-      if (Clock::now() >= deadline) {
-        outcome = {Status::handshake_timeout, "client handshake did not complete in time"};
-        hs = -1;
-        break;
-      }
-      loop.wait(interrupts, deadline, 0, 0);
-    }
-    if (hs < 0) {
+    outcome = blocking ? blocking_handshake(conn.get(), config, nullptr)
+                       : listener_handshake(conn.get(), config, loop);
+    if (!outcome.ok()) {
       emitter.emit(ErrorEvent{outcome});
       abort_connection(conn.get());
       continue;
     }
-    if (Outcome o = report_handshake(conn.get(), emitter, Clock::now()); !o.ok()) return o;
+    if (Outcome o = report_handshake(conn.get(), emitter, accepted); !o.ok()) return o;
 
-    SslPtr stream;
-    while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
-      if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
-      unsigned wake = loop.wait(interrupts, run_deadline, 0, 0);
-      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
-        return finish_connection(conn.get(), stream, config, loop, emitter,
-                                 {Status::interrupted, "interrupted"}, {}, run_deadline);
+    SslPtr stream = wait_for_stream(conn.get(), config, loop, emitter, deadline, outcome);
+    if (!stream) return outcome;
+
+    if (!blocking) {
+      Transferred moved;
+      outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, started, moved);
+      return finish_connection(conn.get(), stream, config, loop, emitter, outcome, moved,
+                               deadline);
     }
-    emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
-    apply_write_mode(stream.get(), config);
-
-    Transferred moved;
-    outcome = pipe_stream(conn.get(), stream.get(), config, loop, emitter, started, moved);
-    return finish_connection(conn.get(), stream, config, loop, emitter, outcome, moved,
-                             run_deadline);
+    BlockingPipe pipe(conn.get(), stream.get(), config, emitter, -1);
+    outcome = pipe.run(started);
+    outcome = finish_connection(conn.get(), stream, config, loop, emitter, outcome, pipe.moved(),
+                                deadline);
+    pipe.join();
+    return outcome;
   }
 }
 
@@ -179,42 +180,6 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
   }
 }
 
-Outcome serve_pipe_blocking(SSL* listener, const Config& config, Emitter& emitter) {
-  auto started = Clock::now();
-  auto deadline = quicc::run_deadline(config, started);
-  EventLoop loop(listener, emitter);
-  uint64_t index = 0;
-  for (;;) {
-    Outcome waited;
-    SslPtr conn = blocking_accept(listener, config, loop, deadline, waited);
-    if (!conn) return waited;
-    emitter.emit(ConnectionAcceptedEvent{++index});
-    Outcome outcome = blocking_handshake(conn.get(), config, nullptr);
-    if (!outcome.ok()) {
-      emitter.emit(ErrorEvent{outcome});
-      abort_connection(conn.get());
-      continue;
-    }
-    if (Outcome o = report_handshake(conn.get(), emitter, Clock::now()); !o.ok()) return o;
-    SslPtr stream;
-    while (!(stream = SslPtr(SSL_accept_stream(conn.get(), SSL_ACCEPT_STREAM_NO_BLOCK)))) {
-      if (connection_closed(conn.get())) return describe_close(conn.get(), emitter, 0, 0);
-      unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
-      if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
-        return finish_connection(conn.get(), stream, config, loop, emitter,
-                                 {Status::interrupted, "interrupted"}, {}, deadline);
-    }
-    emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
-    apply_write_mode(stream.get(), config);
-    BlockingPipe pipe(conn.get(), stream.get(), config, emitter, -1);
-    outcome = pipe.run(started);
-    outcome = finish_connection(conn.get(), stream, config, loop, emitter, outcome,
-                                pipe.moved(), quicc::run_deadline(config, started));
-    pipe.join();
-    return outcome;
-  }
-}
-
 }  // namespace
 
 Outcome run_listener(const Config& config, Emitter& emitter) {
@@ -241,12 +206,10 @@ Outcome run_listener(const Config& config, Emitter& emitter) {
   emitter.emit(ListeningEvent{bound.to_string()});
   emitter.emit(cert);
 
-  if (config.driver == Driver::blocking)
-    return config.echo ? blocking_serve_echo(listener.get(), config, emitter)
-                       : serve_pipe_blocking(listener.get(), config, emitter);
+  if (!config.echo) return serve_pipe(listener.get(), config, emitter);
+  if (config.driver == Driver::blocking) return blocking_serve_echo(listener.get(), config, emitter);
   EventLoop loop(listener.get(), emitter);
-  return config.echo ? serve_echo(listener.get(), config, loop, emitter)
-                     : serve_pipe(listener.get(), config, loop, emitter);
+  return serve_echo(listener.get(), config, loop, emitter);
 }
 
 }  // namespace quicc

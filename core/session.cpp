@@ -235,6 +235,51 @@ Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, Event
   return outcome;
 }
 
+SslPtr wait_for_connection(SSL* listener, const Config& config, EventLoop& loop,
+                           std::optional<Clock::time_point> deadline, Outcome& outcome) {
+  for (;;) {
+    if (SslPtr conn{SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK)}) {
+      SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
+      return conn;
+    }
+    ERR_clear_error();
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
+      outcome = {Status::interrupted, "interrupted while waiting for a connection"};
+      return nullptr;
+    }
+    if (deadline && Clock::now() >= *deadline) {
+      outcome = deadline_outcome(Status::timeout, config);
+      return nullptr;
+    }
+  }
+}
+
+SslPtr wait_for_stream(SSL* conn, const Config& config, EventLoop& loop, Emitter& emitter,
+                       std::optional<Clock::time_point> deadline, Outcome& outcome) {
+  SslPtr stream;
+  while (!(stream = SslPtr(SSL_accept_stream(conn, SSL_ACCEPT_STREAM_NO_BLOCK)))) {
+    if (connection_closed(conn)) {
+      outcome = describe_close(conn, emitter, 0, 0);
+      return nullptr;
+    }
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
+      outcome = finish_connection(conn, stream, config, loop, emitter,
+                                  {Status::interrupted, "interrupted"}, {}, deadline);
+      return nullptr;
+    }
+    if (deadline && Clock::now() >= *deadline) {
+      outcome = finish_connection(conn, stream, config, loop, emitter,
+                                  deadline_outcome(Status::timeout, config), {}, deadline);
+      return nullptr;
+    }
+  }
+  emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
+  apply_write_mode(stream.get(), config);
+  return stream;
+}
+
 void abort_connection(SSL* conn) {
   SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
   SSL_handle_events(conn);

@@ -55,6 +55,17 @@ Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, Event
                           Emitter& emitter, Outcome outcome, const Transferred& moved,
                           std::optional<Clock::time_point> deadline);
 
+// Listener: the next connection (stream mode NONE). Waiting watches for interrupts and
+// `deadline` (a blocking SSL_accept_connection would ignore both); null with `outcome` set.
+SslPtr wait_for_connection(SSL* listener, const Config& config, EventLoop& loop,
+                           std::optional<Clock::time_point> deadline, Outcome& outcome);
+
+// Listener: the client's first stream, with our write mode. Null with `outcome` set when the
+// connection closes, an interrupt arrives or `deadline` passes first (the connection is then
+// closed too).
+SslPtr wait_for_stream(SSL* conn, const Config& config, EventLoop& loop, Emitter& emitter,
+                       std::optional<Clock::time_point> deadline, Outcome& outcome);
+
 // After a failure before any transfer: close at once without waiting.
 void abort_connection(SSL* conn);
 
