@@ -132,8 +132,13 @@ build_openssl() {
   tar -xf "$tarball" -C "$work/src" --strip-components=1
   src="$work/src"
   rm -rf "$prefix"
-  (cd "$src" && ./Configure --prefix="$prefix" "${OPENSSL_OPTIONS[@]}" >&2 &&
-     make -s -j"$(nproc)" >&2 && make -s install_sw >&2)
+  local log="$CACHE_ROOT/openssl-$v-$key.build.log"
+  mkdir -p "$CACHE_ROOT"
+  if ! (cd "$src" && ./Configure --prefix="$prefix" "${OPENSSL_OPTIONS[@]}" &&
+          make -j"$(nproc)" && make install_sw) >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    die "OpenSSL build failed (full log: $log)"
+  fi
   build_peers "$src" "$prefix"
   echo "$v" > "$prefix/.complete"
   echo "$prefix"

@@ -3,7 +3,7 @@
 # with H3_NO_ERROR (0x100) without opening a stream; a mismatch exits 7 (no ALPN) and names
 # what we offered. Against quicc's listener, the listener names both lists.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_gtls.sh"
+. "$(dirname "$0")/lib_peers.sh"
 
 make_cert "$TMP/gt" server
 start_gtlsserver "$TMP/gt"

@@ -2,23 +2,10 @@
 # A peer that swallows every datagram: `quicc --connect-timeout 1s` gives up with exit 4 within
 # 3 s and prints nothing on stdout.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_peers.sh"
 
-python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-while True:
-    s.recvfrom(65536)
-' >"$TMP/sink.port" 2>"$TMP/sink.err" &
-bg_track $!
-diag_add "$TMP/sink.err"
-for _ in $(seq 1 100); do
-  [ -s "$TMP/sink.port" ] && break
-  sleep 0.05
-done
-port=$(head -n1 "$TMP/sink.port")
-[ -n "$port" ] || fail "UDP sink did not start"
+start_udp_sink
+port=$SINK_PORT
 
 t0=$(now_ms)
 rc=0

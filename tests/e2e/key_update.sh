@@ -3,7 +3,7 @@
 # update requested right after the handshake. The whole file arrives after the update, and the
 # -vvv trace shows our 1-RTT packets moving from key phase 0 to key phase 1.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_gtls.sh"
+. "$(dirname "$0")/lib_peers.sh"
 
 make_cert "$TMP/gt" server
 head -c 10000000 /dev/urandom >"$TMP/gt/big"

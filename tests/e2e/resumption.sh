@@ -2,7 +2,7 @@
 # Resumption: --session-out saves a ticket, --session-in offers it; the second connection
 # reports resumed=true (--json) against quicc's listener and against gtlsserver.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_gtls.sh"
+. "$(dirname "$0")/lib_peers.sh"
 
 start_listener "$TMP/l.out" --echo
 rc=0

@@ -1,6 +1,28 @@
 # shellcheck shell=bash
-# ngtcp2's HTTP/3 server (Debian package ngtcp2-server, ALPN h3 only) as a peer. Source after
-# lib.sh.
+# Peers other than quicc's listener and OpenSSL's demo server: a UDP sink that answers nothing,
+# and ngtcp2's HTTP/3 server (Debian package ngtcp2-server, ALPN h3 only). Source after lib.sh.
+
+# start_udp_sink: a UDP socket on 127.0.0.1 that reads and drops every datagram. Exports
+# SINK_PORT.
+start_udp_sink() {
+  python3 -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+while True:
+    s.recvfrom(65536)
+' >"$TMP/sink.port" 2>"$TMP/sink.err" &
+  bg_track $!
+  diag_add "$TMP/sink.err"
+  for _ in $(seq 1 100); do
+    [ -s "$TMP/sink.port" ] && break
+    sleep 0.05
+  done
+  SINK_PORT=$(head -n1 "$TMP/sink.port")
+  [ -n "$SINK_PORT" ] || fail "UDP sink did not start"
+  export SINK_PORT
+}
 
 GTLSSERVER=$(command -v gtlsserver || true)
 
