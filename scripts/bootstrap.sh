@@ -113,10 +113,14 @@ build_peers() {
   done
 }
 
+WORK=
+cleanup() { [ -z "$WORK" ] || rm -rf "$WORK"; }
+trap cleanup EXIT
+
 build_openssl() {
   local work prefix key tarball src v
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  WORK=$(mktemp -d)
+  work=$WORK
   add_trixie_deb_src
   fetch_openssl_source "$work"
   tarball=$(ls "$work"/openssl_*.orig.tar.* | head -n1)
