@@ -90,12 +90,13 @@ fetch_openssl_source() {
   local dir=$1 v
   for v in $(openssl_versions); do
     log "fetching openssl source package $v"
-    if (cd "$dir" && apt-get source --download-only -qq "openssl=$v" >&2); then
+    if (cd "$dir" && apt-get source --download-only -qq "openssl=$v" >"$dir/apt.log" 2>&1); then
       ls "$dir"/openssl_*.orig.tar.* >/dev/null 2>&1 && return 0
     fi
-    log "version $v could not be fetched; trying the next one"
+    log "version $v is listed but not served by the mirror; trying the next one"
     rm -f "$dir"/openssl_*
   done
+  [ -f "$dir/apt.log" ] && tail -n 5 "$dir/apt.log" >&2
   die "no OpenSSL 3.5.x source package could be fetched (apt-cache showsrc openssl lists: $(openssl_versions | tr '\n' ' '))"
 }
 
