@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <cstdio>
+#include <string_view>
 
 namespace quicc {
 
@@ -25,6 +26,14 @@ bool closed(SSL* conn, SSL_CONN_CLOSE_INFO& info) {
 std::string reason_text(const SSL_CONN_CLOSE_INFO& info) {
   if (!info.reason || info.reason_len == 0) return {};
   return std::string(info.reason, info.reason_len);
+}
+
+// OpenSSL closes with INTERNAL_ERROR when the socket fails, typically on an ICMP port
+// unreachable reported to our connected socket.
+bool network_error(const SSL_CONN_CLOSE_INFO& info) {
+  return (info.flags & SSL_CONN_CLOSE_FLAG_LOCAL) && (info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT) &&
+         info.error_code == OSSL_QUIC_ERR_INTERNAL_ERROR && info.reason &&
+         std::string_view(info.reason, info.reason_len) == "network BIO I/O error";
 }
 
 // QUIC carries TLS alerts as transport errors 0x100 + alert (RFC 9001, 4.8).
@@ -71,6 +80,9 @@ Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t 
   if (is_tls_alert(info)) return alert_outcome(info);
   if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
     return {Status::idle_timeout, "connection idle timeout: no packets from the peer"};
+  if (network_error(info))
+    return {Status::io_error, "network error on the UDP socket (" + reason +
+                                  "): the peer's port became unreachable?"};
   if (local) return {Status::internal, "connection closed locally: " + detail};
   if (transport) return {Status::peer_transport_error, "peer closed the connection: " + detail};
   return {Status::peer_app_error, "peer closed the connection: " + detail};
@@ -102,6 +114,10 @@ Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
     if (is_tls_alert(info)) return alert_outcome(info);
     if (local && transport && info.error_code == OSSL_QUIC_LOCAL_ERR_IDLE_TIMEOUT)
       return {Status::handshake_timeout, "handshake timed out: no answer from the peer"};
+    if (network_error(info))
+      return {Status::handshake_failed,
+              "handshake failed: the network refused our packets (ICMP port unreachable?): is "
+              "a QUIC server listening on that UDP port?"};
     std::string who = local ? "closed locally" : "closed by the peer";
     return {Status::handshake_failed,
             "handshake failed, " + who + ": " + (transport ? "transport error " : "application error ") +
