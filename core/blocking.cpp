@@ -74,6 +74,11 @@ class Watchdog {
   std::thread thread_;
 };
 
+bool connection_closed_(SSL* conn) {
+  SSL_CONN_CLOSE_INFO info{};
+  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
+}
+
 std::optional<int64_t> event_timeout_us(SSL* ssl) {
   timeval tv{};
   int infinite = 1;
@@ -208,13 +213,55 @@ BlockingPipe::BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter
     : conn_(conn), stream_(stream), config_(config), emitter_(emitter), wake_socket_(wake_socket) {
   last_activity_ns_ = Clock::now().time_since_epoch().count();
   if (::pipe2(done_pipe_, O_CLOEXEC) != 0) done_pipe_[0] = done_pipe_[1] = -1;
+  if (::pipe2(watch_stop_, O_CLOEXEC) != 0) watch_stop_[0] = watch_stop_[1] = -1;
   reader_ = std::thread([this] { read_stream(); });
 }
 
 BlockingPipe::~BlockingPipe() {
   join();
-  for (int fd : done_pipe_)
+  for (int fd : {done_pipe_[0], done_pipe_[1], watch_stop_[0], watch_stop_[1]})
     if (fd >= 0) ::close(fd);
+}
+
+void BlockingPipe::watch_interrupts() {
+  for (;;) {
+    pollfd fds[2] = {{watch_stop_[0], POLLIN, 0}, {config_.interrupt_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents) return;
+    if (!take_interrupt(config_.interrupt_fd)) continue;
+    SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
+    if (++interrupts_ == 1) {
+      SSL_shutdown_ex(conn_, SSL_SHUTDOWN_FLAG_NO_BLOCK | SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH, &args,
+                      sizeof args);
+    } else {
+      SSL_shutdown_ex(conn_, SSL_SHUTDOWN_FLAG_NO_BLOCK | SSL_SHUTDOWN_FLAG_RAPID, &args,
+                      sizeof args);
+      SSL_handle_events(conn_);
+      if (wake_socket_ >= 0) {
+        ::shutdown(wake_socket_, SHUT_RD);
+      } else if (config_.exit_now) {
+        config_.exit_now(Status::interrupted);
+      }
+    }
+    SSL_handle_events(conn_);
+    char c = 1;
+    [[maybe_unused]] ssize_t w = ::write(done_pipe_[1], &c, 1);
+  }
+}
+
+Outcome BlockingPipe::run(Clock::time_point started) {
+  std::thread watcher([this] { watch_interrupts(); });
+  Outcome outcome = transfer(started);
+  char c = 1;
+  [[maybe_unused]] ssize_t w = ::write(watch_stop_[1], &c, 1);
+  watcher.join();
+  // An interrupt explains whatever the transfer ran into afterwards (a write failing on the
+  // closing connection, say). A second one means: no graceful close either.
+  if (interrupts_ > 0) return {Status::interrupted, "interrupted"};
+  return outcome;
 }
 
 void BlockingPipe::join() {
@@ -244,7 +291,7 @@ void BlockingPipe::read_stream() {
       emitter_.emit(StreamEvent{SSL_get_stream_id(stream_), StreamChange::fin_received, {}});
       break;
     }
-    if (stopping_) break;  // we closed the connection ourselves: nothing to report
+    if (stopping_ || interrupts_ > 0) break;  // we closed the connection: nothing to report
     read_outcome_ = describe_stream_failure(stream_, conn_, true, emitter_, in_, out_);
     break;
   }
@@ -277,7 +324,7 @@ bool BlockingPipe::end_input(Outcome& outcome) {
   return false;
 }
 
-Outcome BlockingPipe::run(Clock::time_point started) {
+Outcome BlockingPipe::transfer(Clock::time_point started) {
   auto deadline_of_run = run_deadline(config_, started);
   std::vector<unsigned char> buffer(256 * 1024);
   bool input_eof = false;
@@ -314,15 +361,31 @@ Outcome BlockingPipe::run(Clock::time_point started) {
     if (key_update_pending && out_ >= key_update_at)
       timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50);
 
-    pollfd fds[3] = {{done_pipe_[0], POLLIN, 0},
-                     {config_.interrupt_fd, POLLIN, 0},
-                     {input_eof ? -1 : config_.input_fd, POLLIN, 0}};
-    if (::poll(fds, 3, timeout_ms) < 0) {
+    // Once the peer has finished its side, nobody reads the socket for this connection: watch
+    // it here, so that a close from the peer ends a run whose input is still open.
+    int peer_socket = -1;
+    if (reader_done_) {
+      BIO_POLL_DESCRIPTOR d{};
+      if (SSL_get_rpoll_descriptor(conn_, &d) && d.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
+        peer_socket = d.value.fd;
+      if (read_outcome_.ok() && connection_closed_(conn_))
+        return peer_closed_outcome(conn_, emitter_, true, moved());
+    }
+    pollfd fds[4] = {{done_pipe_[0], POLLIN, 0},
+                     {-1, POLLIN, 0},  // interrupts: see watch_interrupts()
+                     {input_eof ? -1 : config_.input_fd, POLLIN, 0},
+                     {peer_socket, POLLIN, 0}};
+    if (peer_socket >= 0) {
+      auto event_ms = event_timeout_us(conn_);
+      int quic_ms = event_ms ? static_cast<int>((*event_ms + 999) / 1000) : -1;
+      if (quic_ms >= 0) timeout_ms = timeout_ms < 0 ? quic_ms : std::min(timeout_ms, quic_ms);
+    }
+    if (::poll(fds, 4, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       return {Status::io_error, std::string("poll: ") + std::strerror(errno)};
     }
-    if (fds[1].revents && take_interrupt(config_.interrupt_fd))
-      return {Status::interrupted, "interrupted"};
+    if (peer_socket >= 0) SSL_handle_events(conn_);
+    if (interrupts_ > 0) return {Status::interrupted, "interrupted"};
     if (fds[0].revents) {
       char c;
       [[maybe_unused]] ssize_t r = ::read(done_pipe_[0], &c, 1);
@@ -372,19 +435,14 @@ Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitte
   // are blocked inside OpenSSL, which does not wake them for a local close until the closing
   // period ends; a normal exit would run OpenSSL's atexit cleanup under them. So the process
   // ends here, once the CONNECTION_CLOSE frames are on their way, without atexit handlers.
-  {
-    std::lock_guard lock(registry.mutex);
-    for (SSL* conn : registry.connections) {
-      SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
-      SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
-                      sizeof args);
-    }
-    SSL_handle_events(listener);
-    if (!registry.connections.empty() && config.exit_now) {
-      emitter.emit(ErrorEvent{outcome});
-      std::fflush(nullptr);
-      config.exit_now(outcome.status);
-    }
+  // The connection threads free their connection when it ends: holding the registry keeps
+  // them alive while close_all uses them.
+  std::lock_guard lock(registry.mutex);
+  close_all(registry.connections, config, loop);
+  if (!registry.connections.empty() && config.exit_now) {
+    emitter.emit(ErrorEvent{outcome});
+    std::fflush(nullptr);
+    config.exit_now(outcome.status);
   }
   return outcome;
 }

@@ -44,6 +44,12 @@ class BlockingPipe {
  private:
   void read_stream();
   bool end_input(Outcome& outcome);
+  Outcome transfer(Clock::time_point started);
+  // During run(), interrupts are taken by a watcher thread: this thread may be blocked in
+  // SSL_write (a peer that stopped reading), where it would never see one. The first interrupt
+  // starts the close (code close_code_interrupted) so that the blocked write fails; a second
+  // one closes rapidly and wakes the writer (see join()), or ends a listener (exit_now).
+  void watch_interrupts();
 
   SSL* conn_;
   SSL* stream_;
@@ -55,7 +61,9 @@ class BlockingPipe {
   std::atomic<bool> reader_done_{false};
   std::atomic<bool> stopping_{false};
   Outcome read_outcome_;
-  int done_pipe_[2] = {-1, -1};  // the reader writes a byte here when it ends
+  int done_pipe_[2] = {-1, -1};   // the reader or the watcher writes a byte here to wake run()
+  int watch_stop_[2] = {-1, -1};  // ends the watcher
+  std::atomic<int> interrupts_{0};
   std::thread reader_;
 };
 

@@ -101,6 +101,24 @@ Outcome serve_pipe(SSL* listener, const Config& config, Emitter& emitter) {
   }
 }
 
+}  // namespace
+
+void close_all(const std::vector<SSL*>& connections, const Config& config, EventLoop& loop) {
+  SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
+  uint64_t flags = SSL_SHUTDOWN_FLAG_NO_BLOCK | SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH;
+  auto deadline = Clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    bool all_closed = true;
+    for (SSL* conn : connections)
+      all_closed = SSL_shutdown_ex(conn, flags, &args, sizeof args) == 1 && all_closed;
+    if (all_closed || Clock::now() >= deadline) return;
+    unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
+    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) flags |= SSL_SHUTDOWN_FLAG_RAPID;
+  }
+}
+
+namespace {
+
 struct EchoConnection {
   SslPtr conn;
   uint64_t index = 0;
@@ -168,13 +186,9 @@ Outcome serve_echo(SSL* listener, const Config& config, EventLoop& loop, Emitter
     unsigned wake = loop.wait({-1, -1, config.interrupt_fd},
                               busy ? std::optional(Clock::now()) : std::nullopt, 0, 0);
     if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
-      // Tell every client why, then go: the echo service has no transfer of its own to save.
-      for (auto& c : connections) {
-        SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
-        SSL_shutdown_ex(c.conn.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
-                        sizeof args);
-      }
-      SSL_handle_events(listener);
+      std::vector<SSL*> open;
+      for (auto& c : connections) open.push_back(c.conn.get());
+      close_all(open, config, loop);
       return {Status::interrupted, "interrupted"};
     }
   }

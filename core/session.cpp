@@ -140,6 +140,9 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
       return outcome;
     }
     if (pump.finished()) return {};
+    // The peer may close the connection after finishing its side while our input is still
+    // open (an interactive session it ended): nothing more can be sent, so the run is over.
+    if (connection_closed(conn)) return peer_closed_outcome(conn, emitter, pump.idle_input(), moved);
 
     auto now = Clock::now();
     if (deadline_of_run && now >= *deadline_of_run) return deadline_outcome(Status::timeout, config);
@@ -160,7 +163,11 @@ Outcome pipe_stream(SSL* conn, SSL* stream, const Config& config, EventLoop& loo
 Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, EventLoop& loop,
                           Emitter& emitter, Outcome outcome, const Transferred& moved,
                           std::optional<Clock::time_point> deadline) {
-  if (connection_closed(conn)) return outcome;  // the peer (or the idle timer) closed it
+  // Closed by the peer (or the idle timer): whoever saw it has reported it. A close we started
+  // ourselves (the blocking driver's interrupt watcher) still gets its closing period below.
+  if (SSL_CONN_CLOSE_INFO info{}; SSL_get_conn_close_info(conn, &info, sizeof info) == 1 &&
+                                  !(info.flags & SSL_CONN_CLOSE_FLAG_LOCAL && !(info.flags & SSL_CONN_CLOSE_FLAG_TRANSPORT)))
+    return outcome;
 
   bool reset_by_policy = outcome.ok() && config.on_eof == EofPolicy::reset;
   if ((outcome.status == Status::output_closed || reset_by_policy) && stream) {
@@ -278,6 +285,16 @@ SslPtr wait_for_stream(SSL* conn, const Config& config, EventLoop& loop, Emitter
   emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::accepted, {}});
   apply_write_mode(stream.get(), config);
   return stream;
+}
+
+Outcome peer_closed_outcome(SSL* conn, Emitter& emitter, bool nothing_unsent,
+                            const Transferred& moved) {
+  Outcome closed = describe_close(conn, emitter, moved.in, moved.out);
+  if (peer_closed_cleanly(conn)) {
+    if (nothing_unsent) return {};
+    return {Status::peer_app_error, "peer closed the connection before our input was sent"};
+  }
+  return closed;
 }
 
 void abort_connection(SSL* conn) {

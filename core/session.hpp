@@ -4,6 +4,8 @@
 
 #include <openssl/ssl.h>
 
+#include <vector>
+
 #include "config.hpp"
 #include "event_loop.hpp"
 #include "events.hpp"
@@ -65,6 +67,18 @@ SslPtr wait_for_connection(SSL* listener, const Config& config, EventLoop& loop,
 // closed too).
 SslPtr wait_for_stream(SSL* conn, const Config& config, EventLoop& loop, Emitter& emitter,
                        std::optional<Clock::time_point> deadline, Outcome& outcome);
+
+// The peer closed the connection while we were not done (emits the CloseEvent). A clean close
+// (code 0) with none of our input left unsent is how a peer ends a session, as for ncat:
+// success. Anything else is reported with its code; a clean close that cut off our input is a
+// truncation.
+Outcome peer_closed_outcome(SSL* conn, Emitter& emitter, bool nothing_unsent,
+                            const Transferred& moved);
+
+// An echo listener's interrupt: closes every connection with close_code_interrupted and waits
+// for their closing periods (at most 1 s; a second interrupt makes the closes rapid), so that
+// clients get the CONNECTION_CLOSE instead of ICMP errors from a socket that is gone.
+void close_all(const std::vector<SSL*>& connections, const Config& config, EventLoop& loop);
 
 // After a failure before any transfer: close at once without waiting.
 void abort_connection(SSL* conn);

@@ -86,6 +86,8 @@ class PipePump {
   bool busy() const { return busy_; }
   // The transfer is over as the EOF policy defines it (ignore: only the peer can end it).
   bool finished() const;
+  // No input is waiting to be sent (the last chunk read was handed to the stream).
+  bool idle_input() const { return to_stream_.empty(); }
   // When data last moved in either direction (for --idle-exit).
   Clock::time_point last_activity() const { return last_activity_; }
 

@@ -348,3 +348,38 @@ check_one_error_line() {
 }
 
 ZERO_PIN=0000000000000000000000000000000000000000000000000000000000000000
+
+# ---------------------------------------------------------------------------------------------
+# Logs of long-running peers (an echo listener serves many connections into one stderr file)
+
+# log_mark FILE: how many complete lines FILE has now; pass it to log_since / wait_log to look
+# only at what was logged afterwards.
+log_mark() {
+  if [ -e "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# log_since FILE MARK: FILE's lines after the first MARK lines.
+log_since() { tail -n +"$(($2 + 1))" "$1"; }
+
+# wait_log FILE MARK ERE SECONDS: waits until a line logged after MARK matches the extended
+# regular expression ERE; returns 1 if none does within SECONDS.
+wait_log() {
+  local file=$1 mark=$2 ere=$3 deadline
+  deadline=$(($(now_ms) + $4 * 1000))
+  # (grep -q on a process substitution: under pipefail, `log_since | grep -q` could fail when
+  # grep's early exit kills tail with SIGPIPE.)
+  until grep -Eq -- "$ere" <(log_since "$file" "$mark"); do
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# hold_fifo PATH [SECONDS]: creates the FIFO PATH and keeps it open for writing, silent, for
+# SECONDS (default 60) from a tracked background process: a reader of PATH sees no data and no
+# EOF. Sets HOLD_PID (kill it to deliver EOF).
+hold_fifo() {
+  mkfifo "$1"
+  sleep "${2:-60}" >"$1" &
+  HOLD_PID=$!
+  bg_track "$HOLD_PID"
+}
