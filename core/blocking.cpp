@@ -116,15 +116,16 @@ bool write_all(int fd, const unsigned char* data, size_t length, Outcome& outcom
   return true;
 }
 
-// Echoes one stream back; runs on its own thread and frees the stream.
-void echo_stream_thread(SSL* stream, Emitter& emitter) {
+// Echoes one stream back; runs on its own thread and frees the stream. Counts into `echoed`.
+void echo_stream_thread(SSL* stream, Emitter& emitter, std::atomic<uint64_t>& echoed) {
   std::vector<unsigned char> buffer(256 * 1024);
   uint64_t id = SSL_get_stream_id(stream);
   SSL* conn = SSL_get0_connection(stream);
   for (;;) {
     size_t n = 0, written = 0;
     if (SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1) {
-      if (SSL_write_ex(stream, buffer.data(), n, &written) != 1) {
+      if (SSL_write_ex(stream, buffer.data(), n, &written) == 1) echoed += written;
+      if (written != n) {
         Outcome o = describe_stream_failure(stream, conn, false, emitter, 0, 0);
         if (o.status == Status::stream_reset) emitter.emit(ErrorEvent{o});
         break;
@@ -162,14 +163,15 @@ void echo_connection_thread(SSL* conn, Config config, Emitter& emitter, EchoRegi
     abort_connection(conn);
   } else {
     std::vector<std::thread> streams;
+    std::atomic<uint64_t> echoed{0};
     // Blocks until the next stream, or returns null once the connection is over.
     while (SSL* stream = SSL_accept_stream(conn, 0)) {
       emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::accepted, {}});
-      streams.emplace_back(echo_stream_thread, stream, std::ref(emitter));
+      streams.emplace_back(echo_stream_thread, stream, std::ref(emitter), std::ref(echoed));
     }
     ERR_clear_error();
     for (auto& t : streams) t.join();
-    describe_close(conn, emitter, 0, 0);
+    describe_close(conn, emitter, echoed, echoed);
     ERR_clear_error();
   }
   std::lock_guard lock(registry.mutex);

@@ -21,7 +21,10 @@ bool EchoStream::step(Outcome& outcome) {
   uint64_t id = SSL_get_stream_id(stream_);
   SSL* conn = SSL_get0_connection(stream_);
   for (;;) {
-    switch (pending_.flush(stream_, moved)) {
+    uint64_t before = moved;
+    StreamWriter::Result flushed = pending_.flush(stream_, moved);
+    echoed_ += moved - before;
+    switch (flushed) {
       case StreamWriter::Result::blocked:
         return true;
       case StreamWriter::Result::failed:

@@ -20,6 +20,7 @@ class EchoStream {
   // FIN received and echoed, and the FIN sent back.
   bool finished() const { return fin_sent_; }
   bool busy() const { return busy_; }
+  uint64_t echoed() const { return echoed_; }
 
  private:
   SSL* stream_;
@@ -28,6 +29,7 @@ class EchoStream {
   bool fin_received_ = false;
   bool fin_sent_ = false;
   bool busy_ = false;
+  uint64_t echoed_ = 0;
 };
 
 }  // namespace quicc

@@ -132,6 +132,10 @@ Outcome describe_stream_failure(SSL* stream, SSL* conn, bool reading, Emitter& e
   uint64_t code = 0;
   uint64_t id = SSL_get_stream_id(stream);
   switch (state) {
+    case SSL_STREAM_STATE_RESET_LOCAL:
+      // Our send part was reset without us asking: OpenSSL does that when the peer sends
+      // STOP_SENDING, with the peer's code. (A read part reset locally is our own doing and
+      // never reaches here.)
     case SSL_STREAM_STATE_RESET_REMOTE:
       if (reading)
         SSL_get_stream_read_error_code(stream, &code);

@@ -126,6 +126,7 @@ struct EchoConnection {
   Clock::time_point accepted;
   Clock::time_point deadline;
   std::list<EchoStream> streams;
+  uint64_t echoed = 0;  // by streams already finished
 };
 
 // Drives one echo connection a step; false once it is over and can be freed.
@@ -162,10 +163,17 @@ bool echo_step(EchoConnection& c, Emitter& emitter, bool& busy) {
     busy = busy || it->busy();
     if (!ok && o.status != Status::peer_app_error && o.status != Status::peer_transport_error)
       emitter.emit(ErrorEvent{o});
-    it = (!ok || it->finished()) ? c.streams.erase(it) : std::next(it);
+    if (!ok || it->finished()) {
+      c.echoed += it->echoed();
+      it = c.streams.erase(it);
+    } else {
+      it = std::next(it);
+    }
   }
   if (connection_closed(conn)) {
-    describe_close(conn, emitter, 0, 0);
+    uint64_t total = c.echoed;
+    for (const auto& s : c.streams) total += s.echoed();
+    describe_close(conn, emitter, total, total);
     return false;
   }
   return true;

@@ -181,14 +181,21 @@ Outcome finish_connection(SSL* conn, SslPtr& stream, const Config& config, Event
     if (!reset_by_policy && SSL_stream_reset(stream.get(), &args, sizeof args) == 1)
       emitter.emit(StreamEvent{id, StreamChange::reset_sent, close_code_output_closed});
     stream.reset();
+    // OpenSSL reports a stream as "connection closed" once the connection is, even if its
+    // reset arrived first, so the peer needs time to see the reset on its own: a few round
+    // trips, 50 to 250 ms, cut short when the peer reacts by closing.
     uint64_t rtt_us = 0;
     SSL_get_handshake_rtt(conn, &rtt_us);
-    auto linger = std::clamp<std::chrono::microseconds>(std::chrono::microseconds(2 * rtt_us),
-                                                        std::chrono::milliseconds(5),
-                                                        std::chrono::milliseconds(200));
+    auto linger = std::clamp<std::chrono::microseconds>(std::chrono::microseconds(4 * rtt_us),
+                                                        std::chrono::milliseconds(50),
+                                                        std::chrono::milliseconds(250));
     auto until = Clock::now() + linger;
     SSL_handle_events(conn);
-    while (Clock::now() < until) loop.wait({}, until, 0, 0);
+    while (Clock::now() < until && !connection_closed(conn)) loop.wait({}, until, 0, 0);
+    if (connection_closed(conn)) {
+      describe_close(conn, emitter, moved.in, moved.out);
+      return outcome;
+    }
   }
 
   ShutdownPolicy policy = policy_for(config, outcome);
@@ -252,7 +259,7 @@ SslPtr wait_for_connection(SSL* listener, const Config& config, EventLoop& loop,
     ERR_clear_error();
     unsigned wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
     if ((wake & wake_signal) && take_interrupt(config.interrupt_fd)) {
-      outcome = {Status::interrupted, "interrupted while waiting for a connection"};
+      outcome = {Status::interrupted, "interrupted"};
       return nullptr;
     }
     if (deadline && Clock::now() >= *deadline) {

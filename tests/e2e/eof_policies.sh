@@ -84,9 +84,7 @@ diag_add "$TMP/pipe1.client.err"
        "it to be still waiting when timeout(1) killed it after 3 s (124)"
 grep -q 'stream id=0 change=fin_received' "$TMP/pipe1.out.err" ||
   fail "default --on-eof fin: the pipe listener logged no fin_received (so why did the client wait?)"
-kill -9 "$LISTENER_PID" 2>/dev/null || true
-wait "$LISTENER_PID" 2>/dev/null || true
-bg_forget "$LISTENER_PID"
+kill_now "$LISTENER_PID"
 
 hold_fifo "$TMP/close.fifo"
 LISTENER_STDIN=$TMP/close.fifo start_listener "$TMP/pipe2.out" -v

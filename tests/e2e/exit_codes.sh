@@ -123,7 +123,7 @@ kill -0 "$ECHO_PID" 2>/dev/null || FAILS+=("the echo listener exited during the 
 
 # --- 10: peer reset the stream ------------------------------------------------------------------------
 start_listener "$TMP/reset.out" --on-eof reset:5 -v
-rc=0; printf hi | qt 10 --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+rc=0; printf hi | qt 10 -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
   >/dev/null 2>"$TMP/e10.err" || rc=$?
 check 10 "$rc" "pipe listener --on-eof reset:5 (stdin /dev/null)" "$TMP/e10.err" '0x5'
 

@@ -383,3 +383,16 @@ hold_fifo() {
   HOLD_PID=$!
   bg_track "$HOLD_PID"
 }
+
+# kill_now PID: SIGKILL a tracked background process (stopped ones too) without bash's "Killed"
+# job notice, waits (up to 2 s) until it is gone and forgets it.
+kill_now() {
+  local pid=$1 i
+  disown "$pid" 2>/dev/null || true
+  kill -9 "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  bg_forget "$pid"
+}

@@ -26,7 +26,7 @@ wait_log "$ECHO_LOG" "$mark" 'close by=peer kind=application code=66 .*reason="b
 # Decimal form.
 mark=$(log_mark "$ECHO_LOG")
 rc=0
-printf hello | qt 10 --close-code 1234 --close-reason done \
+printf hello | qt 10 --close-code 1234 --close-reason "done" \
   --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" >/dev/null 2>"$TMP/code2.err" || rc=$?
 diag_add "$TMP/code2.err"
 [ "$rc" = 0 ] || fail "--close-code 1234: client exited $rc, expected 0"
@@ -65,10 +65,7 @@ stopped_peer_run() {
   RC=$WAIT_RC
   t_end=$(now_ms)
   END_MS=$((t_end - t0 - 800))
-  # SIGKILL works on a stopped process; then let it go for good.
-  kill -9 "$lpid" 2>/dev/null || true
-  wait "$lpid" 2>/dev/null || true
-  bg_forget "$lpid"
+  kill_now "$lpid"   # SIGKILL works on a stopped process
   grep -q 'stream id=0 change=fin_sent' "$TMP/$name.err" ||
     fail "$name: the client never sent its FIN (did its input reach EOF?)"
 }

@@ -78,6 +78,6 @@ else
   note "stopped peer: the first SIGINT was enough"
 fi
 [ "$WAIT_RC" = 130 ] || fail "stopped peer: the client exited $WAIT_RC, expected 130"
-kill -9 "$LISTENER_PID" 2>/dev/null || true
+kill_now "$LISTENER_PID"   # SIGKILL works on a stopped process
 
 pass "SIGINT and SIGTERM: exit 130, application close 1 \"interrupted\"; a second SIGINT ends a stuck close"
