@@ -74,10 +74,6 @@ class Watchdog {
   std::thread thread_;
 };
 
-bool connection_closed_(SSL* conn) {
-  SSL_CONN_CLOSE_INFO info{};
-  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
-}
 
 std::optional<int64_t> event_timeout_us(SSL* ssl) {
   timeval tv{};
@@ -370,7 +366,7 @@ Outcome BlockingPipe::transfer(Clock::time_point started) {
       BIO_POLL_DESCRIPTOR d{};
       if (SSL_get_rpoll_descriptor(conn_, &d) && d.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
         peer_socket = d.value.fd;
-      if (read_outcome_.ok() && connection_closed_(conn_))
+      if (read_outcome_.ok() && connection_closed(conn_))
         return peer_closed_outcome(conn_, emitter_, true, moved());
     }
     pollfd fds[4] = {{done_pipe_[0], POLLIN, 0},

@@ -109,7 +109,7 @@ SslPtr open_stream(SSL* conn, EventLoop& loop, Emitter& emitter, Outcome& outcom
       return nullptr;
     }
     ERR_clear_error();
-    if (SSL_CONN_CLOSE_INFO info{}; SSL_get_conn_close_info(conn, &info, sizeof info) == 1) {
+    if (connection_closed(conn)) {
       outcome = describe_close(conn, emitter, 0, 0);
       return nullptr;
     }

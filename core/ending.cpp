@@ -88,6 +88,11 @@ Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t 
   return {Status::peer_app_error, "peer closed the connection: " + detail};
 }
 
+bool connection_closed(SSL* conn) {
+  SSL_CONN_CLOSE_INFO info{};
+  return closed(conn, info);
+}
+
 bool peer_closed_cleanly(SSL* conn) {
   SSL_CONN_CLOSE_INFO info{};
   return closed(conn, info) && !(info.flags & SSL_CONN_CLOSE_FLAG_LOCAL) && info.error_code == 0;

@@ -14,6 +14,9 @@ namespace quicc {
 // The connection has closed (or is closing): report who closed it, with which code and reason.
 Outcome describe_close(SSL* conn, Emitter& emitter, uint64_t bytes_in, uint64_t bytes_out);
 
+// The connection has closed or is closing (SSL_get_conn_close_info has an answer).
+bool connection_closed(SSL* conn);
+
 // The peer closed the connection with code 0 (application code 0 or transport NO_ERROR).
 bool peer_closed_cleanly(SSL* conn);
 

@@ -22,10 +22,6 @@ namespace quicc {
 
 namespace {
 
-bool connection_closed(SSL* conn) {
-  SSL_CONN_CLOSE_INFO info{};
-  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
-}
 
 // Accepted connections stay on the listener's socket; streams are accepted explicitly.
 SslPtr accept_connection(SSL* listener) {

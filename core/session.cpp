@@ -19,10 +19,6 @@ std::string duration_text(std::chrono::milliseconds d) {
                                : std::to_string(d.count()) + "ms";
 }
 
-bool connection_closed(SSL* conn) {
-  SSL_CONN_CLOSE_INFO info{};
-  return SSL_get_conn_close_info(conn, &info, sizeof info) == 1;
-}
 
 // The ShutdownPolicy that ends a run with this outcome.
 ShutdownPolicy policy_for(const Config& config, const Outcome& outcome) {
