@@ -259,7 +259,6 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
       return std::nullopt;
     }
     config.idle_timeout = *d;
-    config.idle_timeout_set = true;
   }
   config.session_in = o.session_in;
   config.session_out = o.session_out;

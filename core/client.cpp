@@ -59,9 +59,9 @@ SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
             (!config.pin_sha256.empty() || config.insecure ||
              SSL_set1_host(conn.get(), host.c_str()) == 1) &&
             (!tls.session_in() || SSL_set_session(conn.get(), tls.session_in()) == 1) &&
-            (!config.idle_timeout_set ||
+            (!config.idle_timeout ||
              SSL_set_feature_request_uint(conn.get(), SSL_VALUE_QUIC_IDLE_TIMEOUT,
-                                          static_cast<uint64_t>(config.idle_timeout.count())) == 1) &&
+                                          static_cast<uint64_t>(config.idle_timeout->count())) == 1) &&
             SSL_set_alpn_protos(conn.get(), alpn.data(), static_cast<unsigned>(alpn.size())) == 0 &&
             SSL_set_blocking_mode(conn.get(), config.driver == Driver::blocking) == 1 &&
             // Our data stream is one we open ourselves: with the default stream mode a stream the

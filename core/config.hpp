@@ -81,8 +81,7 @@ struct Config {
   std::string qlog_dir;
 
   // QUIC idle timeout we offer (SSL_VALUE_QUIC_IDLE_TIMEOUT), when set; 0 disables it.
-  std::chrono::milliseconds idle_timeout{0};
-  bool idle_timeout_set = false;
+  std::optional<std::chrono::milliseconds> idle_timeout;
 
   // Resumption: a PEM session to offer, and a file to save the newest ticket to.
   std::string session_in;
