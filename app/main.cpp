@@ -1,7 +1,6 @@
 // quicc: parse the command line, build the engine's config, run, map the outcome to an exit
 // code. Everything else lives in cli/ (options, formatting) and core/ (the engine).
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include "cli/config_builder.hpp"
@@ -9,15 +8,12 @@
 #include "cli/interrupts.hpp"
 #include "cli/log_sink.hpp"
 #include "cli/options.hpp"
+#include "cli/process.hpp"
 #include "cli/stats.hpp"
 #include "cli/version.hpp"
 #include "core/engine.hpp"
 
 namespace {
-
-[[noreturn]] void exit_now(quicc::Status status) {
-  std::_Exit(quicc::cli::exit_code_for(status));
-}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "quicc: error: %s\n", message.c_str());
@@ -28,6 +24,10 @@ int usage_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace quicc;
+
+  // Before anything opens a file: closed standard descriptors would be reused under us.
+  cli::StandardFds fds = cli::ensure_standard_fds();
+  cli::ignore_sigpipe();
 
   cli::ParseResult parsed = cli::parse_command_line(argc, argv);
   if (!parsed.error.empty()) return usage_error(parsed.error);
@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Every check that can be made before the network is made here (exit 2).
   std::string error;
   std::optional<Config> config = cli::build_config(options, error);
   if (!config) return usage_error(error);
@@ -52,25 +53,24 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return usage_error("cannot open log file '" + options.log_file + "': " + e.what());
   }
+  // A stdout that was closed when we started is an output whose reader is gone.
+  if (fds.output_closed) config->output_fd = -1;
   // The summary is gathered from the same events the log shows.
   cli::StatsCollector stats(*log);
 
-  // From here on SIGINT/SIGTERM close the connection with a code instead of killing us.
-  config->interrupt_fd = cli::install_interrupt_pipe();
-  config->exit_now = exit_now;
+  // From here on SIGINT, SIGTERM and SIGHUP close the connection instead of killing us.
+  config->interrupts = cli::install_interrupt_handlers();
   Outcome outcome = run(*config, stats);
-  int exit_code = cli::exit_code_for(outcome.status);
+  int exit_code = cli::exit_code_for(outcome);
 
   if (options.stats || options.json || !options.json_file.empty()) {
     auto summary = stats.summary(outcome, exit_code);
     if (options.stats) std::fputs(cli::stats_text(summary).c_str(), stderr);
     if (options.json) std::fprintf(stderr, "%s\n", cli::stats_json(summary).c_str());
-    if (!options.json_file.empty()) {
-      std::FILE* f = std::fopen(options.json_file.c_str(), "w");
-      if (!f) return usage_error("cannot write --json-file '" + options.json_file + "'");
-      std::fprintf(f, "%s\n", cli::stats_json(summary).c_str());
-      std::fclose(f);
-    }
+    // Checked before the run; a file that became unwritable since costs the summary, not the
+    // transfer's exit code.
+    if (!options.json_file.empty() && !cli::write_file(options.json_file, cli::stats_json(summary) + "\n", error))
+      std::fprintf(stderr, "quicc: warning: %s\n", error.c_str());
   }
   return exit_code;
 }

@@ -10,6 +10,10 @@
 
 #include <cstdlib>
 
+#include "cli/file_checks.hpp"
+#include "cli/role_rules.hpp"
+#include "core/tls.hpp"
+
 namespace quicc::cli {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string& error) {
@@ -31,7 +35,13 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, s
     error = "invalid duration '" + std::string(text) + "' (examples: 250ms, 3s, 2m)";
     return std::nullopt;
   }
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(value * scale)));
+  auto ms = std::llround(value * scale);
+  // Zero is a value of its own (--idle-timeout 0 disables the timeout); a tiny one is not it.
+  if (ms == 0 && value > 0) {
+    error = "duration '" + std::string(text) + "' is below the 1 ms resolution";
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 std::optional<std::vector<std::string>> parse_alpn_list(std::string_view text, std::string& error) {
@@ -115,48 +125,131 @@ std::optional<LogFormat> parse_log_format(std::string_view text, std::string& er
   return std::nullopt;
 }
 
+namespace {
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// Which options go together and which exclude each other; the run's mode first, as the role
+// rules depend on it.
+std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
+  bool listening = mode != RunMode::client;
+  if (listening && !o.target.empty()) return "give either HOST:PORT or --listen, not both";
+  if (!listening && o.target.empty())
+    return "missing HOST:PORT (or --listen PORT); see quicc --help";
+  if (auto refusal = role_refusal(o, mode)) return refusal;
+  if (o.blocking && o.nonblocking) return "--blocking and --nonblocking exclude each other";
+  if (was_given(o, "--cert") != was_given(o, "--key")) return "--cert and --key go together";
+  if (o.require_client_cert && !was_given(o, "--cafile") && !was_given(o, "--capath"))
+    return "--require-client-cert needs --cafile or --capath to verify clients against";
+  if (o.ipv4 && o.ipv6) return "-4 and -6 exclude each other";
+  return std::nullopt;
+}
+
+// Every file the run will open, checked now so that a bad path is a usage error before any
+// network activity. SSLKEYLOGFILE and QLOGDIR are settled here too, so that core/ sees only
+// Config fields.
+std::optional<std::string> check_paths(const Options& o, Config& config) {
+  using Check = std::optional<std::string> (*)(std::string_view, const std::string&);
+  struct PathOption {
+    std::string_view option;
+    const std::string& path;
+    Check check;
+  };
+  const PathOption paths[] = {
+      {"--cafile", o.cafile, check_readable_file},
+      {"--capath", o.capath, check_readable_directory},
+      {"--cert", o.cert, check_readable_file},
+      {"--key", o.key, check_readable_file},
+      {"--session-in", o.session_in, check_readable_file},
+      {"--session-out", o.session_out, check_writable_file},
+      {"--json-file", o.json_file, check_writable_file},
+      {"--keylog", o.keylog, check_writable_file},
+      {"--log-file", o.log_file, check_writable_file},
+      {"--qlog-dir", o.qlog_dir, check_writable_directory},
+  };
+  for (const auto& p : paths)
+    if (was_given(o, p.option))
+      if (auto problem = p.check(p.option, p.path)) return problem;
+
+  config.keylog_file = o.keylog;
+  if (!was_given(o, "--keylog")) {
+    std::string keylog = environment("SSLKEYLOGFILE");
+    if (!keylog.empty())
+      if (auto problem = check_writable_file("SSLKEYLOGFILE", keylog)) return problem;
+#ifdef OPENSSL_NO_SSLKEYLOG
+    // This libssl cannot honour SSLKEYLOGFILE by itself; our key log callback can.
+    config.keylog_file = keylog;
+#endif
+  }
+  // OpenSSL reads QLOGDIR itself; the engine sets it from qlog_dir.
+  config.qlog_dir = o.qlog_dir;
+  if (!was_given(o, "--qlog-dir")) {
+    config.qlog_dir = environment("QLOGDIR");
+    if (!config.qlog_dir.empty())
+      if (auto problem = check_writable_directory("QLOGDIR", config.qlog_dir)) return problem;
+  }
+  return std::nullopt;
+}
+
+// A deadline option: empty leaves `field` alone; otherwise a positive duration.
+bool set_deadline(const std::string& text, std::string_view name,
+                  std::chrono::milliseconds& field, std::string& error) {
+  auto d = parse_duration(text, error);
+  if (d && d->count() <= 0) error = "must be positive";
+  if (!d || d->count() <= 0) {
+    error = std::string(name) + ": " + error;
+    return false;
+  }
+  field = *d;
+  return true;
+}
+
+bool set_eof_policy(std::string_view eof, Config& config, std::string& error) {
+  if (eof == "fin") {
+    config.on_eof = EofPolicy::fin;
+  } else if (eof == "close") {
+    config.on_eof = EofPolicy::close;
+  } else if (eof == "ignore") {
+    config.on_eof = EofPolicy::ignore;
+  } else if (eof == "reset") {
+    config.on_eof = EofPolicy::reset;
+    config.eof_reset_code = 0;
+  } else if (eof.starts_with("reset:")) {
+    // "reset:" with nothing after it is more likely a lost code than a wish for code 0.
+    if (eof.size() == 6) {
+      error = "invalid --on-eof 'reset:': missing CODE after the colon (plain 'reset' means "
+              "code 0)";
+      return false;
+    }
+    auto code = parse_error_code(eof.substr(6), error);
+    if (!code) {
+      error = "--on-eof: " + error;
+      return false;
+    }
+    config.on_eof = EofPolicy::reset;
+    config.eof_reset_code = *code;
+  } else {
+    error = "invalid --on-eof '" + std::string(eof) +
+            "': expected fin, close, ignore or reset[:CODE]";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<Config> build_config(const Options& o, std::string& error) {
   Config config;
-  bool listening = !o.listen.empty();
-  if (listening && !o.target.empty()) {
-    error = "give either HOST:PORT or --listen, not both";
-    return std::nullopt;
-  }
-  if (!listening && o.target.empty()) {
-    error = "missing HOST:PORT (or --listen PORT); see quicc --help";
-    return std::nullopt;
-  }
-  if (o.echo && !listening) {
-    error = "--echo needs --listen";
-    return std::nullopt;
-  }
-  if (o.blocking && o.nonblocking) {
-    error = "--blocking and --nonblocking exclude each other";
-    return std::nullopt;
-  }
-  if (o.cert.empty() != o.key.empty()) {
-    error = "--cert and --key go together";
-    return std::nullopt;
-  }
-  if (listening && (!o.pin_sha256.empty() || o.insecure || !o.connect_to.empty() ||
-                    !o.sni.empty() || o.no_sni || !o.session_in.empty())) {
-    error = "--pin-sha256, --insecure, --connect-to, --sni, --no-sni and --session-in apply to "
-            "the client only";
-    return std::nullopt;
-  }
-  if (!listening && o.require_client_cert) {
-    error = "--require-client-cert applies to --listen only";
-    return std::nullopt;
-  }
-  if (o.require_client_cert && o.cafile.empty() && o.capath.empty()) {
-    error = "--require-client-cert needs --cafile or --capath to verify clients against";
-    return std::nullopt;
-  }
-  if (o.ipv4 && o.ipv6) {
-    error = "-4 and -6 exclude each other";
+  RunMode mode = run_mode_of(o);
+  if (auto problem = check_combinations(o, mode)) {
+    error = *problem;
     return std::nullopt;
   }
 
+  bool listening = mode != RunMode::client;
   std::optional<Endpoint> endpoint =
       listening ? parse_listen_endpoint(o.listen, error) : parse_endpoint(o.target, error);
   if (!endpoint) return std::nullopt;
@@ -172,51 +265,14 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     if (!pin) return std::nullopt;
     config.pin_sha256 = *pin;
   }
-  auto timeout = parse_duration(o.connect_timeout, error);
-  if (!timeout) {
-    error = "--connect-timeout: " + error;
+  if (!set_deadline(o.connect_timeout, "--connect-timeout", config.connect_timeout, error))
     return std::nullopt;
-  }
-  if (timeout->count() <= 0) {
-    error = "--connect-timeout must be positive";
+  if (!o.timeout.empty() && !set_deadline(o.timeout, "--timeout", config.timeout, error))
     return std::nullopt;
-  }
-  config.connect_timeout = *timeout;
-
-  for (auto [text, field, name] :
-       {std::tuple{&o.timeout, &config.timeout, "--timeout"},
-        std::tuple{&o.idle_exit, &config.idle_exit, "--idle-exit"}}) {
-    if (text->empty()) continue;
-    auto d = parse_duration(*text, error);
-    if (!d || d->count() <= 0) {
-      error = std::string(name) + ": " + (d ? "must be positive" : error);
-      return std::nullopt;
-    }
-    *field = *d;
-  }
-
-  std::string_view eof = o.on_eof;
-  if (eof == "fin") {
-    config.on_eof = EofPolicy::fin;
-  } else if (eof == "close") {
-    config.on_eof = EofPolicy::close;
-  } else if (eof == "ignore") {
-    config.on_eof = EofPolicy::ignore;
-  } else if (eof == "reset" || eof.starts_with("reset:")) {
-    config.on_eof = EofPolicy::reset;
-    if (eof.size() > 6) {
-      auto code = parse_error_code(eof.substr(6), error);
-      if (!code) {
-        error = "--on-eof: " + error;
-        return std::nullopt;
-      }
-      config.eof_reset_code = *code;
-    }
-  } else {
-    error = "invalid --on-eof '" + o.on_eof + "': expected fin, close, ignore or reset[:CODE]";
+  if (!o.idle_exit.empty() && !set_deadline(o.idle_exit, "--idle-exit", config.idle_exit, error))
     return std::nullopt;
-  }
 
+  if (!set_eof_policy(o.on_eof, config, error)) return std::nullopt;
   if (o.shutdown != "graceful" && o.shutdown != "rapid") {
     error = "invalid --shutdown '" + o.shutdown + "': expected graceful or rapid";
     return std::nullopt;
@@ -241,6 +297,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
       // parse_listen_endpoint reads a bare word as a port: try it as an address.
       if (o.connect_to.find_first_of(":[]") == std::string::npos) {
         ep = Endpoint{o.connect_to, 0, false};
+        error.clear();
       } else {
         error = "invalid --connect-to '" + o.connect_to + "': expected ADDR or ADDR:PORT" +
                 (ep ? "" : " (" + error + ")");
@@ -275,19 +332,21 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   config.require_client_cert = o.require_client_cert;
   config.ciphersuites = o.ciphersuites;
   config.groups = o.groups;
-  config.keylog_file = o.keylog;
-#ifdef OPENSSL_NO_SSLKEYLOG
-  // This libssl cannot honour SSLKEYLOGFILE by itself; our key log callback can.
-  if (config.keylog_file.empty())
-    if (const char* env = std::getenv("SSLKEYLOGFILE")) config.keylog_file = env;
-#endif
-  config.qlog_dir = o.qlog_dir;  // QLOGDIR itself is read by OpenSSL
-
   config.cafile = o.cafile;
   config.cert_file = o.cert;
   config.key_file = o.key;
   config.echo = o.echo;
   config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;
+
+  // Last, as they touch the file system and OpenSSL: everything cheaper has passed.
+  if (auto problem = check_paths(o, config)) {
+    error = *problem;
+    return std::nullopt;
+  }
+  if (Outcome tls = check_tls_lists(config); !tls.ok()) {
+    error = tls.message;
+    return std::nullopt;
+  }
   return config;
 }
 

@@ -1,13 +1,17 @@
 #include "exit_codes.hpp"
 
+#include <csignal>
+
 namespace quicc::cli {
 
 namespace {
 
-// Codes are stable once released: scripts depend on them. 130 follows the shell's
-// 128 + SIGINT convention.
+// Codes are stable once released: scripts depend on them. Interrupts follow the shell's
+// 128 + signal convention.
 constexpr ExitCode table[] = {
-    {Status::ok, 0, "success: both directions finished and the connection closed cleanly"},
+    {Status::ok, 0,
+     "success: every byte the peer sent up to its FIN reached stdout and everything we sent "
+     "was acknowledged"},
     {Status::internal, 1, "internal or unexpected library error"},
     {Status::usage, 2, "usage error: bad option, argument or file"},
     {Status::resolve_failed, 3, "host name could not be resolved"},
@@ -20,9 +24,14 @@ constexpr ExitCode table[] = {
     {Status::stream_reset, 10, "peer reset the stream or stopped reading it"},
     {Status::idle_timeout, 11, "idle: QUIC idle timeout, or no data for --idle-exit"},
     {Status::io_error, 12, "local I/O error (socket, stdin, stdout)"},
-    {Status::output_closed, 13, "output closed by its reader (quicc ... | head)"},
+    {Status::output_closed, 13, "output closed by its reader (quicc ... | head), or stdout closed"},
     {Status::timeout, 14, "--timeout reached"},
-    {Status::interrupted, 130, "interrupted by a signal"},
+    {Status::incomplete, 15,
+     "transfer incomplete: the peer closed before its FIN, or data we sent was not "
+     "acknowledged (the message says how many bytes)"},
+    {Status::interrupted, 129, "interrupted by SIGHUP"},
+    {Status::interrupted, 130, "interrupted by SIGINT"},
+    {Status::interrupted, 143, "interrupted by SIGTERM"},
 };
 
 }  // namespace
@@ -30,9 +39,15 @@ constexpr ExitCode table[] = {
 std::span<const ExitCode> exit_code_table() { return table; }
 
 int exit_code_for(Status status) {
+  if (status == Status::interrupted) return 128 + SIGINT;
   for (const auto& e : table)
     if (e.status == status) return e.code;
   return 1;
+}
+
+int exit_code_for(const Outcome& outcome) {
+  if (outcome.status == Status::interrupted && outcome.signal > 0) return 128 + outcome.signal;
+  return exit_code_for(outcome.status);
 }
 
 }  // namespace quicc::cli

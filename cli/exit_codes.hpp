@@ -1,4 +1,5 @@
-// The documented exit codes: one per core Status, listed in --help.
+// The documented exit codes: one per core Status (an interrupt: one per signal), listed in
+// --help.
 #pragma once
 
 #include <span>
@@ -15,6 +16,8 @@ struct ExitCode {
 };
 
 std::span<const ExitCode> exit_code_table();
+// The exit code of a run: the Status's, and for an interrupt 128 + the signal, as shells do.
+int exit_code_for(const Outcome& outcome);
 int exit_code_for(Status status);
 
 }  // namespace quicc::cli

@@ -4,6 +4,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "cli/safe_text.hpp"
+
 namespace quicc::cli {
 
 namespace {
@@ -34,17 +36,6 @@ double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
 bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
          std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data);
-}
-
-// Their text keeps one fixed shape that scripts look for ("quicc: listening on ADDR").
-std::string notice_text(const EventData& data) {
-  if (auto* e = std::get_if<ErrorEvent>(&data)) return "error: " + e->outcome.message;
-  if (auto* e = std::get_if<WarningEvent>(&data)) return "warning: " + e->text;
-  if (auto* e = std::get_if<ListeningEvent>(&data)) return "listening on " + e->local;
-  if (auto* e = std::get_if<CertificateEvent>(&data))
-    return "certificate sha256 fingerprint " + e->fingerprint_sha256 +
-           (e->ephemeral ? " (ephemeral, self-signed)" : "");
-  return {};
 }
 
 struct Record {
@@ -123,25 +114,6 @@ struct Record {
   }
 };
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 struct JsonValue {
   std::string operator()(const std::string& s) const { return json_string(s); }
   std::string operator()(uint64_t v) const { return std::to_string(v); }
@@ -150,9 +122,13 @@ struct JsonValue {
 };
 
 struct TextValue {
+  // A value is shown plain only when it needs no escaping and cannot be mistaken for several
+  // fields; otherwise it is quoted, and inside quotes every backslash starts an escape. So a
+  // plain value is always literal text, and a peer cannot forge one that looks escaped.
   std::string operator()(const std::string& s) const {
-    bool plain = !s.empty() && s.find_first_of(" \"=\n") == std::string::npos;
-    return plain ? s : json_string(s);
+    bool plain =
+        !s.empty() && s.find_first_of(" \"=") == std::string::npos && terminal_text(s) == s;
+    return plain ? s : quoted_terminal_text(s);
   }
   std::string operator()(uint64_t v) const { return std::to_string(v); }
   std::string operator()(double v) const { return fmt::format("{:.3f}", v); }
@@ -163,12 +139,26 @@ struct TextValue {
 
 EventRecord record_of(const EventData& data) { return std::visit(Record{}, data); }
 
+// The fixed prefixes are ASCII, so escaping the whole line only ever touches the text that came
+// from the event (a peer's close reason inside an error message, the ALPN a client offered).
+std::string notice_text(const EventData& data) {
+  std::string text;
+  if (auto* e = std::get_if<ErrorEvent>(&data)) text = "error: " + e->outcome.message;
+  if (auto* e = std::get_if<WarningEvent>(&data)) text = "warning: " + e->text;
+  if (auto* e = std::get_if<ListeningEvent>(&data)) text = "listening on " + e->local;
+  if (auto* e = std::get_if<CertificateEvent>(&data))
+    text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +
+           (e->ephemeral ? " (ephemeral, self-signed)" : "");
+  return terminal_text(text);
+}
+
 std::string format_text(const EventRecord& record) {
   std::string out(record.name);
   for (const auto& f : record.fields) {
-    // Multi-line trace text reads better as it is, after the header.
+    // Multi-line trace text reads better as it is, after the header; SSL_trace makes it
+    // multi-line by design, so only its newlines are kept.
     if (record.name == "trace" && f.key == "text") {
-      out += "\n" + std::get<std::string>(f.value);
+      out += "\n" + terminal_text(std::get<std::string>(f.value), Newlines::keep);
       continue;
     }
     out += fmt::format(" {}={}", f.key, std::visit(TextValue{}, f.value));
@@ -187,8 +177,9 @@ std::string json_members(const std::vector<Field>& fields) {
 std::string text_lines(const std::vector<Field>& fields) {
   std::string out;
   for (const auto& f : fields) {
+    // Unquoted, as these lines are read by people; strings are escaped all the same.
     std::string value = std::holds_alternative<std::string>(f.value)
-                            ? std::get<std::string>(f.value)
+                            ? terminal_text(std::get<std::string>(f.value))
                             : std::visit(TextValue{}, f.value);
     out += fmt::format("  {:<17} {}\n", std::string(f.key) + ":", value);
   }

@@ -33,6 +33,15 @@ struct EventRecord {
 
 EventRecord record_of(const EventData& data);
 
+// The functions below are the only way event text reaches a sink. Whatever bytes a peer put in
+// a field, their text is safe to print on a terminal and their JSON is valid UTF-8; the rules
+// are those of safe_text.hpp.
+
+// The text of an event shown at every verbosity (error, warning, listening address,
+// certificate), after "quicc: ": it keeps one fixed shape that scripts look for
+// ("quicc: listening on ADDR"). Empty for other events.
+std::string notice_text(const EventData& data);
+
 // One line for the event, without time prefix: "tick wake=timeout next_timeout_ms=12.5 ...".
 std::string format_text(const EventRecord& record);
 // One JSON object: {"t_ms":1.234,"event":"tick","wake":"timeout",...}.

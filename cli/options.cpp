@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <utility>
+#include <vector>
+
 #include "core/config.hpp"
 #include "exit_codes.hpp"
 
@@ -177,6 +180,16 @@ std::string_view long_name(const OptionSpec& spec) {
   return pos == std::string_view::npos ? spec.flags : spec.flags.substr(pos);
 }
 
+bool was_given(const Options& options, std::string_view name) {
+  if (options.given.contains(name)) return true;
+  static const Options defaults;
+  for (const auto& spec : table)
+    if (long_name(spec) == name)
+      return std::visit([&](auto member) { return options.*member != defaults.*member; },
+                        spec.binding);
+  return false;
+}
+
 ParseResult parse_command_line(int argc, const char* const* argv) {
   ParseResult result;
   Options& o = result.options;
@@ -184,20 +197,17 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
   app.set_help_flag();  // --help comes from our table, like every other option
   app.allow_extras(false);
 
+  std::vector<std::pair<std::string_view, CLI::Option*>> added;
   for (const auto& spec : table) {
     std::string flags(spec.flags);
-    std::visit(
+    CLI::Option* option = std::visit(
         [&](auto member) {
           using T = std::remove_reference_t<decltype(o.*member)>;
-          if constexpr (std::is_same_v<T, std::string>) {
-            app.add_option(flags, o.*member);
-          } else if constexpr (std::is_same_v<T, bool>) {
-            app.add_flag(flags, o.*member);
-          } else {
-            app.add_flag(flags, o.*member);
-          }
+          if constexpr (std::is_same_v<T, std::string>) return app.add_option(flags, o.*member);
+          else return app.add_flag(flags, o.*member);
         },
         spec.binding);
+    added.emplace_back(long_name(spec), option);
   }
   app.add_option("target", o.target);
 
@@ -207,6 +217,8 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     std::string what = e.what();
     result.error = what.empty() ? "invalid command line" : what;
   }
+  for (auto [name, option] : added)
+    if (option->count() > 0) o.given.emplace(name);
   return result;
 }
 

@@ -2,6 +2,7 @@
 // shell completions, as curl's tool layer does.
 #pragma once
 
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +57,10 @@ struct Options {
   std::string log_file;
   bool help = false;
   bool version = false;
+
+  // Long names ("--close-code") of the options given on the command line, so that a rule can
+  // refuse an option even when its value equals the default.
+  std::set<std::string, std::less<>> given;
 };
 
 enum class Category { connection, listener, security, lifecycle, engine, output, general };
@@ -79,6 +84,10 @@ std::string_view category_title(Category c);
 
 // The long name ("--listen") of a table entry.
 std::string_view long_name(const OptionSpec& spec);
+
+// Whether the option named by its long name was given: listed in `given`, or, for Options
+// filled by code rather than by parse_command_line, holding a value other than its default.
+bool was_given(const Options& options, std::string_view long_name);
 
 struct ParseResult {
   Options options;

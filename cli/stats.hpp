@@ -31,6 +31,10 @@ class StatsCollector : public EventSink {
   std::string peer_;
 };
 
+// The summary carries text the peer chose (close reason, certificate names, the error message
+// that quotes the reason); both forms escape it as the log does, through text_lines and
+// json_members.
+
 // "quicc: statistics" followed by one "key: value" line per field.
 std::string stats_text(const std::vector<Field>& fields);
 // One JSON object on one line.

@@ -1,79 +1,126 @@
+// The blocking driver: OpenSSL's own blocking mode in a thread-assisted domain (timers run while
+// our threads sit in poll() or inside OpenSSL). Worker threads make the blocking calls: one
+// completes the handshake; in pipe mode one accepts the peer's streams, one reads the input and
+// writes the stream, one per receiving stream reads it and writes the output. The calling
+// thread is the control thread: it alone waits for interrupts and deadlines, asks the
+// TransferPolicy what to do, and carries it out. Workers only report facts and never decide.
+//
+// Local ends are never blocking points: workers poll() them together with a stop pipe, so a
+// stalled reader of our output or a silent input never holds a thread the control thread
+// cannot stop. Threads blocked inside OpenSSL are woken by the connection's close (Waker).
 #include "blocking.hpp"
 
 #include <openssl/err.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <thread>
+#include <map>
 #include <vector>
 
-#include "ending.hpp"
+#include "drivers.hpp"
 #include "event_loop.hpp"
-#include "session.hpp"
+#include "local_io.hpp"
+#include "pipe_streams.hpp"
+#include "stream_writer.hpp"
 
 namespace quicc {
 
+// --- Notifier, Workers, Waker ---------------------------------------------------------------
+
+Notifier::Notifier() {
+  if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) fds_[0] = fds_[1] = -1;
+}
+
+Notifier::~Notifier() {
+  for (int fd : fds_)
+    if (fd >= 0) ::close(fd);
+}
+
+void Notifier::notify() {
+  char c = 1;
+  [[maybe_unused]] ssize_t n = ::write(fds_[1], &c, 1);
+}
+
+void Notifier::drain() { drain_wake_fd(fds_[0]); }
+
+Workers::~Workers() {
+  for (auto& t : threads_)
+    if (t.joinable()) t.detach();
+}
+
+void Workers::start(std::function<void()> body) {
+  ++running_;
+  std::lock_guard lock(mutex_);
+  threads_.emplace_back([this, body = std::move(body)] {
+    body();
+    std::lock_guard lock(mutex_);
+    --running_;
+    ended_.notify_all();
+  });
+}
+
+bool Workers::join(std::chrono::milliseconds limit, const std::function<void()>& wake) {
+  auto deadline = Clock::now() + limit;
+  {
+    std::unique_lock lock(mutex_);
+    while (running_ > 0 && Clock::now() < deadline) {
+      lock.unlock();
+      wake();
+      lock.lock();
+      ended_.wait_for(lock, std::chrono::milliseconds(20), [this] { return running_ == 0; });
+    }
+  }
+  std::list<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    threads.swap(threads_);
+  }
+  bool all = running_ == 0;
+  for (auto& t : threads) {
+    if (all) t.join();
+    else t.detach();
+  }
+  return all;
+}
+
+Waker::Waker(int own_socket, int listener_socket) : own_socket_(own_socket) {
+  if (listener_socket < 0) return;
+  target_length_ = sizeof target_;
+  if (::getsockname(listener_socket, reinterpret_cast<sockaddr*>(&target_), &target_length_) != 0)
+    return;
+  // A wildcard address is reached through loopback.
+  if (target_.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&target_);
+    if (sin->sin_addr.s_addr == htonl(INADDR_ANY)) sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else if (target_.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&target_);
+    if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) sin6->sin6_addr = in6addr_loopback;
+  }
+  poke_socket_ = ::socket(target_.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+Waker::~Waker() {
+  if (poke_socket_ >= 0) ::close(poke_socket_);
+}
+
+void Waker::wake() {
+  // Threads blocked in OpenSSL poll() the UDP socket: make it readable. Shutting the reading
+  // side of the client's own socket makes it readable for good (its connection is over). A
+  // listener's socket serves other connections too, so it gets a one-byte datagram, which
+  // OpenSSL drops as no QUIC packet.
+  if (own_socket_ >= 0) ::shutdown(own_socket_, SHUT_RD);
+  if (poke_socket_ >= 0) {
+    char c = 0;
+    [[maybe_unused]] ssize_t n = ::sendto(poke_socket_, &c, 1, 0,
+                                          reinterpret_cast<sockaddr*>(&target_), target_length_);
+  }
+}
+
 namespace {
-
-// Closes the connection if the handshake is not done by the deadline, or when SIGINT/SIGTERM
-// arrives; the blocked handshake call then returns with the connection terminated. OpenSSL does
-// not wake a thread blocked in the handshake when another thread closes the connection (it
-// wakes at its next timer, up to seconds later), so a client also shuts the reading side of its
-// own UDP socket: poll() in the blocked thread returns at once. A listener's socket is shared
-// and is left alone.
-class Watchdog {
- public:
-  enum class Fired { no, deadline, interrupt };
-
-  Watchdog(SSL* conn, Clock::time_point deadline, int interrupt_fd, int own_socket) {
-    if (::pipe2(stop_, O_CLOEXEC) != 0) stop_[0] = stop_[1] = -1;
-    thread_ = std::thread([this, conn, deadline, interrupt_fd, own_socket] {
-      for (;;) {
-        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-        pollfd fds[2] = {{stop_[0], POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
-        int rc = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(0, left.count())));
-        if (rc < 0 && errno == EINTR) continue;
-        if (fds[0].revents) return;  // the handshake ended by itself
-        if (fds[1].revents) {
-          if (!take_interrupt(interrupt_fd)) continue;
-          fired_ = Fired::interrupt;
-        } else if (Clock::now() >= deadline) {
-          fired_ = Fired::deadline;
-        } else {
-          continue;
-        }
-        SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
-        SSL_handle_events(conn);
-        if (own_socket >= 0) ::shutdown(own_socket, SHUT_RD);
-        return;
-      }
-    });
-  }
-  ~Watchdog() {
-    char c = 1;
-    [[maybe_unused]] ssize_t n = ::write(stop_[1], &c, 1);
-    thread_.join();
-    for (int fd : stop_)
-      if (fd >= 0) ::close(fd);
-  }
-  // Valid once the watched call has returned.
-  Fired fired() const { return fired_; }
-
- private:
-  int stop_[2] = {-1, -1};
-  std::atomic<Fired> fired_{Fired::no};
-  std::thread thread_;
-};
-
 
 std::optional<int64_t> event_timeout_us(SSL* ssl) {
   timeval tv{};
@@ -90,359 +137,508 @@ void tick(Emitter& emitter, SSL* conn, unsigned wake, uint64_t in, uint64_t out)
                          SSL_net_write_desired(conn) == 1, in, out});
 }
 
-bool write_all(int fd, const unsigned char* data, size_t length, Outcome& outcome) {
-  while (length > 0) {
-    ssize_t n = ::write(fd, data, length);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        pollfd p{fd, POLLOUT, 0};
-        ::poll(&p, 1, -1);
-        continue;
-      }
-      outcome = errno == EPIPE
-                    ? Outcome{Status::output_closed, "output closed by its reader; stopped reading"}
-                    : Outcome{Status::io_error, std::string("cannot write output: ") +
-                                                    std::strerror(errno)};
-      return false;
-    }
-    data += n;
-    length -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Echoes one stream back; runs on its own thread and frees the stream. Counts into `echoed`.
-void echo_stream_thread(SSL* stream, Emitter& emitter, std::atomic<uint64_t>& echoed) {
-  std::vector<unsigned char> buffer(256 * 1024);
-  uint64_t id = SSL_get_stream_id(stream);
-  SSL* conn = SSL_get0_connection(stream);
+// Waits until `fd` is ready for `events` or `stop` is readable; false when told to stop.
+bool wait_ready(int fd, short events, int stop) {
   for (;;) {
-    size_t n = 0, written = 0;
-    if (SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1) {
-      if (SSL_write_ex(stream, buffer.data(), n, &written) == 1) echoed += written;
-      if (written != n) {
-        Outcome o = describe_stream_failure(stream, conn, false, emitter, 0, 0);
-        if (o.status == Status::stream_reset) emitter.emit(ErrorEvent{o});
-        break;
-      }
-      continue;
-    }
-    if (SSL_get_error(stream, 0) == SSL_ERROR_ZERO_RETURN) {
-      emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
-      if (SSL_stream_conclude(stream, 0) == 1)
-        emitter.emit(StreamEvent{id, StreamChange::fin_sent, {}});
-      break;
-    }
-    Outcome o = describe_stream_failure(stream, conn, true, emitter, 0, 0);
-    if (o.status == Status::stream_reset) emitter.emit(ErrorEvent{o});
-    break;
+    pollfd p[2] = {{fd, events, 0}, {stop, POLLIN, 0}};
+    int rc = ::poll(p, 2, -1);
+    if (rc < 0 && errno == EINTR) continue;
+    if (p[1].revents) return false;
+    if (rc > 0) return true;
   }
-  ERR_clear_error();
-  SSL_free(stream);
-}
-
-// The echo service's connections, so that an interrupt can close them all and wait for their
-// threads before the process exits (OpenSSL must not be torn down under a running thread).
-struct EchoRegistry {
-  std::mutex mutex;
-  std::vector<SSL*> connections;
-};
-
-void echo_connection_thread(SSL* conn, Config config, Emitter& emitter, EchoRegistry& registry) {
-  auto accepted = Clock::now();
-  SSL_set_default_stream_mode(conn, SSL_DEFAULT_STREAM_MODE_NONE);
-  Outcome outcome = blocking_handshake(conn, config, nullptr);
-  if (outcome.ok()) outcome = report_handshake(conn, emitter, accepted);
-  if (!outcome.ok()) {
-    emitter.emit(ErrorEvent{outcome});
-    abort_connection(conn);
-  } else {
-    std::vector<std::thread> streams;
-    std::atomic<uint64_t> echoed{0};
-    // Blocks until the next stream, or returns null once the connection is over.
-    while (SSL* stream = SSL_accept_stream(conn, 0)) {
-      emitter.emit(StreamEvent{SSL_get_stream_id(stream), StreamChange::accepted, {}});
-      streams.emplace_back(echo_stream_thread, stream, std::ref(emitter), std::ref(echoed));
-    }
-    ERR_clear_error();
-    for (auto& t : streams) t.join();
-    describe_close(conn, emitter, echoed, echoed);
-    ERR_clear_error();
-  }
-  std::lock_guard lock(registry.mutex);
-  std::erase(registry.connections, conn);
-  SSL_free(conn);
 }
 
 }  // namespace
 
-Outcome blocking_handshake(SSL* conn, const Config& config, const TlsContext* tls) {
-  int rc = 0;
-  Watchdog::Fired fired = Watchdog::Fired::no;
-  {
-    int own_socket = -1;
-    BIO_POLL_DESCRIPTOR d{};
-    if (config.role == Role::client && SSL_get_rpoll_descriptor(conn, &d) &&
-        d.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
-      own_socket = d.value.fd;
-    Watchdog watchdog(conn, Clock::now() + config.connect_timeout, config.interrupt_fd,
-                      own_socket);
-    rc = SSL_do_handshake(conn);
-    if (rc != 1) fired = watchdog.fired();
-  }
-  if (rc == 1) return {};
-  if (fired == Watchdog::Fired::interrupt) {
+// --- Handshake ----------------------------------------------------------------------------------
+
+Outcome handshake_blocking(Connection& conn, RunContext& run, const HandshakeLimits& limits,
+                           const TlsContext* tls, Waker& waker) {
+  // The error queue is per thread: the worker describes its own failure.
+  Notifier done;
+  std::atomic<bool> finished{false};
+  Outcome result;
+  std::thread worker([&] {
     ERR_clear_error();
-    return {Status::interrupted, "interrupted during the handshake"};
-  }
-  if (fired == Watchdog::Fired::deadline) {
-    ERR_clear_error();
-    return {Status::handshake_timeout,
-            (config.role == Role::client ? "no handshake with " + config.endpoint.to_string()
-                                         : std::string("client handshake not done")) +
-                " within " + std::to_string(config.connect_timeout.count()) + " ms"};
-  }
-  return describe_handshake_failure(conn, tls);
-}
-
-BlockingPipe::BlockingPipe(SSL* conn, SSL* stream, const Config& config, Emitter& emitter,
-                           int wake_socket)
-    : conn_(conn), stream_(stream), config_(config), emitter_(emitter), wake_socket_(wake_socket) {
-  last_activity_ns_ = Clock::now().time_since_epoch().count();
-  if (::pipe2(done_pipe_, O_CLOEXEC) != 0) done_pipe_[0] = done_pipe_[1] = -1;
-  if (::pipe2(watch_stop_, O_CLOEXEC) != 0) watch_stop_[0] = watch_stop_[1] = -1;
-  reader_ = std::thread([this] { read_stream(); });
-}
-
-BlockingPipe::~BlockingPipe() {
-  join();
-  for (int fd : {done_pipe_[0], done_pipe_[1], watch_stop_[0], watch_stop_[1]})
-    if (fd >= 0) ::close(fd);
-}
-
-void BlockingPipe::watch_interrupts() {
-  for (;;) {
-    pollfd fds[2] = {{watch_stop_[0], POLLIN, 0}, {config_.interrupt_fd, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[0].revents) return;
-    if (!take_interrupt(config_.interrupt_fd)) continue;
-    SSL_SHUTDOWN_EX_ARGS args{close_code_interrupted, "interrupted"};
-    if (++interrupts_ == 1) {
-      SSL_shutdown_ex(conn_, SSL_SHUTDOWN_FLAG_NO_BLOCK | SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH, &args,
-                      sizeof args);
-    } else {
-      SSL_shutdown_ex(conn_, SSL_SHUTDOWN_FLAG_NO_BLOCK | SSL_SHUTDOWN_FLAG_RAPID, &args,
-                      sizeof args);
-      SSL_handle_events(conn_);
-      if (wake_socket_ >= 0) {
-        ::shutdown(wake_socket_, SHUT_RD);
-      } else if (config_.exit_now) {
-        config_.exit_now(Status::interrupted);
+    if (SSL_do_handshake(conn.ssl()) != 1) result = describe_handshake_failure(conn.ssl(), tls);
+    finished = true;
+    done.notify();
+  });
+  auto run_deadline = run.run_deadline();
+  std::optional<Outcome> stopped;
+  while (!finished) {
+    unsigned woke =
+        wait_readable({done.fd()}, run.interrupts.wake_fd(), earliest(limits.deadline, run_deadline));
+    if (finished) break;
+    auto now = Clock::now();
+    if ((woke & readable_signal) && run.interrupts.take_new() > 0)
+      stopped = interrupted_outcome(run.interrupts.signal());
+    else if (run_deadline && now >= *run_deadline)
+      stopped = timeout_outcome(run.config);
+    else if (now >= limits.deadline)
+      stopped = handshake_timeout_outcome(run.config, limits.next_address_after);
+    if (stopped) {
+      // Closing the connection ends the blocked call once its thread is woken.
+      conn.abort();
+      while (!finished) {
+        waker.wake();
+        wait_readable({done.fd()}, -1, Clock::now() + std::chrono::milliseconds(20));
       }
-    }
-    SSL_handle_events(conn_);
-    char c = 1;
-    [[maybe_unused]] ssize_t w = ::write(done_pipe_[1], &c, 1);
-  }
-}
-
-Outcome BlockingPipe::run(Clock::time_point started) {
-  std::thread watcher([this] { watch_interrupts(); });
-  Outcome outcome = transfer(started);
-  char c = 1;
-  [[maybe_unused]] ssize_t w = ::write(watch_stop_[1], &c, 1);
-  watcher.join();
-  // An interrupt explains whatever the transfer ran into afterwards (a write failing on the
-  // closing connection, say). A second one means: no graceful close either.
-  if (interrupts_ > 0) return {Status::interrupted, "interrupted"};
-  return outcome;
-}
-
-void BlockingPipe::join() {
-  stopping_ = true;
-  // After a rapid close the connection stays "terminating" for its closing period, and OpenSSL
-  // wakes a thread blocked in SSL_read only once that ends (with a silent peer, seconds). The
-  // close is done and nothing more is to be received, so a client shuts the reading side of
-  // its own socket: the blocked poll() inside OpenSSL returns, SSL_read sees the connection
-  // terminating and returns. A listener's socket is shared and is left alone.
-  if (!reader_done_ && wake_socket_ >= 0) ::shutdown(wake_socket_, SHUT_RD);
-  if (reader_.joinable()) reader_.join();
-}
-
-// Stream -> output, until FIN, a failure, or the connection ends.
-void BlockingPipe::read_stream() {
-  std::vector<unsigned char> buffer(256 * 1024);
-  for (;;) {
-    size_t n = 0;
-    if (SSL_read_ex(stream_, buffer.data(), buffer.size(), &n) == 1) {
-      in_ += n;
-      last_activity_ns_ = Clock::now().time_since_epoch().count();
-      tick(emitter_, conn_, wake_net_readable, n, 0);
-      if (!write_all(config_.output_fd, buffer.data(), n, read_outcome_)) break;
-      continue;
-    }
-    if (SSL_get_error(stream_, 0) == SSL_ERROR_ZERO_RETURN) {
-      emitter_.emit(StreamEvent{SSL_get_stream_id(stream_), StreamChange::fin_received, {}});
       break;
     }
-    if (stopping_ || interrupts_ > 0) break;  // we closed the connection: nothing to report
-    read_outcome_ = describe_stream_failure(stream_, conn_, true, emitter_, in_, out_);
-    break;
   }
-  reader_done_ = true;
-  char c = 1;
-  [[maybe_unused]] ssize_t w = ::write(done_pipe_[1], &c, 1);
+  worker.join();
+  // A handshake that completed is kept even if the deadline passed meanwhile: the deadline
+  // is checked only while it is still running.
+  if (stopped && !(result.ok() && !conn.closed())) {
+    ERR_clear_error();
+    return *stopped;
+  }
+  return result;
 }
 
-bool BlockingPipe::end_input(Outcome& outcome) {
-  uint64_t id = SSL_get_stream_id(stream_);
-  emitter_.emit(InputClosedEvent{});
-  switch (config_.on_eof) {
-    case EofPolicy::ignore:
-      return true;
-    case EofPolicy::reset: {
-      SSL_STREAM_RESET_ARGS args{config_.eof_reset_code};
-      if (SSL_stream_reset(stream_, &args, sizeof args) != 1) break;
-      emitter_.emit(StreamEvent{id, StreamChange::reset_sent, config_.eof_reset_code});
-      return true;
-    }
-    case EofPolicy::fin:
-    case EofPolicy::close:
-      // Nothing sent: the peer never sees the stream (see PipePump::end_input).
-      if (config_.on_eof == EofPolicy::close && out_ == 0) return true;
-      if (SSL_stream_conclude(stream_, 0) != 1) break;
-      emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});
-      return true;
+// --- Pipe mode ----------------------------------------------------------------------------------
+
+namespace {
+
+class BlockingPipe {
+ public:
+  BlockingPipe(Connection& conn, RunContext& run, const PipeOptions& options, Waker& waker)
+      : conn_(conn),
+        run_(run),
+        config_(run.config),
+        emitter_(run.emitter),
+        options_(options),
+        waker_(waker),
+        input_(config_.input_fd),
+        output_(config_.output_fd) {
+    facts_.last_activity = Clock::now();
   }
-  outcome = describe_stream_failure(stream_, conn_, false, emitter_, in_, out_);
-  return false;
+
+  Outcome run();
+
+ private:
+  void accept_loop();
+  void send_loop();
+  void receive_loop(SSL* s);
+  void start_receiver(SSL* s);  // with mutex_ held
+  SSL* send_stream_locked(std::string& error);
+  void read_failed_locked(SSL* s);
+  void write_failed_locked(SSL* s);
+  PipeFacts snapshot();
+  // Carries out the step's stream actions; true when that changed the facts (decide again).
+  bool apply(const Step& step, TransferPolicy& policy);
+  void finish_sending_locked();
+  void free_unused_locked();
+  void release(SSL* s) {
+    std::lock_guard lock(mutex_);
+    --users_[s];
+    notify_.notify();
+  }
+
+  Connection& conn_;
+  RunContext& run_;
+  const Config& config_;
+  Emitter& emitter_;
+  PipeOptions options_;
+  Waker& waker_;
+  LocalInput input_;
+  LocalOutput output_;
+
+  std::mutex mutex_;  // guards everything below
+  PipeFacts facts_;
+  PipeStreams streams_;
+  std::map<SSL*, int> users_;  // worker threads using each stream
+  std::vector<SSL*> to_free_;  // stop_reading: freed once no worker uses them
+  bool fin_pending_ = false;
+  std::optional<uint64_t> reset_pending_;
+
+  Notifier notify_;     // workers -> control thread
+  Notifier stop_send_;  // control -> sender: read no more input (never drained)
+  Notifier stop_all_;   // control -> every worker waiting on a local end (never drained)
+  Workers workers_;
+};
+
+SSL* BlockingPipe::send_stream_locked(std::string& error) {
+  if (SSL* s = streams_.send()) return s;
+  SSL* s = conn_.open_stream(false, error);
+  if (!s) return nullptr;
+  apply_write_mode(s, config_);
+  streams_.opened(s);
+  facts_.stream_open = true;
+  start_receiver(s);
+  return s;
 }
 
-Outcome BlockingPipe::transfer(Clock::time_point started) {
-  auto deadline_of_run = run_deadline(config_, started);
-  std::vector<unsigned char> buffer(256 * 1024);
-  bool input_eof = false;
-  bool key_update_pending = config_.key_update_after.has_value();
-  uint64_t key_update_at = config_.key_update_after.value_or(0);
+void BlockingPipe::start_receiver(SSL* s) {
+  ++users_[s];
+  workers_.start([this, s] { receive_loop(s); });
+}
+
+void BlockingPipe::accept_loop() {
   for (;;) {
-    // Allowed once the handshake is confirmed; until then it is tried again each turn (a turn
-    // is at most 50 ms while an update is pending).
-    if (key_update_pending && out_ >= key_update_at && request_key_update(conn_, emitter_, out_))
-      key_update_pending = false;
-    // The transfer is over when both sides are, as the EOF policy counts them.
-    if (reader_done_ && !read_outcome_.ok()) {
-      if (config_.on_eof == EofPolicy::ignore && peer_closed_cleanly(conn_)) return {};
-      return read_outcome_;
+    ERR_clear_error();
+    SSL* raw = SSL_accept_stream(conn_.ssl(), 0);  // blocks until a stream or the end
+    if (!raw) break;
+    SSL* s = conn_.adopt_accepted(SslPtr(raw));
+    std::lock_guard lock(mutex_);
+    if (SSL_get_stream_type(s) == SSL_STREAM_TYPE_BIDI) {
+      switch (streams_.peer_opened(s)) {
+        case PipeStreams::Use::pipe:
+          apply_write_mode(s, config_);
+          facts_.stream_open = true;
+          start_receiver(s);
+          break;
+        case PipeStreams::Use::receive_only: {
+          SSL_STREAM_RESET_ARGS args{stream_code_crossed};
+          if (SSL_stream_reset(s, &args, sizeof args) == 1)
+            emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_sent, stream_code_crossed});
+          start_receiver(s);
+          break;
+        }
+        case PipeStreams::Use::extra:
+          emitter_.emit(WarningEvent{"ignoring stream " + std::to_string(SSL_get_stream_id(s)) +
+                                     ": pipe mode uses one stream"});
+          break;
+      }
     }
-    if (input_eof && config_.on_eof != EofPolicy::ignore &&
-        (reader_done_ || config_.on_eof != EofPolicy::fin))
-      return {};
+    notify_.notify();
+  }
+  ERR_clear_error();
+  notify_.notify();  // the connection is over: the control thread should look
+}
 
-    auto now = Clock::now();
-    if (deadline_of_run && now >= *deadline_of_run)
-      return deadline_outcome(Status::timeout, config_);
-    std::optional<Clock::time_point> deadline = deadline_of_run;
-    if (config_.idle_exit.count() > 0) {
-      Clock::time_point idle_deadline =
-          Clock::time_point(Clock::duration(last_activity_ns_.load())) + config_.idle_exit;
-      if (now >= idle_deadline) return deadline_outcome(Status::idle_timeout, config_);
-      deadline = deadline ? std::min(*deadline, idle_deadline) : idle_deadline;
+void BlockingPipe::send_loop() {
+  std::vector<unsigned char> buffer(chunk_size);
+  for (;;) {
+    if (!input_.always_ready() && !wait_ready(input_.fd(), POLLIN, stop_send_.fd())) return;
+    size_t n = 0;
+    std::string error;
+    LocalInput::Result r = input_.read(buffer.data(), buffer.size(), n, error);
+    if (r == LocalInput::Result::not_ready) continue;
+    if (r != LocalInput::Result::data) {
+      std::lock_guard lock(mutex_);
+      if (r == LocalInput::Result::eof) {
+        facts_.input_eof = true;
+        emitter_.emit(InputClosedEvent{});
+      } else {
+        facts_.local_error = Outcome{Status::io_error, "cannot read input: " + error};
+      }
+      notify_.notify();
+      return;
     }
-    int timeout_ms = -1;
-    if (deadline)
-      timeout_ms = static_cast<int>(
-          std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count());
-    if (key_update_pending && out_ >= key_update_at)
-      timeout_ms = timeout_ms < 0 ? 50 : std::min(timeout_ms, 50);
+    tick(emitter_, conn_.ssl(), wake_input, 0, n);
+    SSL* s = nullptr;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (facts_.reset_sent || facts_.stopped) return;  // nothing more goes out
+        s = send_stream_locked(error);
+        if (!error.empty()) {
+          facts_.local_error = Outcome{Status::internal, error};
+          notify_.notify();
+          return;
+        }
+        if (s) {
+          facts_.input_read += n;
+          ++users_[s];
+          break;
+        }
+      }
+      // At the peer's stream limit: MAX_STREAMS comes with the peer's next packets.
+      pollfd p{stop_send_.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 10) > 0) return;
+    }
+    // Blocks until the stream has taken every byte (all-or-nothing), or takes what fits and
+    // is called again for the rest (partial writes).
+    size_t done = 0;
+    while (done < n) {
+      size_t written = 0;
+      ERR_clear_error();
+      if (SSL_write_ex(s, buffer.data() + done, n - done, &written) != 1) {
+        std::lock_guard lock(mutex_);
+        facts_.sent += done;
+        write_failed_locked(s);
+        --users_[s];
+        notify_.notify();
+        return;
+      }
+      done += written;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      facts_.sent += n;
+      facts_.last_activity = Clock::now();
+      --users_[s];
+    }
+    notify_.notify();
+  }
+}
 
-    // Once the peer has finished its side, nobody reads the socket for this connection: watch
-    // it here, so that a close from the peer ends a run whose input is still open.
-    int peer_socket = -1;
-    if (reader_done_) {
-      BIO_POLL_DESCRIPTOR d{};
-      if (SSL_get_rpoll_descriptor(conn_, &d) && d.type == BIO_POLL_DESCRIPTOR_TYPE_SOCK_FD)
-        peer_socket = d.value.fd;
-      if (read_outcome_.ok() && connection_closed(conn_))
-        return peer_closed_outcome(conn_, emitter_, true, moved());
-    }
-    pollfd fds[4] = {{done_pipe_[0], POLLIN, 0},
-                     {-1, POLLIN, 0},  // interrupts: see watch_interrupts()
-                     {input_eof ? -1 : config_.input_fd, POLLIN, 0},
-                     {peer_socket, POLLIN, 0}};
-    if (peer_socket >= 0) {
-      auto event_ms = event_timeout_us(conn_);
-      int quic_ms = event_ms ? static_cast<int>((*event_ms + 999) / 1000) : -1;
-      if (quic_ms >= 0) timeout_ms = timeout_ms < 0 ? quic_ms : std::min(timeout_ms, quic_ms);
-    }
-    if (::poll(fds, 4, timeout_ms) < 0) {
-      if (errno == EINTR) continue;
-      return {Status::io_error, std::string("poll: ") + std::strerror(errno)};
-    }
-    if (peer_socket >= 0) SSL_handle_events(conn_);
-    if (interrupts_ > 0) return {Status::interrupted, "interrupted"};
-    if (fds[0].revents) {
-      char c;
-      [[maybe_unused]] ssize_t r = ::read(done_pipe_[0], &c, 1);
-    }
-    if (!fds[2].revents) continue;
-
-    ssize_t n = ::read(config_.input_fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return {Status::io_error, std::string("cannot read input: ") + std::strerror(errno)};
-    }
-    tick(emitter_, conn_, wake_input, 0, static_cast<uint64_t>(n));
-    if (n == 0) {
-      input_eof = true;
-      Outcome o;
-      if (!end_input(o)) return o;
+void BlockingPipe::receive_loop(SSL* s) {
+  std::vector<unsigned char> buffer(chunk_size);
+  for (;;) {
+    size_t n = 0;
+    ERR_clear_error();
+    if (SSL_read_ex(s, buffer.data(), buffer.size(), &n) == 1) {
+      tick(emitter_, conn_.ssl(), wake_net_readable, n, 0);
+      {
+        std::lock_guard lock(mutex_);
+        // Crossed streams: the receiving half of our own stream carries nothing for the pipe.
+        if (s != streams_.receive()) continue;
+        facts_.received += n;
+      }
+      for (size_t off = 0; off < n;) {
+        if (!output_.always_ready() && !wait_ready(output_.fd(), POLLOUT, stop_all_.fd())) {
+          release(s);
+          return;
+        }
+        size_t k = 0;
+        std::string error;
+        LocalOutput::Result r = output_.write(buffer.data() + off, n - off, k, error);
+        if (r == LocalOutput::Result::not_ready) continue;
+        std::lock_guard lock(mutex_);
+        if (r == LocalOutput::Result::written) {
+          off += k;
+          facts_.written += k;
+          facts_.last_activity = Clock::now();
+          continue;
+        }
+        if (r == LocalOutput::Result::closed) facts_.output_closed = true;
+        else facts_.local_error = Outcome{Status::io_error, "cannot write output: " + error};
+        --users_[s];
+        notify_.notify();
+        return;
+      }
+      notify_.notify();
       continue;
     }
-    // Blocks until the stream has taken every byte (all-or-nothing), or takes what fits and is
-    // called again for the rest (partial writes).
-    for (size_t done = 0; done < static_cast<size_t>(n);) {
-      size_t written = 0;
-      if (SSL_write_ex(stream_, buffer.data() + done, static_cast<size_t>(n) - done, &written) != 1)
-        return describe_stream_failure(stream_, conn_, false, emitter_, in_, out_);
-      done += written;
-      out_ += written;
+    int err = SSL_get_error(s, 0);
+    std::lock_guard lock(mutex_);
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});
+      if (s == streams_.receive()) {
+        facts_.fin_received = true;
+        facts_.read_ended = true;
+      }
+    } else {
+      read_failed_locked(s);
     }
-    last_activity_ns_ = Clock::now().time_since_epoch().count();
+    ERR_clear_error();
+    --users_[s];
+    notify_.notify();
+    return;
   }
 }
 
-Outcome blocking_serve_echo(SSL* listener, const Config& config, Emitter& emitter) {
-  EchoRegistry registry;
-  EventLoop loop(listener, emitter);
-  auto deadline = run_deadline(config, Clock::now());
-  uint64_t index = 0;
-  Outcome outcome;
-  while (SslPtr conn = wait_for_connection(listener, config, loop, deadline, outcome)) {
-    emitter.emit(ConnectionAcceptedEvent{++index});
-    std::lock_guard lock(registry.mutex);
-    registry.connections.push_back(conn.get());
-    std::thread(echo_connection_thread, conn.release(), config, std::ref(emitter),
-                std::ref(registry))
-        .detach();
+void BlockingPipe::read_failed_locked(SSL* s) {
+  uint64_t code = 0;
+  bool data = s == streams_.receive();
+  switch (SSL_get_stream_read_state(s)) {
+    case SSL_STREAM_STATE_RESET_REMOTE:
+      SSL_get_stream_read_error_code(s, &code);
+      emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, code});
+      if (s == streams_.own() && code == stream_code_crossed) {
+        if (!streams_.crossed()) streams_.own_receive_moved();
+      } else if (data) {
+        facts_.reset_received = code;
+        facts_.read_ended = true;
+      }
+      break;
+    case SSL_STREAM_STATE_CONN_CLOSED:
+    case SSL_STREAM_STATE_RESET_LOCAL:
+      if (data) facts_.read_ended = true;
+      break;
+    default:
+      if (data) {
+        facts_.read_ended = true;
+        facts_.local_error = Outcome{Status::io_error, "stream read failed: " + openssl_error_text()};
+      }
   }
-  // Interrupted (or past --timeout): tell every client why. The connection and stream threads
-  // are blocked inside OpenSSL, which does not wake them for a local close until the closing
-  // period ends; a normal exit would run OpenSSL's atexit cleanup under them. So the process
-  // ends here, once the CONNECTION_CLOSE frames are on their way, without atexit handlers.
-  // The connection threads free their connection when it ends: holding the registry keeps
-  // them alive while close_all uses them.
-  std::lock_guard lock(registry.mutex);
-  close_all(registry.connections, config, loop);
-  if (!registry.connections.empty() && config.exit_now) {
-    emitter.emit(ErrorEvent{outcome});
-    std::fflush(nullptr);
-    config.exit_now(outcome.status);
+}
+
+void BlockingPipe::write_failed_locked(SSL* s) {
+  uint64_t code = 0;
+  switch (SSL_get_stream_write_state(s)) {
+    case SSL_STREAM_STATE_RESET_LOCAL:
+      if (facts_.reset_sent) break;  // our own reset
+      SSL_get_stream_write_error_code(s, &code);
+      if (!facts_.stopped)
+        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, code});
+      facts_.stopped = code;
+      break;
+    case SSL_STREAM_STATE_CONN_CLOSED:
+      break;  // the connection's end is reported by its owner
+    default:
+      facts_.local_error = Outcome{Status::io_error, "stream write failed: " + openssl_error_text()};
   }
-  return outcome;
+  ERR_clear_error();
+}
+
+PipeFacts BlockingPipe::snapshot() {
+  std::lock_guard lock(mutex_);
+  facts_.peer_acked = conn_.peer_acked();
+  if (SSL* s = streams_.send()) {
+    // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
+    // frees it (and the count reads 0) once every byte and the FIN are acknowledged.
+    uint64_t used = 0;
+    if (SSL_get_stream_write_buf_used(s, &used) == 1) facts_.unacked = used;
+    ERR_clear_error();
+  }
+  return facts_;
+}
+
+void BlockingPipe::finish_sending_locked() {
+  if (!fin_pending_ && !reset_pending_) return;
+  std::string error;
+  SSL* s = send_stream_locked(error);
+  if (!s) {
+    if (!error.empty()) {
+      facts_.local_error = Outcome{Status::internal, error};
+      fin_pending_ = false;
+      reset_pending_.reset();
+    }
+    return;  // at the stream limit: the next turn tries again
+  }
+  uint64_t id = SSL_get_stream_id(s);
+  ERR_clear_error();
+  if (fin_pending_) {
+    fin_pending_ = false;
+    if (SSL_stream_conclude(s, 0) == 1) {
+      facts_.fin_sent = true;
+      emitter_.emit(StreamEvent{id, StreamChange::fin_sent, {}});
+    } else {
+      write_failed_locked(s);
+    }
+  }
+  if (reset_pending_) {
+    SSL_STREAM_RESET_ARGS args{*reset_pending_};
+    if (SSL_stream_reset(s, &args, sizeof args) == 1) {
+      facts_.reset_sent = true;
+      emitter_.emit(StreamEvent{id, StreamChange::reset_sent, *reset_pending_});
+    } else {
+      write_failed_locked(s);
+    }
+    reset_pending_.reset();
+  }
+  ERR_clear_error();
+}
+
+void BlockingPipe::free_unused_locked() {
+  // Freeing a stream sends STOP_SENDING for its receiving side; a stream a worker still uses
+  // waits (its worker returns once OpenSSL wakes it, at the latest when the connection ends).
+  for (auto it = to_free_.begin(); it != to_free_.end();) {
+    if (users_[*it] > 0) {
+      ++it;
+      continue;
+    }
+    streams_.forget(*it);
+    conn_.forget_stream(*it);
+    it = to_free_.erase(it);
+  }
+}
+
+bool BlockingPipe::apply(const Step& step, TransferPolicy& policy) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    bool was_fin = facts_.fin_sent, was_reset = facts_.reset_sent;
+    if (step.send_fin) fin_pending_ = true;
+    if (step.reset_stream) reset_pending_ = *step.reset_stream;
+    finish_sending_locked();
+    if (step.stop_reading) {
+      SSL* r = streams_.receive() ? streams_.receive() : streams_.send();
+      if (r) to_free_.push_back(r);
+      facts_.read_ended = true;
+    }
+    free_unused_locked();
+    if (!step.read_input && !facts_.input_eof) stop_send_.notify();
+    changed = facts_.fin_sent != was_fin || facts_.reset_sent != was_reset || step.stop_reading;
+  }
+  if (step.key_update && conn_.request_key_update(facts_.sent)) {
+    policy.key_update_requested();
+    changed = true;
+  }
+  return changed;
+}
+
+Outcome BlockingPipe::run() {
+  TransferPolicy policy(policy_settings(run_));
+  policy.set_linger(linger_for(conn_.handshake_rtt_us()));
+  workers_.start([this] { accept_loop(); });
+  workers_.start([this] { send_loop(); });
+
+  std::optional<CloseRequest> closing;
+  bool close_done = false;
+  bool closed_seen = false;
+  for (;;) {
+    auto now = Clock::now();
+    for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
+      policy.interrupted(run_.interrupts.signal(), now);
+    if (!closed_seen && options_.local_idle && !closing &&
+        now - conn_.last_datagram_in() >= *options_.local_idle) {
+      conn_.abort();
+      closed_seen = true;
+      policy.connection_closed(local_idle_close());
+    }
+    if (!closed_seen) {
+      if (auto info = conn_.close_info()) {
+        closed_seen = true;
+        policy.connection_closed(*info);
+      }
+    }
+    if (closing && !close_done && conn_.close_step(*closing)) {
+      close_done = true;
+      policy.close_finished(conn_.close_info());
+    }
+    if (closing && conn_.close_frame_sent()) policy.close_frame_sent();
+
+    Step step = policy.decide(snapshot(), now);
+    bool changed = apply(step, policy);
+    if (step.close) {
+      closing = step.close;
+      if (!close_done && conn_.close_step(*closing)) {
+        close_done = true;
+        policy.close_finished(conn_.close_info());
+      }
+      continue;
+    }
+    if (step.done) break;
+    if (changed) continue;
+
+    std::optional<Clock::time_point> deadline = step.wake;
+    // A close in progress is polled: OpenSSL's assist thread moves it, nothing notifies us.
+    if (closing) deadline = earliest(deadline, now + std::chrono::milliseconds(10));
+    if (options_.local_idle && !closed_seen)
+      deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
+    unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);
+    if (woke & 1u) notify_.drain();
+    if (!(woke & 1u)) tick(emitter_, conn_.ssl(), woke & readable_signal ? wake_signal : wake_timeout, 0, 0);
+  }
+
+  // The connection is closed (or closing): stop the workers and wake those inside OpenSSL.
+  stop_all_.notify();
+  stop_send_.notify();
+  if (!conn_.closed()) conn_.abort();
+  bool joined = workers_.join(std::chrono::seconds(2), [this] { waker_.wake(); });
+  if (!joined) {
+    emitter_.emit(WarningEvent{"a worker thread did not end; leaving it behind"});
+    conn_.leak();
+  }
+  Transferred moved;
+  {
+    std::lock_guard lock(mutex_);
+    moved = {facts_.written, facts_.sent, facts_.unacked};
+  }
+  conn_.report_end(moved);
+  return policy.outcome();
+}
+
+}  // namespace
+
+Outcome pipe_blocking(Connection& conn, RunContext& run, const PipeOptions& options, Waker& waker) {
+  BlockingPipe pipe(conn, run, options, waker);
+  return pipe.run();
 }
 
 }  // namespace quicc

@@ -1,27 +1,33 @@
-// The client: resolve, connect, handshake, pipe one stream we open ourselves, close.
+// The client: TLS context, resolve, try each address in turn until a handshake succeeds, then
+// pipe mode.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <memory>
 
-#include "blocking.hpp"
-#include "ending.hpp"
+#include "drivers.hpp"
 #include "engine.hpp"
 #include "net.hpp"
 #include "session.hpp"
 #include "ssl_ptr.hpp"
 #include "tls.hpp"
-#include "trace.hpp"
+#include "wire.hpp"
 
 namespace quicc {
 
 namespace {
 
+// How long an address that does not answer gets before the next one is tried; the last one
+// gets what is left of --connect-timeout. (QUIC over UDP gives no connect() failure to move on
+// at; an ICMP error moves on at once.)
+constexpr std::chrono::milliseconds per_address_wait{1000};
+
 bool is_ip_literal(const std::string& host) {
-  return host.find(':') != std::string::npos ||
-         host.find_first_not_of("0123456789.") == std::string::npos;
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 // The QUIC connection object, configured before the first packet.
@@ -75,109 +81,35 @@ SslPtr new_connection(const Config& config, const TlsContext& tls, int fd,
   return conn;
 }
 
-Outcome handshake(SSL* conn, const Config& config, const TlsContext& tls, EventLoop& loop) {
-  auto deadline = Clock::now() + config.connect_timeout;
-  unsigned wake = wake_none;
-  for (;;) {
-    if ((wake & wake_signal) && take_interrupt(config.interrupt_fd))
-      return {Status::interrupted, "interrupted during the handshake"};
-    int rc = SSL_connect(conn);
-    if (rc == 1) return {};
-    int err = SSL_get_error(conn, rc);
-    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-      return describe_handshake_failure(conn, &tls);
-    if (Clock::now() >= deadline) {
-      ERR_clear_error();
-      return {Status::handshake_timeout,
-              "no handshake with " + config.endpoint.to_string() + " within " +
-                  std::to_string(config.connect_timeout.count()) + " ms"};
-    }
-    wake = loop.wait({-1, -1, config.interrupt_fd}, deadline, 0, 0);
-  }
-}
-
-SslPtr open_stream(SSL* conn, EventLoop& loop, Emitter& emitter, Outcome& outcome) {
-  for (;;) {
-    SslPtr stream(SSL_new_stream(conn, 0));
-    if (stream) {
-      emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
-      return stream;
-    }
-    // At the peer's stream limit: wait for MAX_STREAMS, as OpenSSL asks.
-    if (ERR_GET_REASON(ERR_peek_last_error()) != SSL_R_STREAM_COUNT_LIMITED) {
-      outcome = {Status::internal, "cannot open a stream: " + openssl_error_text()};
-      return nullptr;
-    }
-    ERR_clear_error();
-    if (connection_closed(conn)) {
-      outcome = describe_close(conn, emitter, 0, 0);
-      return nullptr;
-    }
-    loop.wait({}, std::nullopt, 0, 0);
-  }
-}
-
-Outcome run_nonblocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
-  auto started = Clock::now();
-  EventLoop loop(conn, emitter);
-  if (Outcome o = handshake(conn, config, tls, loop); !o.ok()) {
-    if (o.status == Status::interrupted) abort_connection(conn);
-    return o;
-  }
-  if (Outcome o = report_handshake(conn, emitter, started); !o.ok()) {
-    abort_connection(conn);
-    return o;
-  }
-  Outcome outcome;
-  SslPtr stream = open_stream(conn, loop, emitter, outcome);
-  if (!stream) {
-    abort_connection(conn);
-    return outcome;
-  }
-  apply_write_mode(stream.get(), config);
-  Transferred moved;
-  outcome = pipe_stream(conn, stream.get(), config, loop, emitter, started, moved);
-  return finish_connection(conn, stream, config, loop, emitter, outcome, moved,
-                           run_deadline(config, started));
-}
-
-Outcome run_blocking(SSL* conn, const Config& config, const TlsContext& tls, Emitter& emitter) {
-  auto started = Clock::now();
-  if (Outcome o = blocking_handshake(conn, config, &tls); !o.ok()) return o;
-  if (Outcome o = report_handshake(conn, emitter, started); !o.ok()) {
-    abort_connection(conn);
-    return o;
-  }
-  // Blocks while the peer's stream limit is reached.
-  SslPtr stream(SSL_new_stream(conn, 0));
-  if (!stream) {
-    Outcome o{Status::internal, "cannot open a stream: " + openssl_error_text()};
-    abort_connection(conn);
-    return o;
-  }
-  emitter.emit(StreamEvent{SSL_get_stream_id(stream.get()), StreamChange::opened, {}});
-  apply_write_mode(stream.get(), config);
-  BIO_POLL_DESCRIPTOR socket{};
-  SSL_get_rpoll_descriptor(conn, &socket);
-  BlockingPipe pipe(conn, stream.get(), config, emitter, socket.value.fd);
-  Outcome outcome = pipe.run(started);
-  // The close also ends the reader thread if it still waits on the stream.
-  EventLoop loop(conn, emitter);
-  outcome = finish_connection(conn, stream, config, loop, emitter, outcome, pipe.moved(),
-                              run_deadline(config, started));
-  pipe.join();
-  return outcome;
-}
-
-}  // namespace
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
   return out;
 }
 
-Outcome run_client(const Config& config, Emitter& emitter) {
+// Whether a failed attempt leaves room to try the next address.
+bool worth_next_address(const Outcome& failed, const HandshakeLimits& limits, Connection& conn) {
+  if (failed.status == Status::handshake_timeout && limits.next_address_after) return true;
+  auto info = conn.close_info();
+  return info && network_failed(*info);
+}
+
+}  // namespace
+
+Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& interrupts) {
+  RunContext run{config, emitter, interrupts};
+  auto run_deadline = run.run_deadline();
+
+  // TLS first: an option OpenSSL rejects is a usage error, found before the network.
+  Outcome outcome;
+  auto tls = TlsContext::for_client(config, outcome, &emitter);
+  if (!tls) return outcome;
+  if (config.insecure)
+    emitter.emit(WarningEvent{"--insecure: the server's certificate is NOT verified; anyone on "
+                              "the path can read and change this connection"});
+  enable_qlog(config.qlog_dir);
+  install_wire_callback(tls->get(), emitter.wants_trace() ? &emitter : nullptr);
+
   // --connect-to dials elsewhere; the name checked and sent stays config.endpoint.host.
   Endpoint dial = config.endpoint;
   if (config.connect_to) {
@@ -185,38 +117,61 @@ Outcome run_client(const Config& config, Emitter& emitter) {
     if (dial.port == 0) dial.port = config.endpoint.port;
   }
   std::vector<SocketAddress> addresses;
-  if (Outcome o = resolve(dial, false, config.address_family, addresses); !o.ok()) return o;
+  if (Outcome o = resolve_interruptible(dial, false, config.address_family, interrupts,
+                                        earliest(run_deadline, run.started + config.connect_timeout),
+                                        addresses);
+      !o.ok())
+    return o;
   ResolvedEvent resolved{dial.host, {}};
   for (const auto& a : addresses) resolved.addresses.push_back(a.to_string());
   emitter.emit(resolved);
 
-  Outcome outcome;
-  auto tls = TlsContext::for_client(config, outcome);
-  if (!tls) return outcome;
-  if (config.insecure)
-    emitter.emit(WarningEvent{"--insecure: the server's certificate is NOT verified; anyone on "
-                              "the path can read and change this connection"});
-  enable_qlog(config.qlog_dir);
-  if (emitter.wants_trace()) enable_trace(tls->get(), emitter);
+  // Each address in turn: the next one after an ICMP error, or after a short wait.
+  std::optional<Clock::time_point> overall;  // --connect-timeout, from the first packet
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const SocketAddress& peer = addresses[i];
+    bool last = i + 1 == addresses.size();
+    UniqueFd fd;
+    SocketAddress local;
+    if (Outcome o = open_client_socket(peer, fd, local); !o.ok()) {
+      if (last) return o;
+      emitter.emit(WarningEvent{o.message + "; trying the next address"});
+      continue;
+    }
+    emitter.emit(SocketEvent{local.to_string(), peer.to_string()});
+    SslPtr ssl = new_connection(config, *tls, fd.get(), peer, outcome);
+    if (!ssl) return outcome;
+    Connection conn(std::move(ssl), emitter);
 
-  // The first address getaddrinfo prefers; QUIC over UDP gives no connect() failure to fall
-  // back on, so trying the next address would only mean waiting for a handshake timeout.
-  const SocketAddress& peer = addresses.front();
-  UniqueFd fd;
-  SocketAddress local;
-  if (Outcome o = open_client_socket(peer, fd, local); !o.ok()) return o;
-  emitter.emit(SocketEvent{local.to_string(), peer.to_string()});
-
-  SslPtr conn = new_connection(config, *tls, fd.get(), peer, outcome);
-  if (!conn) return outcome;
-
-  emitter.emit(HandshakeStartEvent{peer.to_string()});
-  Outcome outcome2 = config.driver == Driver::blocking
-                         ? run_blocking(conn.get(), config, *tls, emitter)
-                         : run_nonblocking(conn.get(), config, *tls, emitter);
-  if (outcome2.status == Status::no_alpn)
-    outcome2.message += "; we offered " + join(config.alpn) + " (--alpn)";
-  return outcome2;
+    auto started = Clock::now();
+    if (!overall) overall = started + config.connect_timeout;
+    HandshakeLimits limits{*overall, false};
+    if (!last && started + per_address_wait < *overall) limits = {started + per_address_wait, true};
+    emitter.emit(HandshakeStartEvent{peer.to_string(), static_cast<unsigned>(i + 1),
+                                     static_cast<unsigned>(addresses.size())});
+    Waker waker(fd.get(), -1);
+    Outcome hs = config.driver == Driver::blocking
+                     ? handshake_blocking(conn, run, limits, tls.get(), waker)
+                     : handshake_nonblocking(conn, conn.ssl(), run, limits, tls.get());
+    if (!hs.ok()) {
+      if (!last && worth_next_address(hs, limits, conn)) {
+        emitter.emit(WarningEvent{"no handshake with " + peer.to_string() + " (" + hs.message +
+                                  "); trying the next address"});
+        continue;
+      }
+      if (hs.status == Status::no_alpn) hs.message += "; we offered " + join(config.alpn) + " (--alpn)";
+      return hs;
+    }
+    if (Outcome o = conn.report_handshake(started); !o.ok()) {
+      conn.abort();
+      o.message += "; we offered " + join(config.alpn) + " (--alpn)";
+      return o;
+    }
+    PipeOptions options{conn.ssl(), std::nullopt};
+    return config.driver == Driver::blocking ? pipe_blocking(conn, run, options, waker)
+                                             : pipe_nonblocking(conn, run, options);
+  }
+  return {Status::handshake_failed, "no address of " + dial.host + " could be tried"};
 }
 
 }  // namespace quicc

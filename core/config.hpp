@@ -1,5 +1,5 @@
 // Everything the engine needs to run, already validated. cli/ fills it from the command line
-// (cli/config_from_options.cpp is the one place that does); core/ never sees raw options.
+// (cli/config_builder.cpp is the one place that does); core/ never sees raw options.
 #pragma once
 
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "endpoint.hpp"
+#include "interrupts.hpp"
 #include "status.hpp"
 
 namespace quicc {
@@ -41,6 +42,9 @@ struct ShutdownPolicy {
 inline constexpr uint64_t close_code_interrupted = 0x1;    // SIGINT / SIGTERM
 inline constexpr uint64_t close_code_output_closed = 0x2;  // our stdout went away
 inline constexpr uint64_t close_code_timeout = 0x3;        // --timeout / --idle-exit
+// Stream reset code: both sides opened a pipe stream at once; this half carries nothing, the
+// data comes on the sender's own stream (see core/pipe_streams.hpp).
+inline constexpr uint64_t stream_code_crossed = 0x4;
 
 struct Config {
   Role role = Role::client;
@@ -108,16 +112,13 @@ struct Config {
   bool partial_write = false;
   bool moving_buffer = false;
 
-  // Readable once per SIGINT/SIGTERM (the app's self-pipe); -1: none. The first interrupt
-  // closes gracefully with close_code_interrupted, the second rapidly.
-  int interrupt_fd = -1;
+  // SIGINT, SIGTERM and SIGHUP as the application counts them (see interrupts.hpp); none by
+  // default. The first interrupt closes gracefully with close_code_interrupted, bounded; the
+  // second rapidly.
+  InterruptSource interrupts;
 
-  // Ends the process at once, with the exit code of a Status and without atexit handlers
-  // (the app's; null in tests). Used where threads are left blocked inside OpenSSL, which a
-  // normal exit would tear down under them.
-  void (*exit_now)(Status) = nullptr;
-
-  // The data endpoints of the pipe.
+  // The data endpoints of the pipe; -1: closed (input at EOF; output gone, like a reader that
+  // left). They are never switched to O_NONBLOCK (see local_io.hpp).
   int input_fd = 0;
   int output_fd = 1;
 };

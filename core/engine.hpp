@@ -3,16 +3,18 @@
 
 #include "config.hpp"
 #include "events.hpp"
+#include "interrupts.hpp"
 #include "status.hpp"
 
 namespace quicc {
 
-// Runs until the connection (or, for an echo listener, the process) ends. Failures are also
+// Runs until the connection (or, for an echo listener, the service) ends, and always returns:
+// interrupts end the run with Status::interrupted, never the process. Failures are also
 // emitted as an ErrorEvent before returning.
 Outcome run(const Config& config, EventSink& sink);
 
-// Internal to core: one per role and driver.
-Outcome run_client(const Config& config, Emitter& emitter);
-Outcome run_listener(const Config& config, Emitter& emitter);
+// Internal to core: one per role.
+Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& interrupts);
+Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& interrupts);
 
 }  // namespace quicc

@@ -1,9 +1,13 @@
 #include "event_loop.hpp"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+
+#include "interrupts.hpp"
 
 namespace quicc {
 
@@ -22,6 +26,37 @@ int socket_fd(SSL* ssl) {
 }
 
 }  // namespace
+
+int poll_timeout_ms(std::optional<Clock::time_point> deadline) {
+  if (!deadline) return -1;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, INT_MAX));
+}
+
+void drain_wake_fd(int fd) {
+  char buf[64];
+  while (fd >= 0 && ::read(fd, buf, sizeof buf) > 0) {
+  }
+}
+
+unsigned wait_readable(std::initializer_list<int> fds, int interrupt_fd,
+                       std::optional<Clock::time_point> deadline) {
+  pollfd p[8];
+  nfds_t n = 0;
+  for (int fd : fds) p[n++] = {fd, POLLIN, 0};
+  nfds_t irq = n;
+  p[n++] = {interrupt_fd, POLLIN, 0};
+  int rc = ::poll(p, n, poll_timeout_ms(deadline));
+  unsigned out = 0;
+  if (rc <= 0) return rc < 0 && errno == EINTR ? readable_signal : 0;
+  for (nfds_t i = 0; i < irq; ++i)
+    if (p[i].revents) out |= 1u << i;
+  if (p[irq].revents) {
+    drain_wake_fd(interrupt_fd);
+    out |= readable_signal;
+  }
+  return out;
+}
 
 unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_point> deadline,
                          uint64_t bytes_in, uint64_t bytes_out) {
@@ -44,8 +79,7 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
 
   pollfd fds[4];
   nfds_t n = 0;
-  int net = socket_fd(ssl_);
-  fds[n++] = {net, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
+  fds[n++] = {socket_fd(ssl_), static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
   int input_slot = -1, output_slot = -1, interrupt_slot = -1;
   if (pipes.read_fd >= 0) {
     input_slot = static_cast<int>(n);
@@ -55,13 +89,16 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
     output_slot = static_cast<int>(n);
     fds[n++] = {pipes.write_fd, POLLOUT, 0};
   }
-  if (pipes.interrupt_fd >= 0) {
+  if (interrupt_fd_ >= 0) {
     interrupt_slot = static_cast<int>(n);
-    fds[n++] = {pipes.interrupt_fd, POLLIN, 0};
+    fds[n++] = {interrupt_fd_, POLLIN, 0};
   }
 
-  // Round up so that we never wake a hair before OpenSSL's deadline and spin.
-  int timeout_ms = timeout_us ? static_cast<int>((*timeout_us + 999) / 1000) : -1;
+  // Round up so that we never wake a hair before OpenSSL's deadline and spin; clamp, as poll()
+  // takes an int (a --timeout of weeks would otherwise wrap).
+  int timeout_ms = -1;
+  if (timeout_us)
+    timeout_ms = static_cast<int>(std::min<int64_t>((*timeout_us + 999) / 1000, INT_MAX));
   // OpenSSL 3.5 can report a deadline that is already due and that handling events does not
   // move: seen on a server connection in its closing period, where an ACK deadline stays in
   // the past because nothing is sent while closing. Polling with timeout 0 would then spin
@@ -85,7 +122,10 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
     if (fds[0].revents & POLLOUT) wake |= wake_net_writable;
     if (input_slot >= 0 && fds[input_slot].revents) wake |= wake_input;
     if (output_slot >= 0 && fds[output_slot].revents) wake |= wake_output;
-    if (interrupt_slot >= 0 && fds[interrupt_slot].revents) wake |= wake_signal;
+    if (interrupt_slot >= 0 && fds[interrupt_slot].revents) {
+      wake |= wake_signal;
+      drain_wake_fd(interrupt_fd_);
+    }
   }
   last_wake_ = wake;
   // Every turn starts with OpenSSL processing what woke us (datagrams, timers), whatever the

@@ -46,6 +46,8 @@ struct CertificateEvent {
 
 struct HandshakeStartEvent {
   std::string peer;
+  unsigned attempt = 1;   // which of the resolved addresses this is (client)
+  unsigned attempts = 1;  // of how many
 };
 
 struct HandshakeDoneEvent {
@@ -113,6 +115,7 @@ struct CloseEvent {
   std::string reason;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
+  uint64_t bytes_unacked = 0;  // sent but not acknowledged when the connection closed
 };
 
 struct ErrorEvent {

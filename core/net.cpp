@@ -6,8 +6,16 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <thread>
+
+#include "event_loop.hpp"
+#include "session.hpp"
 
 namespace quicc {
 
@@ -94,13 +102,83 @@ Outcome open_client_socket(const SocketAddress& peer, UniqueFd& out, SocketAddre
   return {};
 }
 
-Outcome open_listener_socket(const SocketAddress& local, UniqueFd& out, SocketAddress& bound) {
+namespace {
+
+// One getaddrinfo call, shared by the waiting thread and the resolving one: whichever lets go
+// last frees it.
+struct ResolveJob {
+  std::vector<SocketAddress> addresses;
+  Outcome outcome;
+  std::atomic<bool> done{false};
+  int notify[2] = {-1, -1};
+  ~ResolveJob() {
+    for (int fd : notify)
+      if (fd >= 0) ::close(fd);
+  }
+};
+
+SocketAddress wildcard(int family, uint16_t port) {
+  SocketAddress a;
+  if (family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_any;
+    sin6->sin6_port = htons(port);
+    a.length = sizeof *sin6;
+  } else {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&a.storage);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    sin->sin_port = htons(port);
+    a.length = sizeof *sin;
+  }
+  return a;
+}
+
+}  // namespace
+
+Outcome resolve_interruptible(const Endpoint& endpoint, bool passive, int family,
+                              InterruptWatch& interrupts,
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              std::vector<SocketAddress>& out) {
+  auto job = std::make_shared<ResolveJob>();
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, job->notify) != 0)
+    return resolve(endpoint, passive, family, out);
+  std::thread([job, endpoint, passive, family] {
+    job->outcome = resolve(endpoint, passive, family, job->addresses);
+    job->done = true;
+    char c = 1;
+    [[maybe_unused]] ssize_t n = ::send(job->notify[1], &c, 1, MSG_NOSIGNAL);
+  }).detach();
+  for (;;) {
+    if (job->done) {
+      out = job->addresses;
+      return job->outcome;
+    }
+    if (interrupts.take_new() > 0) return interrupted_outcome(interrupts.signal());
+    if (deadline && std::chrono::steady_clock::now() >= *deadline)
+      return {Status::resolve_failed, "cannot resolve '" + endpoint.host + "': no answer in time"};
+    wait_readable({job->notify[0]}, interrupts.wake_fd(), deadline);
+  }
+}
+
+std::vector<SocketAddress> listen_addresses(const Endpoint& endpoint, int family,
+                                            const std::vector<SocketAddress>& resolved) {
+  if (!endpoint.host.empty()) return resolved;
+  std::vector<SocketAddress> out;
+  if (family != AF_INET) out.push_back(wildcard(AF_INET6, endpoint.port));
+  if (family != AF_INET6) out.push_back(wildcard(AF_INET, endpoint.port));
+  return out;
+}
+
+Outcome open_listener_socket(const SocketAddress& local, bool v6only, UniqueFd& out,
+                             SocketAddress& bound) {
   UniqueFd fd(::socket(local.family(), SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP));
   if (fd.get() < 0) return sys_error("cannot create UDP socket");
   if (local.family() == AF_INET6) {
-    // "[::]:PORT" should also take IPv4, as most servers do.
-    int off = 0;
-    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    // "[::]:PORT" takes IPv4 too, as most servers do, unless -6 asked for IPv6 only.
+    int only = v6only ? 1 : 0;
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only);
   }
   if (::bind(fd.get(), local.get(), local.length) != 0)
     return sys_error("cannot listen on " + local.to_string());

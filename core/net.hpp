@@ -3,10 +3,13 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "endpoint.hpp"
+#include "interrupts.hpp"
 #include "status.hpp"
 
 namespace quicc {
@@ -50,7 +53,21 @@ Outcome resolve(const Endpoint& endpoint, bool passive, int family,
 // A non-blocking UDP socket connected to peer, so that ICMP errors reach us.
 Outcome open_client_socket(const SocketAddress& peer, UniqueFd& out, SocketAddress& local);
 
-// A non-blocking UDP socket bound to local; `bound` receives the real address (port 0 resolved).
-Outcome open_listener_socket(const SocketAddress& local, UniqueFd& out, SocketAddress& bound);
+// resolve() on a thread of its own, so that a name server that never answers cannot hold the
+// run: the wait ends at an interrupt or at `deadline` (the thread is left to finish alone).
+Outcome resolve_interruptible(const Endpoint& endpoint, bool passive, int family,
+                              InterruptWatch& interrupts,
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              std::vector<SocketAddress>& out);
+
+// Where `--listen [ADDR:]PORT` binds: ADDR's addresses; without ADDR, "[::]" dual-stack
+// (IPv4 too, IPV6_V6ONLY off) and then "0.0.0.0" should IPv6 be unavailable; -4 / -6 narrow it.
+std::vector<SocketAddress> listen_addresses(const Endpoint& endpoint, int family,
+                                            const std::vector<SocketAddress>& resolved);
+
+// A non-blocking UDP socket bound to local; `bound` receives the real address (port 0
+// resolved). An IPv6 wildcard takes IPv4 too unless `v6only`.
+Outcome open_listener_socket(const SocketAddress& local, bool v6only, UniqueFd& out,
+                             SocketAddress& bound);
 
 }  // namespace quicc

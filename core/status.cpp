@@ -20,6 +20,7 @@ std::string_view status_name(Status s) {
     case Status::io_error: return "io_error";
     case Status::output_closed: return "output_closed";
     case Status::timeout: return "timeout";
+    case Status::incomplete: return "incomplete";
     case Status::interrupted: return "interrupted";
     case Status::internal: return "internal";
   }

@@ -22,7 +22,8 @@ enum class Status {
   io_error,              // local I/O failure (socket, stdin, stdout)
   output_closed,         // our stdout was closed by its reader (quicc ... | head)
   timeout,               // --timeout passed
-  interrupted,           // SIGINT / SIGTERM
+  incomplete,            // the transfer ended without every byte delivered (see the contract)
+  interrupted,           // SIGINT / SIGTERM / SIGHUP
   internal,              // anything else: a bug or an unexpected library failure
 };
 
@@ -32,6 +33,7 @@ std::string_view status_name(Status s);
 struct Outcome {
   Status status = Status::ok;
   std::string message;
+  int signal = 0;  // Status::interrupted: the signal that did it (exit 128 + signal)
 
   bool ok() const { return status == Status::ok; }
 };

@@ -6,8 +6,14 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace quicc {
 
@@ -35,6 +41,15 @@ bool add_san(X509* cert, const std::string& value) {
   return ok;
 }
 
+// Whether inet_pton takes `host` as an IPv4 or IPv6 address (a "%zone" suffix aside). Names
+// made only of hex digits and dots, like "cafe" or "dead.beef", are names.
+bool is_ip_address(const std::string& host) {
+  std::string address = host.substr(0, host.find('%'));
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, address.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
 // A self-signed P-256 certificate valid for a day, naming localhost and the loopback addresses
 // (and the listen host when it is a name), so that pinning works without a CA.
 bool generate_ephemeral(SSL_CTX* ctx, const Config& config, std::string& fingerprint) {
@@ -60,8 +75,7 @@ bool generate_ephemeral(SSL_CTX* ctx, const Config& config, std::string& fingerp
   }
   std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
   const std::string& host = config.endpoint.host;
-  if (!host.empty() && host.find_first_not_of("0123456789.:abcdefABCDEF") != std::string::npos)
-    san += ",DNS:" + host;
+  if (!host.empty() && !is_ip_address(host)) san += ",DNS:" + host;
   ok = ok && add_san(cert, san) && X509_sign(cert, key, EVP_sha256()) > 0;
   ok = ok && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
   if (ok) fingerprint = sha256_fingerprint(cert);
@@ -80,19 +94,111 @@ bool set_concurrency(SSL_CTX* ctx, Driver driver) {
   return SSL_CTX_set_domain_flags(ctx, flags) == 1;
 }
 
+// ERR_R_BIO_LIB ("BIO lib"), ERR_R_SYS_LIB ("system lib") and the like only say which library
+// a failure came through; the error pushed before them says what went wrong.
+bool is_library_level(unsigned long code) {
+  constexpr unsigned long number_mask = (1ul << ERR_RFLAGS_OFFSET) - 1;
+  return ERR_COMMON_ERROR(code) && (ERR_GET_REASON(code) & number_mask) < 256;
+}
+
+std::string error_entry_text(unsigned long code, const char* data, int flags) {
+  if (ERR_SYSTEM_ERROR(code)) return std::strerror(ERR_GET_REASON(code));
+  std::string text;
+  if (const char* reason = ERR_reason_error_string(code)) {
+    text = reason;
+  } else {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    text = buf;
+  }
+  if ((flags & ERR_TXT_STRING) && data && *data) text += std::string(" (") + data + ")";
+  return text;
+}
+
+// Writes `session` as PEM to `path`, readable by its owner only (it resumes the session, so it
+// is as secret as a key). Returns the system's reason on failure, else empty.
+std::string write_session_file(const std::string& path, SSL_SESSION* session) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return std::strerror(errno);
+  std::FILE* out = ::fdopen(fd, "w");
+  if (!out) {
+    int error = errno;
+    ::close(fd);
+    return std::strerror(error);
+  }
+  errno = 0;
+  bool written = PEM_write_SSL_SESSION(out, session) == 1 && std::fflush(out) == 0;
+  int error = errno;
+  if (std::fclose(out) != 0 && written) {
+    written = false;
+    error = errno;
+  }
+  if (written) return {};
+  return error != 0 ? std::strerror(error) : "cannot encode the session";
+}
+
+// Ciphersuites and groups, on a context of either role. Leaves OpenSSL's error queue empty.
+Outcome apply_tls_lists(SSL_CTX* ctx, const Config& config) {
+  if (!config.ciphersuites.empty()) {
+    // OpenSSL skips unknown names in a list as long as one is known, and accepts TLS 1.3
+    // suites its QUIC cannot use (CCM): compare every name with what a QUIC context offers
+    // by default, which is everything OpenSSL's QUIC implements.
+    std::vector<std::string> quic;
+    STACK_OF(SSL_CIPHER)* offered = SSL_CTX_get_ciphers(ctx);
+    for (int i = 0; i < sk_SSL_CIPHER_num(offered); ++i)
+      quic.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(offered, i)));
+    std::sort(quic.begin(), quic.end());
+    std::string unknown;
+    size_t start = 0;
+    for (;;) {
+      size_t colon = config.ciphersuites.find(':', start);
+      std::string name = config.ciphersuites.substr(start, colon - start);
+      if (unknown.empty() && std::find(quic.begin(), quic.end(), name) == quic.end())
+        unknown = name.empty() ? std::string("an empty name") : "'" + name + "'";
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    if (!unknown.empty() || SSL_CTX_set_ciphersuites(ctx, config.ciphersuites.c_str()) != 1) {
+      std::string names;
+      for (const auto& name : quic) names += (names.empty() ? "" : ", ") + name;
+      ERR_clear_error();
+      return {Status::usage, "invalid --ciphersuites '" + config.ciphersuites + "': " +
+                                 (unknown.empty() ? "rejected by OpenSSL" : unknown +
+                                  " is not a QUIC ciphersuite") +
+                                 " (QUIC has " + names + ")"};
+    }
+  }
+  if (!config.groups.empty() && SSL_CTX_set1_groups_list(ctx, config.groups.c_str()) != 1) {
+    ERR_clear_error();
+    return {Status::usage, "invalid --groups '" + config.groups +
+                               "' (OpenSSL group names, colon-separated: X25519:P-256)"};
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string openssl_error_text() {
-  unsigned long code = ERR_peek_last_error();
-  std::string text;
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    const char* reason = ERR_reason_error_string(code);
-    text = reason ? reason : buf;
+  std::string first, specific;
+  const char* data = nullptr;
+  int flags = 0;
+  while (unsigned long code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+    if (first.empty()) first = error_entry_text(code, data, flags);
+    if (specific.empty() && !is_library_level(code))
+      specific = error_entry_text(code, data, flags);
   }
+  if (!specific.empty()) return specific;
+  return first.empty() ? "unknown OpenSSL error" : first;
+}
+
+Outcome check_tls_lists(const Config& config) {
+  if (config.ciphersuites.empty() && config.groups.empty()) return {};
+  SSL_CTX* ctx = SSL_CTX_new(OSSL_QUIC_client_method());
+  if (!ctx) return {Status::internal, "cannot create a QUIC context: " + openssl_error_text()};
+  Outcome outcome = apply_tls_lists(ctx, config);
+  SSL_CTX_free(ctx);
   ERR_clear_error();
-  return text.empty() ? "unknown OpenSSL error" : text;
+  return outcome;
 }
 
 std::vector<unsigned char> alpn_wire_format(const std::vector<std::string>& protocols) {
@@ -135,38 +241,60 @@ void TlsContext::keylog_callback(const SSL* ssl, const char* line) {
 }
 
 // TLS 1.3 tickets arrive after the handshake; each replaces the file, so it holds the newest.
+// A ticket that cannot be saved is worth a warning, not the run: the errors it leaves must not
+// stay on OpenSSL's queue, where a later call would take them for its own failure.
 int TlsContext::new_session_callback(SSL* ssl, SSL_SESSION* session) {
   TlsContext* self = context_of(ssl);
   if (!self || self->session_out_.empty()) return 0;
-  BIO* out = BIO_new_file(self->session_out_.c_str(), "w");
-  if (out) {
-    PEM_write_bio_SSL_SESSION(out, session);
-    BIO_free(out);
-  }
+  ERR_set_mark();
+  std::string problem = write_session_file(self->session_out_, session);
+  ERR_pop_to_mark();
+  if (!problem.empty() && self->emitter_)
+    self->emitter_->emit(
+        WarningEvent{"cannot write --session-out '" + self->session_out_ + "': " + problem});
   return 0;  // we keep no reference
 }
 
 bool TlsContext::configure_common(const Config& config, Outcome& outcome) {
-  if (!config.ciphersuites.empty() &&
-      SSL_CTX_set_ciphersuites(ctx_, config.ciphersuites.c_str()) != 1) {
-    outcome = {Status::usage, "invalid --ciphersuites '" + config.ciphersuites +
-                                  "' (QUIC has TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
-                                  "TLS_CHACHA20_POLY1305_SHA256)"};
-    ERR_clear_error();
-    return false;
-  }
-  if (!config.groups.empty() && SSL_CTX_set1_groups_list(ctx_, config.groups.c_str()) != 1) {
-    outcome = {Status::usage, "invalid --groups '" + config.groups + "'"};
-    ERR_clear_error();
-    return false;
-  }
+  if (outcome = apply_tls_lists(ctx_, config); !outcome.ok()) return false;
   if (!config.keylog_file.empty()) {
-    keylog_ = std::fopen(config.keylog_file.c_str(), "a");
+    // Secrets: readable by the owner only when we create the file.
+    int fd = ::open(config.keylog_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    keylog_ = fd < 0 ? nullptr : ::fdopen(fd, "a");
     if (!keylog_) {
-      outcome = {Status::usage, "cannot open key log file '" + config.keylog_file + "'"};
+      int error = errno;
+      if (fd >= 0) ::close(fd);
+      outcome = {Status::usage, "cannot open key log file '" + config.keylog_file +
+                                    "': " + std::strerror(error)};
       return false;
     }
     SSL_CTX_set_keylog_callback(ctx_, keylog_callback);
+  }
+  return true;
+}
+
+// Our certificate chain and its key, each failure naming its file and OpenSSL's reason.
+bool TlsContext::load_certificate(const Config& config, Outcome& outcome) {
+  if (SSL_CTX_use_certificate_chain_file(ctx_, config.cert_file.c_str()) != 1) {
+    outcome = {Status::usage, "cannot load certificate chain '" + config.cert_file +
+                                  "': " + openssl_error_text()};
+    return false;
+  }
+  // Loading the key already compares it with the certificate: a mismatch is the more useful
+  // thing to say then.
+  bool loaded = SSL_CTX_use_PrivateKey_file(ctx_, config.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+  unsigned long first = ERR_peek_error();
+  bool mismatch = ERR_GET_LIB(first) == ERR_LIB_X509 &&
+                  ERR_GET_REASON(first) == X509_R_KEY_VALUES_MISMATCH;
+  if (!loaded && !mismatch) {
+    outcome = {Status::usage, "cannot load private key '" + config.key_file +
+                                  "': " + openssl_error_text()};
+    return false;
+  }
+  if (!loaded || SSL_CTX_check_private_key(ctx_) != 1) {
+    outcome = {Status::usage, "private key '" + config.key_file + "' does not match certificate '" +
+                                  config.cert_file + "': " + openssl_error_text()};
+    return false;
   }
   return true;
 }
@@ -240,8 +368,10 @@ int TlsContext::select_alpn(SSL*, const unsigned char** out, unsigned char* out_
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
-std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome& outcome) {
+std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome& outcome,
+                                                   Emitter* emitter) {
   auto tls = std::make_unique<TlsContext>();
+  tls->emitter_ = emitter;
   tls->ctx_ = SSL_CTX_new(OSSL_QUIC_client_method());
   if (!tls->ctx_) {
     outcome = {Status::internal, "cannot create QUIC client context: " + openssl_error_text()};
@@ -275,19 +405,12 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
     tls->session_in_ = in ? PEM_read_bio_SSL_SESSION(in, nullptr, nullptr, nullptr) : nullptr;
     BIO_free(in);
     if (!tls->session_in_) {
-      outcome = {Status::usage, "cannot read a TLS session from '" + config.session_in + "'"};
-      ERR_clear_error();
+      outcome = {Status::usage, "cannot read a TLS session from '" + config.session_in +
+                                    "': " + openssl_error_text()};
       return nullptr;
     }
   }
-  if (!config.cert_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(tls->ctx_, config.cert_file.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(tls->ctx_, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      outcome = {Status::usage, "cannot load client certificate '" + config.cert_file +
-                                    "' / key '" + config.key_file + "': " + openssl_error_text()};
-      return nullptr;
-    }
-  }
+  if (!config.cert_file.empty() && !tls->load_certificate(config, outcome)) return nullptr;
   return tls;
 }
 
@@ -321,13 +444,7 @@ std::unique_ptr<TlsContext> TlsContext::for_listener(const Config& config, Outco
     }
     cert.ephemeral = true;
   } else {
-    if (SSL_CTX_use_certificate_chain_file(tls->ctx_, config.cert_file.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(tls->ctx_, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(tls->ctx_) != 1) {
-      outcome = {Status::usage, "cannot load certificate '" + config.cert_file + "' / key '" +
-                                    config.key_file + "': " + openssl_error_text()};
-      return nullptr;
-    }
+    if (!tls->load_certificate(config, outcome)) return nullptr;
     cert.fingerprint_sha256 = sha256_fingerprint(SSL_CTX_get0_certificate(tls->ctx_));
   }
   return tls;

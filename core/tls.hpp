@@ -31,8 +31,10 @@ class TlsContext {
   bool pin_rejected() const { return pin_rejected_; }
   const std::string& pin_seen() const { return pin_seen_; }
 
-  // Client: verification, ALPN offer and optional client certificate.
-  static std::unique_ptr<TlsContext> for_client(const Config& config, Outcome& outcome);
+  // Client: verification, ALPN offer and optional client certificate. `emitter` (optional)
+  // hears of session tickets that cannot be written to --session-out.
+  static std::unique_ptr<TlsContext> for_client(const Config& config, Outcome& outcome,
+                                                Emitter* emitter = nullptr);
   // Listener: certificate (loaded, or generated and described in `cert`) and ALPN selection.
   // `emitter` (optional) hears of ALPN mismatches, which only the selection callback sees.
   static std::unique_ptr<TlsContext> for_listener(const Config& config, Outcome& outcome,
@@ -47,6 +49,7 @@ class TlsContext {
   // Ciphersuites, groups, key log: the parts both roles share.
   bool configure_common(const Config& config, Outcome& outcome);
   bool load_trust(const Config& config, Outcome& outcome);
+  bool load_certificate(const Config& config, Outcome& outcome);
 
   SSL_CTX* ctx_ = nullptr;
   Emitter* emitter_ = nullptr;
@@ -65,7 +68,12 @@ std::vector<unsigned char> alpn_wire_format(const std::vector<std::string>& prot
 // "AB:CD:..." SHA-256 fingerprint of a certificate.
 std::string sha256_fingerprint(X509* cert);
 
-// The newest OpenSSL error as text (and clears the queue), for one-line messages.
+// The most specific reason on OpenSSL's error queue, for one-line messages ("no start line
+// (Expecting: TRUSTED CERTIFICATE)", "No such file or directory"), and clears the queue.
 std::string openssl_error_text();
+
+// Applies config.ciphersuites and config.groups to a throwaway QUIC context, so that a bad
+// list is a usage error before any network activity. Leaves OpenSSL's error queue empty.
+Outcome check_tls_lists(const Config& config);
 
 }  // namespace quicc

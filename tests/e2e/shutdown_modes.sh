@@ -3,8 +3,10 @@
 #   --close-code 0x42 --close-reason "bye now"  the peer logs code=66 reason="bye now".
 #   graceful / --shutdown rapid / --no-stream-flush against a peer that stops answering (SIGSTOP)
 #     after the handshake: graceful waits for acknowledgements that never come, until
-#     --timeout 3s (exit 14); rapid and no-stream-flush exit 0 well under 2 s after stdin ended.
+#     --timeout 3s (exit 14); rapid and no-stream-flush do not wait: they exit well under 1 s
+#     after stdin ended, with exit 15 naming the 2 bytes the stopped peer never acknowledged.
 #   --wait-peer  the peer closes first: the client logs close by=peer, the listener by=local.
+#   without it   exactly one side closes: one logs by=local, the other by=peer.
 . "$(dirname "$0")/lib.sh"
 
 # --- --close-code / --close-reason -------------------------------------------------------------
@@ -80,13 +82,17 @@ stopped_peer_run graceful
 note "graceful, stopped peer: exit $RC, ${END_MS} ms after input EOF"
 
 stopped_peer_run rapid --shutdown rapid
-[ "$RC" = 0 ] || fail "--shutdown rapid, stopped peer: client exited $RC, expected 0"
+[ "$RC" = 15 ] || fail "--shutdown rapid, stopped peer: client exited $RC, expected 15 (data unacknowledged)"
+grep -q '^quicc: error: 2 bytes we sent were not acknowledged when the connection closed (--shutdown rapid)$' \
+  "$TMP/rapid.err" || fail "--shutdown rapid, stopped peer: no error line naming the 2 unacknowledged bytes"
 [ "$END_MS" -le 1000 ] ||
   fail "--shutdown rapid, stopped peer: client exited ${END_MS} ms after its input ended, expected <= 1000 ms"
 note "rapid, stopped peer: exit $RC, ${END_MS} ms after input EOF"
 
 stopped_peer_run noflush --no-stream-flush
-[ "$RC" = 0 ] || fail "--no-stream-flush, stopped peer: client exited $RC, expected 0"
+[ "$RC" = 15 ] || fail "--no-stream-flush, stopped peer: client exited $RC, expected 15 (data unacknowledged)"
+grep -q '^quicc: error: 2 bytes we sent were not acknowledged when the connection closed (--no-stream-flush)$' \
+  "$TMP/noflush.err" || fail "--no-stream-flush, stopped peer: no error line naming the 2 unacknowledged bytes"
 [ "$END_MS" -le 1000 ] ||
   fail "--no-stream-flush, stopped peer: client exited ${END_MS} ms after its input ended, expected <= 1000 ms"
 note "no-stream-flush, stopped peer: exit $RC, ${END_MS} ms after input EOF"
@@ -116,6 +122,11 @@ close_sides wait_peer --wait-peer
   fail "--wait-peer: listener log says close by='$LISTENER_BY', expected exactly one 'close by=local'"
 
 close_sides no_wait_peer
-note "without --wait-peer: client close by=$CLIENT_BY, listener close by=${LISTENER_BY:-(none logged)}"
+case "$CLIENT_BY/$LISTENER_BY" in
+  local/peer|peer/local) ;;
+  *) fail "without --wait-peer: client close by='$CLIENT_BY', listener close by='$LISTENER_BY';" \
+          "expected exactly one side to close (one 'local', the other 'peer')" ;;
+esac
+note "without --wait-peer: client close by=$CLIENT_BY, listener close by=$LISTENER_BY"
 
 pass "close code/reason, graceful vs rapid vs no-stream-flush, --wait-peer"

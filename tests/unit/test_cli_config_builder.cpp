@@ -1,7 +1,22 @@
 #include <doctest/doctest.h>
+#include <openssl/err.h>
+#include <openssl/opensslconf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
 
 #include "cli/config_builder.hpp"
 #include "cli/options.hpp"
+#include "cli/role_rules.hpp"
 
 using namespace quicc;
 using namespace std::chrono_literals;
@@ -166,5 +181,371 @@ TEST_CASE("cli::build_config: lifecycle and TLS options") {
            {"--require-client-cert", "h:1"}}) {
     CHECK_FALSE(build(args));
     CHECK_FALSE(error.empty());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation before any network activity: which options each mode accepts, files, TLS lists.
+
+namespace {
+
+// A directory under /tmp for the duration of a test, removed with everything in it.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char name[] = "/tmp/quicc-unit-XXXXXX";
+    REQUIRE(::mkdtemp(name) != nullptr);
+    path = name;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& contents) const {
+    std::string p = path + "/" + name;
+    std::ofstream(p) << contents;
+    return p;
+  }
+};
+
+// Unsets SSLKEYLOGFILE and QLOGDIR for the test (the caller's environment must not decide its
+// outcome), and restores them afterwards.
+struct CleanEnvironment {
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  CleanEnvironment() {
+    for (const char* name : {"SSLKEYLOGFILE", "QLOGDIR"}) {
+      const char* value = std::getenv(name);
+      saved.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+      ::unsetenv(name);
+    }
+  }
+  ~CleanEnvironment() {
+    for (const auto& [name, value] : saved)
+      if (value) ::setenv(name.c_str(), value->c_str(), 1);
+      else ::unsetenv(name.c_str());
+  }
+};
+
+struct Built {
+  std::optional<Config> config;
+  std::string error;
+};
+
+Built build(std::vector<std::string> args) {
+  args.insert(args.begin(), "quicc");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  auto parsed = cli::parse_command_line(static_cast<int>(argv.size()), argv.data());
+  REQUIRE_MESSAGE(parsed.error.empty(), parsed.error);
+  Built b;
+  b.config = cli::build_config(parsed.options, b.error);
+  if (b.config) CHECK(b.error.empty());
+  else CHECK_FALSE(b.error.empty());
+  CHECK(b.error.find('\n') == std::string::npos);
+  return b;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> mode_arguments(cli::RunMode mode) {
+  switch (mode) {
+    case cli::RunMode::client: return {"localhost:4433"};
+    case cli::RunMode::pipe_listener: return {"--listen", "127.0.0.1:0"};
+    case cli::RunMode::echo_listener: return {"--listen", "127.0.0.1:0", "--echo"};
+  }
+  return {};
+}
+
+// A valid argument for every option that takes one (long name -> argument).
+std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
+  std::string readable = dir.file("readable.pem", "not PEM: only readability is checked\n");
+  return {
+      {"--alpn", "h3"},
+      {"--sni", "example.org"},
+      {"--connect-to", "127.0.0.1"},
+      {"--idle-timeout", "5s"},
+      {"--session-out", dir.path + "/session.pem"},
+      {"--session-in", readable},
+      {"--key-update", "1M"},
+      {"--connect-timeout", "3s"},
+      {"--timeout", "3s"},
+      {"--idle-exit", "3s"},
+      {"--on-eof", "close"},
+      {"--shutdown", "rapid"},
+      {"--close-code", "7"},
+      {"--close-reason", "bye"},
+      {"--cafile", readable},
+      {"--capath", dir.path},
+      {"--ciphersuites", "TLS_AES_128_GCM_SHA256"},
+      {"--groups", "X25519"},
+      {"--pin-sha256", std::string(64, 'a')},
+      {"--cert", readable},
+      {"--key", readable},
+      {"--keylog", dir.path + "/keys.txt"},
+      {"--qlog-dir", dir.path},
+      {"--json-file", dir.path + "/summary.json"},
+      {"--log-format", "json"},
+      {"--log-file", dir.path + "/log.txt"},
+  };
+}
+
+// Options that need another one to be valid at all, whatever the mode.
+const std::map<std::string, std::string> companion = {
+    {"--cert", "--key"}, {"--key", "--cert"}, {"--require-client-cert", "--cafile"}};
+
+}  // namespace
+
+TEST_CASE("cli::role_rules: every option in every mode, as the table says") {
+  CleanEnvironment env;
+  TempDir dir;
+  auto samples = sample_arguments(dir);
+  const cli::RunMode modes[] = {cli::RunMode::client, cli::RunMode::pipe_listener,
+                                cli::RunMode::echo_listener};
+
+  // The table names real options only.
+  for (const auto& rule : cli::role_rules()) {
+    CAPTURE(rule.option);
+    bool found = false;
+    for (const auto& spec : cli::option_table())
+      found = found || cli::long_name(spec) == rule.option;
+    CHECK(found);
+  }
+
+  for (const auto& spec : cli::option_table()) {
+    std::string name(cli::long_name(spec));
+    if (name == "--listen") continue;  // it chooses the mode
+    bool takes_argument = !spec.argument.empty();
+    REQUIRE_MESSAGE((!takes_argument || samples.contains(name)), "no sample argument for " << name);
+    const cli::RoleRule* rule = cli::role_rule(name);
+    for (cli::RunMode mode : modes) {
+      CAPTURE(name);
+      CAPTURE(cli::run_mode_name(mode));
+      std::vector<std::string> args = mode_arguments(mode);
+      auto add = [&](const std::string& option) {
+        if (std::find(args.begin(), args.end(), option) != args.end()) return;
+        args.push_back(option);
+        if (samples.contains(option)) args.push_back(samples[option]);
+      };
+      add(name);
+      if (companion.contains(name)) add(companion.at(name));
+
+      bool listener = mode != cli::RunMode::client;
+      bool allowed = !rule || rule->allows(mode);
+      bool needs_more = allowed && listener && rule && !rule->listener_needs.empty();
+      Built b = build(args);
+      if (!allowed) {
+        CHECK_FALSE(b.config);
+        CHECK(b.error.starts_with(name + " does not apply to "));
+        CHECK(contains(b.error, "(" + std::string(rule->why) + ")"));
+      } else if (needs_more) {
+        CHECK_FALSE(b.config);
+        CHECK(b.error == name + " on a listener is used only with " +
+                             std::string(rule->listener_needs));
+        add(std::string(rule->listener_needs));
+        Built with = build(args);
+        CHECK_MESSAGE(with.config, with.error);
+      } else {
+        CHECK_MESSAGE(b.config, b.error);
+      }
+    }
+  }
+}
+
+TEST_CASE("cli::build_config: role refusals read as one line naming option and mode") {
+  CleanEnvironment env;
+  CHECK(build({"--listen", "0", "--echo", "--on-eof", "close"}).error ==
+        "--on-eof does not apply to an echo listener (it has no input)");
+  CHECK(build({"--listen", "0", "--sni", "x"}).error ==
+        "--sni does not apply to a listener (only a client sends a server name)");
+  CHECK(build({"--echo", "h:1"}).error == "--echo does not apply to a client (it needs --listen)");
+  CHECK(build({"--listen", "0", "--cafile", "/etc/passwd"}).error ==
+        "--cafile on a listener is used only with --require-client-cert");
+  CHECK(build({"-k", "--listen", "0"})
+            .error.starts_with("--insecure does not apply to a listener"));
+}
+
+TEST_CASE("cli::build_config: an option given with its default value is still given") {
+  CleanEnvironment env;
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--listen", "0", "--echo", "--close-code", "0"},
+           {"--listen", "0", "--echo", "--on-eof", "fin"},
+           {"--listen", "0", "--echo", "--shutdown", "graceful"},
+           {"--listen", "0", "--echo", "--close-reason", ""},
+           {"--listen", "0", "--session-out", ""}}) {
+    CAPTURE(args.back());
+    Built b = build(args);
+    CHECK_FALSE(b.config);
+    CHECK(contains(b.error, " does not apply to "));
+  }
+  auto parsed = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "quicc");
+    return cli::parse_command_line(static_cast<int>(args.size()), args.data()).options;
+  };
+  CHECK(parsed({"--close-code", "0", "-k", "h:1"}).given ==
+        std::set<std::string, std::less<>>{"--close-code", "--insecure"});
+  CHECK(parsed({"h:1"}).given.empty());
+
+  // Options filled by code rather than parsed: a value other than the default counts as given.
+  cli::Options o;
+  o.listen = "0";
+  o.echo = true;
+  o.wait_peer = true;
+  std::string error;
+  CHECK_FALSE(cli::build_config(o, error));
+  CHECK(error.starts_with("--wait-peer does not apply to an echo listener"));
+}
+
+TEST_CASE("cli::build_config: files are checked before the network, in the system's words") {
+  CleanEnvironment env;
+  TempDir dir;
+  std::string readable = dir.file("readable.pem", "x\n");
+  std::string missing = dir.path + "/missing/x";
+  const std::string enoent = std::strerror(ENOENT);
+  const std::string eisdir = std::strerror(EISDIR);
+
+  SUBCASE("readable files") {
+    for (std::string option : {"--cafile", "--cert", "--key", "--session-in"}) {
+      CAPTURE(option);
+      std::vector<std::string> base = {"nosuchhost.invalid:1"};
+      if (option == "--cert") base = {"--key", readable, "nosuchhost.invalid:1"};
+      if (option == "--key") base = {"--cert", readable, "nosuchhost.invalid:1"};
+      auto with = [&](const std::string& path) {
+        auto args = base;
+        args.insert(args.begin(), {option, path});
+        return build(args);
+      };
+      CHECK(with(missing).error == "cannot read " + option + " '" + missing + "': " + enoent);
+      CHECK(with(dir.path).error == "cannot read " + option + " '" + dir.path + "': " + eisdir);
+      CHECK(with(readable).config);
+      if (::geteuid() != 0) {
+        std::string locked = dir.file("locked", "x");
+        ::chmod(locked.c_str(), 0);
+        CHECK(with(locked).error == "cannot read " + option + " '" + locked + "': " +
+                                        std::strerror(EACCES));
+      }
+    }
+  }
+  SUBCASE("--capath is a readable directory") {
+    CHECK(build({"--capath", readable, "h:1"}).error ==
+          "cannot read --capath '" + readable + "': " + std::strerror(ENOTDIR));
+    CHECK(build({"--capath", missing, "h:1"}).error ==
+          "cannot read --capath '" + missing + "': " + enoent);
+    CHECK(build({"--capath", dir.path, "h:1"}).config);
+  }
+  SUBCASE("writable files, checked without a trace") {
+    for (std::string option : {"--session-out", "--json-file", "--keylog", "--log-file"}) {
+      CAPTURE(option);
+      CHECK(build({option, missing, "h:1"}).error ==
+            "cannot write " + option + " '" + missing + "': " + enoent);
+      CHECK(build({option, dir.path, "h:1"}).error ==
+            "cannot write " + option + " '" + dir.path + "': " + eisdir);
+      // An existing file keeps its contents; a new one is not left behind.
+      std::string existing = dir.file("existing", "keep me");
+      CHECK(build({option, existing, "h:1"}).config);
+      std::ifstream in(existing);
+      CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "keep me");
+      std::string fresh = dir.path + "/fresh";
+      CHECK(build({option, fresh, "h:1"}).config);
+      CHECK_FALSE(std::filesystem::exists(fresh));
+    }
+    CHECK(build({"--json-file", "/nonexistent/x", "h:1"}).error ==
+          "cannot write --json-file '/nonexistent/x': " + enoent);
+  }
+  SUBCASE("--qlog-dir is an existing writable directory") {
+    CHECK(build({"--qlog-dir", readable, "h:1"}).error ==
+          "--qlog-dir '" + readable + "': not a directory");
+    CHECK(build({"--qlog-dir", missing, "h:1"}).error ==
+          "cannot write --qlog-dir '" + missing + "': " + enoent);
+    auto b = build({"--qlog-dir", dir.path, "h:1"});
+    REQUIRE(b.config);
+    CHECK(b.config->qlog_dir == dir.path);
+  }
+  SUBCASE("QLOGDIR, unless --qlog-dir is given") {
+    ::setenv("QLOGDIR", readable.c_str(), 1);
+    CHECK(build({"h:1"}).error == "QLOGDIR '" + readable + "': not a directory");
+    auto b = build({"--qlog-dir", dir.path, "h:1"});
+    REQUIRE(b.config);
+    CHECK(b.config->qlog_dir == dir.path);
+    ::setenv("QLOGDIR", dir.path.c_str(), 1);
+    b = build({"h:1"});
+    REQUIRE(b.config);
+    CHECK(b.config->qlog_dir == dir.path);
+  }
+  SUBCASE("SSLKEYLOGFILE, unless --keylog is given") {
+    ::setenv("SSLKEYLOGFILE", missing.c_str(), 1);
+    CHECK(build({"h:1"}).error == "cannot write SSLKEYLOGFILE '" + missing + "': " + enoent);
+    auto b = build({"--keylog", dir.path + "/keys", "h:1"});
+    REQUIRE(b.config);
+    CHECK(b.config->keylog_file == dir.path + "/keys");
+    ::setenv("SSLKEYLOGFILE", (dir.path + "/env-keys").c_str(), 1);
+    b = build({"h:1"});
+    REQUIRE(b.config);
+#ifdef OPENSSL_NO_SSLKEYLOG
+    CHECK(b.config->keylog_file == dir.path + "/env-keys");
+#else
+    CHECK(b.config->keylog_file.empty());  // libssl writes it itself
+#endif
+  }
+}
+
+TEST_CASE("cli::build_config: TLS lists are checked before the network") {
+  CleanEnvironment env;
+  for (std::string list : {"BOGUS", "BOGUS:TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_SHA256"}) {
+    CAPTURE(list);
+    // A host that cannot resolve: the refusal must come before any lookup.
+    Built b = build({"--ciphersuites", list, "nosuchhost.invalid:1"});
+    CHECK_FALSE(b.config);
+    CHECK(b.error.starts_with("invalid --ciphersuites '" + list + "': "));
+    for (const char* name :
+         {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"})
+      CHECK(contains(b.error, name));
+  }
+  CHECK(build({"--ciphersuites", "BOGUS", "h:1"}).error ==
+        "invalid --ciphersuites 'BOGUS': 'BOGUS' is not a QUIC ciphersuite (QUIC has "
+        "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)");
+  CHECK(build({"--groups", "X25519:BOGUS", "--listen", "0"}).error.starts_with(
+      "invalid --groups 'X25519:BOGUS'"));
+  CHECK(build({"--ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384",
+               "--groups", "X25519:P-256", "h:1"})
+            .config);
+  CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("cli::parse_duration: resolution and bounds") {
+  std::string error;
+  CHECK(cli::parse_duration("0", error) == 0ms);
+  CHECK(cli::parse_duration("0.0006s", error) == 1ms);
+  CHECK(cli::parse_duration("1000000000s", error) == std::chrono::milliseconds(1'000'000'000'000));
+  CHECK_FALSE(cli::parse_duration("1000000001s", error));
+  CHECK(contains(error, "invalid duration"));
+  for (const char* tiny : {"0.0001s", "0.4ms", "0.000001m"}) {
+    CAPTURE(tiny);
+    CHECK_FALSE(cli::parse_duration(tiny, error));
+    CHECK(error == "duration '" + std::string(tiny) + "' is below the 1 ms resolution");
+  }
+
+  CleanEnvironment env;
+  for (std::string option : {"--timeout", "--idle-exit", "--connect-timeout", "--idle-timeout"}) {
+    CAPTURE(option);
+    CHECK(build({option, "0.0001s", "h:1"}).error ==
+          option + ": duration '0.0001s' is below the 1 ms resolution");
+  }
+  for (std::string option : {"--timeout", "--idle-exit", "--connect-timeout"})
+    CHECK(build({option, "0", "h:1"}).error == option + ": must be positive");
+  auto b = build({"--idle-timeout", "0", "h:1"});  // 0 disables the idle timeout
+  REQUIRE(b.config);
+  CHECK(b.config->idle_timeout == 0ms);
+}
+
+TEST_CASE("cli::build_config: --on-eof reset needs a code after the colon") {
+  CleanEnvironment env;
+  CHECK(build({"--on-eof", "reset:", "h:1"}).error ==
+        "invalid --on-eof 'reset:': missing CODE after the colon (plain 'reset' means code 0)");
+  for (auto [text, code] : {std::pair{"reset", 0u}, std::pair{"reset:0", 0u},
+                            std::pair{"reset:0x10", 16u}}) {
+    CAPTURE(text);
+    auto b = build({"--on-eof", text, "h:1"});
+    REQUIRE(b.config);
+    CHECK(b.config->on_eof == EofPolicy::reset);
+    CHECK(b.config->eof_reset_code == code);
   }
 }

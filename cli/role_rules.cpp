@@ -1,0 +1,90 @@
+#include "role_rules.hpp"
+
+namespace quicc::cli {
+
+namespace {
+
+constexpr std::string_view only_client_verifies =
+    "a listener verifies clients only with --require-client-cert, against --cafile/--capath";
+constexpr std::string_view clients_close =
+    "its clients end their connections, and SIGINT closes the rest with code 0x1";
+
+constexpr RoleRule rules[] = {
+    // Only a client dials, names and verifies a server, and resumes sessions with it.
+    {"--sni", true, false, false, "only a client sends a server name"},
+    {"--no-sni", true, false, false, "only a client sends a server name"},
+    {"--connect-to", true, false, false, "only a client dials"},
+    {"--pin-sha256", true, false, false, only_client_verifies},
+    {"--insecure", true, false, false, only_client_verifies},
+    {"--session-in", true, false, false, "only a client resumes a session"},
+    {"--session-out", true, false, false, "only a client saves session tickets"},
+    // Only a listener verifies clients or echoes.
+    {"--require-client-cert", false, true, true, "it makes a listener verify its clients"},
+    {"--echo", false, true, true, "it needs --listen"},
+    // An echo listener reads no input and leaves the end of each connection to its client.
+    {"--on-eof", true, true, false, "it has no input"},
+    {"--shutdown", true, true, false, clients_close},
+    {"--no-stream-flush", true, true, false, clients_close},
+    {"--wait-peer", true, true, false, clients_close},
+    {"--close-code", true, true, false, clients_close},
+    {"--close-reason", true, true, false, clients_close},
+    // A listener trusts CAs only to verify client certificates.
+    {"--cafile", true, true, true, "", "--require-client-cert"},
+    {"--capath", true, true, true, "", "--require-client-cert"},
+};
+
+bool is_listener(RunMode mode) { return mode != RunMode::client; }
+
+}  // namespace
+
+bool RoleRule::allows(RunMode mode) const {
+  switch (mode) {
+    case RunMode::client: return client;
+    case RunMode::pipe_listener: return pipe_listener;
+    case RunMode::echo_listener: return echo_listener;
+  }
+  return false;
+}
+
+std::span<const RoleRule> role_rules() { return rules; }
+
+const RoleRule* role_rule(std::string_view option) {
+  for (const auto& rule : rules)
+    if (rule.option == option) return &rule;
+  return nullptr;
+}
+
+std::string_view run_mode_name(RunMode mode) {
+  switch (mode) {
+    case RunMode::client: return "a client";
+    case RunMode::pipe_listener: return "a listener without --echo";
+    case RunMode::echo_listener: return "an echo listener";
+  }
+  return "";
+}
+
+RunMode run_mode_of(const Options& options) {
+  if (!was_given(options, "--listen")) return RunMode::client;
+  return was_given(options, "--echo") ? RunMode::echo_listener : RunMode::pipe_listener;
+}
+
+std::optional<std::string> role_refusal(const Options& options, RunMode mode) {
+  for (const auto& rule : rules) {
+    if (!was_given(options, rule.option)) continue;
+    std::string option(rule.option);
+    if (!rule.allows(mode)) {
+      // Refused by both kinds of listener: say "a listener", not the one kind this run is.
+      std::string_view who = is_listener(mode) && !rule.pipe_listener && !rule.echo_listener
+                                 ? "a listener"
+                                 : run_mode_name(mode);
+      return option + " does not apply to " + std::string(who) + " (" + std::string(rule.why) +
+             ")";
+    }
+    if (is_listener(mode) && !rule.listener_needs.empty() &&
+        !was_given(options, rule.listener_needs))
+      return option + " on a listener is used only with " + std::string(rule.listener_needs);
+  }
+  return std::nullopt;
+}
+
+}  // namespace quicc::cli

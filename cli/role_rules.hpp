@@ -1,0 +1,50 @@
+// Which options each way of running quicc accepts. One table: build_config enforces it, the
+// tests walk it, and the docs can print it.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cli/options.hpp"
+
+namespace quicc::cli {
+
+// The three ways to run quicc.
+enum class RunMode {
+  client,         // HOST:PORT
+  pipe_listener,  // --listen: one connection piped to stdin/stdout
+  echo_listener,  // --listen --echo: echo every stream of every connection
+};
+
+// An option that not every mode accepts. Options absent from the table apply to all three.
+struct RoleRule {
+  std::string_view option;  // long name, as option_table() spells it
+  bool client;
+  bool pipe_listener;
+  bool echo_listener;
+  std::string_view why;  // completes "OPTION does not apply to MODE (WHY)"
+  // When set, a listener accepts the option only together with this one.
+  std::string_view listener_needs = {};
+
+  bool allows(RunMode mode) const;
+};
+
+std::span<const RoleRule> role_rules();
+
+// The rule for an option (long name); null when it applies to every mode.
+const RoleRule* role_rule(std::string_view option);
+
+// "a client", "a listener", "an echo listener", as the refusals say it.
+std::string_view run_mode_name(RunMode mode);
+
+// The mode the options ask for (a listener when --listen is given).
+RunMode run_mode_of(const Options& options);
+
+// The first option given that `mode` refuses, as a one-line error:
+//   --on-eof does not apply to an echo listener (it has no input)
+//   --cafile on a listener is used only with --require-client-cert
+std::optional<std::string> role_refusal(const Options& options, RunMode mode);
+
+}  // namespace quicc::cli

@@ -1,0 +1,176 @@
+#include "connection.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "tls.hpp"
+
+namespace quicc {
+
+namespace {
+
+std::string asn1_time_text(const ASN1_TIME* t) {
+  BIO* mem = BIO_new(BIO_s_mem());
+  if (!mem) return {};
+  ASN1_TIME_print(mem, t);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(mem, &data);
+  std::string out(data, n > 0 ? static_cast<size_t>(n) : 0);
+  BIO_free(mem);
+  return out;
+}
+
+}  // namespace
+
+uint64_t shutdown_flags(const CloseRequest& request) {
+  // NO_BLOCK under the blocking driver too: the caller's loop does the waiting, so that a
+  // second interrupt or a deadline can still cut the close short.
+  return SSL_SHUTDOWN_FLAG_NO_BLOCK | (request.rapid ? SSL_SHUTDOWN_FLAG_RAPID : 0) |
+         (!request.flush || request.rapid ? SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH : 0) |
+         (request.wait_peer && !request.rapid ? SSL_SHUTDOWN_FLAG_WAIT_PEER : 0);
+}
+
+Connection::Connection(SslPtr conn, Emitter& emitter) : conn_(std::move(conn)), emitter_(emitter) {
+  attach_wire_state(conn_.get(), &wire_);
+}
+
+Connection::~Connection() {
+  // Streams first: they hold references into the connection.
+  streams_.clear();
+  if (conn_) attach_wire_state(conn_.get(), nullptr);
+}
+
+std::list<SSL*> Connection::accept_streams() {
+  std::list<SSL*> fresh;
+  while (SSL* s = SSL_accept_stream(conn_.get(), SSL_ACCEPT_STREAM_NO_BLOCK))
+    fresh.push_back(adopt_accepted(SslPtr(s)));
+  ERR_clear_error();
+  return fresh;
+}
+
+SSL* Connection::adopt_accepted(SslPtr stream) {
+  SSL* s = stream.get();
+  emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::accepted, {}});
+  std::lock_guard lock(streams_mutex_);
+  streams_.push_back(std::move(stream));
+  return s;
+}
+
+SSL* Connection::open_stream(bool wait_at_limit, std::string& error) {
+  ERR_clear_error();
+  SslPtr stream(SSL_new_stream(conn_.get(), wait_at_limit ? 0 : SSL_STREAM_FLAG_NO_BLOCK));
+  if (!stream) {
+    // At the peer's stream limit OpenSSL asks to wait for MAX_STREAMS.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_STREAM_COUNT_LIMITED) {
+      ERR_clear_error();
+      return nullptr;
+    }
+    error = "cannot open a stream: " + openssl_error_text();
+    return nullptr;
+  }
+  SSL* s = stream.get();
+  emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::opened, {}});
+  std::lock_guard lock(streams_mutex_);
+  streams_.push_back(std::move(stream));
+  return s;
+}
+
+void Connection::forget_stream(SSL* stream) {
+  std::lock_guard lock(streams_mutex_);
+  streams_.remove_if([stream](const SslPtr& p) { return p.get() == stream; });
+  ERR_clear_error();
+}
+
+bool Connection::close_frame_sent() const {
+  return wire_.close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
+}
+
+bool Connection::peer_acked() const {
+  return !wire_.received_unacked && SSL_net_write_desired(conn_.get()) == 0;
+}
+
+Clock::time_point Connection::last_datagram_in() const {
+  int64_t ns = wire_.last_datagram_in_ns;
+  if (ns == 0) return created_;
+  return Clock::time_point(Clock::duration(ns));
+}
+
+uint64_t Connection::handshake_rtt_us() const {
+  uint64_t rtt = 0;
+  SSL_get_handshake_rtt(conn_.get(), &rtt);
+  return rtt;
+}
+
+bool Connection::close_step(const CloseRequest& request) {
+  SSL_SHUTDOWN_EX_ARGS args{};
+  args.quic_error_code = request.code;
+  args.quic_reason = request.reason.empty() ? nullptr : request.reason.c_str();
+  int rc = SSL_shutdown_ex(conn_.get(), shutdown_flags(request), &args, sizeof args);
+  // Send what the close queued (its CONNECTION_CLOSE) now rather than at the next wait.
+  SSL_handle_events(conn_.get());
+  ERR_clear_error();
+  return rc == 1;
+}
+
+void Connection::abort() {
+  SSL_shutdown_ex(conn_.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
+  SSL_handle_events(conn_.get());
+  ERR_clear_error();
+}
+
+Outcome Connection::report_handshake(Clock::time_point started) {
+  SSL* conn = conn_.get();
+  HandshakeDoneEvent done;
+  done.handshake_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+  done.resumed = SSL_session_reused(conn) == 1;
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  SSL_get0_alpn_selected(conn, &alpn, &alpn_len);
+  done.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(conn)) done.cipher = SSL_CIPHER_get_name(cipher);
+  if (const char* group = SSL_get0_group_name(conn)) done.group = group;
+  if (X509* peer = SSL_get0_peer_certificate(conn)) {
+    char name[512];
+    X509_NAME_oneline(X509_get_subject_name(peer), name, sizeof name);
+    done.peer_subject = name;
+    X509_NAME_oneline(X509_get_issuer_name(peer), name, sizeof name);
+    done.peer_issuer = name;
+    done.peer_not_after = asn1_time_text(X509_get0_notAfter(peer));
+  }
+  done.verify_result = X509_verify_cert_error_string(SSL_get_verify_result(conn));
+  uint64_t rtt = 0;
+  if (SSL_get_handshake_rtt(conn, &rtt) == 1) done.rtt_us = rtt;
+  ERR_clear_error();
+  emitter_.emit(done);
+  if (done.alpn.empty()) return {Status::no_alpn, "no ALPN agreed with the peer"};
+  return {};
+}
+
+bool Connection::request_key_update(uint64_t after_bytes) {
+  if (SSL_key_update(conn_.get(), SSL_KEY_UPDATE_REQUESTED) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  emitter_.emit(KeyUpdateEvent{after_bytes});
+  return true;
+}
+
+void Connection::leak() {
+  std::lock_guard lock(streams_mutex_);
+  for (auto& s : streams_) s.release();
+  streams_.clear();
+  attach_wire_state(conn_.get(), nullptr);
+  conn_.release();
+}
+
+void Connection::report_end(const Transferred& moved) {
+  if (end_reported_) return;
+  end_reported_ = true;
+  std::optional<CloseInfo> info = close_info();
+  if (!info) return;
+  emitter_.emit(CloseEvent{info->local, info->transport, info->code, info->frame_type,
+                           info->reason, moved.in, moved.out, moved.unacked});
+}
+
+}  // namespace quicc

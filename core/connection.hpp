@@ -1,0 +1,101 @@
+// One QUIC connection: its SSL object, the streams it holds (ours and the peer's), its close,
+// and the one place its end is reported. Both drivers and both roles use it; whatever ends a
+// connection, its CloseEvent is emitted exactly once, here.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "close_info.hpp"
+#include "events.hpp"
+#include "ssl_ptr.hpp"
+#include "status.hpp"
+#include "transfer_policy.hpp"
+#include "wire.hpp"
+
+namespace quicc {
+
+// Byte counts of a connection, for the close report.
+struct Transferred {
+  uint64_t in = 0;
+  uint64_t out = 0;
+  uint64_t unacked = 0;
+};
+
+class Connection {
+ public:
+  Connection(SslPtr conn, Emitter& emitter);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  SSL* ssl() const { return conn_.get(); }
+  Emitter& emitter() const { return emitter_; }
+
+  // Streams. The connection owns every stream it hands out; they live until the connection
+  // is destroyed or forget_stream() frees one (freeing sends STOP_SENDING for an unfinished
+  // receiving side).
+  // Streams the peer opened since the last call, without waiting (emits their "accepted").
+  std::list<SSL*> accept_streams();
+  // A stream the blocking driver accepted itself (emits "accepted").
+  SSL* adopt_accepted(SslPtr stream);
+  // Opens a bidirectional stream of ours (emits "opened"). Null when the peer's stream limit
+  // is reached (try again later) or on failure (`error` set).
+  SSL* open_stream(bool wait_at_limit, std::string& error);
+  void forget_stream(SSL* stream);
+
+  // State.
+  std::optional<CloseInfo> close_info() const { return read_close_info(conn_.get()); }
+  bool closed() const { return close_info().has_value(); }
+  // After a close of ours: its CONNECTION_CLOSE has been packetized and nothing is left
+  // queued for the socket.
+  bool close_frame_sent() const;
+  // Everything ack-eliciting the peer sent has been acknowledged, and the ACK has left.
+  bool peer_acked() const;
+  // When a datagram last arrived (or the connection was made, if none has).
+  Clock::time_point last_datagram_in() const;
+  uint64_t handshake_rtt_us() const;
+
+  // One step of the close `request` asks for (SSL_shutdown_ex, never blocking: the driver
+  // waits, so that interrupts and deadlines still count). True once the close is complete.
+  // A rapid request also sends the CONNECTION_CLOSE on its way.
+  bool close_step(const CloseRequest& request);
+  // Closes at once after a failure before any transfer (no waiting, no report).
+  void abort();
+
+  // Emits HandshakeDoneEvent; fails with no_alpn when no protocol was agreed.
+  Outcome report_handshake(Clock::time_point started);
+  // Requests a TLS key update (emits KeyUpdateEvent); false while OpenSSL refuses (before the
+  // handshake is confirmed).
+  bool request_key_update(uint64_t after_bytes);
+
+  // The connection's end, reported once: the CloseEvent from OpenSSL's close information
+  // (nothing if the connection never closed, e.g. a handshake that failed before it began).
+  void report_end(const Transferred& moved);
+  bool end_reported() const { return end_reported_; }
+
+  // A worker thread could not be stopped: never free what it may still use (the process is
+  // about to end anyway).
+  void leak();
+
+ private:
+  SslPtr conn_;
+  Emitter& emitter_;
+  WireState wire_;
+  std::list<SslPtr> streams_;
+  std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
+  Clock::time_point created_ = Clock::now();
+  bool end_reported_ = false;
+};
+
+// The SSL_shutdown_ex flags and arguments of a close request.
+uint64_t shutdown_flags(const CloseRequest& request);
+
+}  // namespace quicc

@@ -1,0 +1,72 @@
+// The two drivers: the same phases and the same rules (TransferPolicy, Connection), two ways of
+// waiting. Non-blocking: one thread, one poll() loop (event_loop.hpp). Blocking: OpenSSL's own
+// blocking calls on worker threads, a control thread that decides (blocking.cpp).
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include <sys/socket.h>
+
+#include "connection.hpp"
+#include "session.hpp"
+#include "tls.hpp"
+
+namespace quicc {
+
+struct HandshakeLimits {
+  Clock::time_point deadline;      // give up (handshake_timeout) at this point
+  bool next_address_after = false;  // the deadline is a per-address wait, not the last one
+};
+
+// What the pipe needs to know beyond the configuration.
+struct PipeOptions {
+  // The object whose socket and timers the wait follows: the connection, or for a listener's
+  // connection, the listener (its connections share its socket).
+  SSL* waiter = nullptr;
+  // A listener's own idle timer (--idle-timeout; OpenSSL 3.5 cannot offer it for a server).
+  std::optional<std::chrono::milliseconds> local_idle;
+};
+
+// Completes the handshake; failures are described (verification, ALPN, timeout, ...).
+Outcome handshake_nonblocking(Connection& conn, SSL* waiter, RunContext& run,
+                              const HandshakeLimits& limits, const TlsContext* tls);
+class Waker;
+Outcome handshake_blocking(Connection& conn, RunContext& run, const HandshakeLimits& limits,
+                           const TlsContext* tls, Waker& waker);
+
+// Pipe mode over an established connection, to the end of the run; reports the connection's
+// end (CloseEvent) before returning the run's outcome.
+Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& options);
+Outcome pipe_blocking(Connection& conn, RunContext& run, const PipeOptions& options,
+                      Waker& waker);
+
+// `--listen --echo`: every stream of every connection echoed, until an interrupt, --timeout or
+// --idle-exit ends the run.
+Outcome echo_nonblocking(SSL* listener, RunContext& run);
+Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run);
+
+// A connection the listener accepted (null if none is waiting), set up as both drivers want:
+// streams accepted explicitly, the driver's blocking mode, the wire callback (wire.hpp).
+SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter);
+// The listener's own idle timer (--idle-timeout), if any; see listener.cpp.
+std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config);
+
+// Wakes threads blocked inside OpenSSL on a connection that is closing (OpenSSL 3.5 does not
+// wake them itself when another thread closes it): a client shuts the reading side of its own
+// UDP socket; a listener's socket is shared, so a datagram is sent to it instead ("poke").
+class Waker {
+ public:
+  // `own_socket`: the client's socket (-1 for a listener); `listener_socket`: the listener's.
+  Waker(int own_socket, int listener_socket);
+  ~Waker();
+  void wake();
+
+ private:
+  int own_socket_;
+  int poke_socket_ = -1;
+  sockaddr_storage target_{};
+  socklen_t target_length_ = 0;
+};
+
+}  // namespace quicc

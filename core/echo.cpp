@@ -1,0 +1,166 @@
+// `--listen --echo` under the non-blocking driver: every connection and every stream served by
+// one poll() loop. The service ends only at an interrupt, --timeout or --idle-exit; then every
+// connection is closed with quicc's code for the reason, and each close is reported once.
+#include <openssl/err.h>
+
+#include <list>
+#include <memory>
+
+#include "drivers.hpp"
+#include "echo_stream.hpp"
+#include "event_loop.hpp"
+
+namespace quicc {
+
+namespace {
+
+struct EchoConnection {
+  std::unique_ptr<Connection> conn;
+  bool established = false;
+  Clock::time_point accepted;
+  std::list<EchoStream> streams;
+  uint64_t echoed = 0;  // by streams already over
+  bool key_updated = false;
+
+  uint64_t total() const {
+    uint64_t t = echoed;
+    for (const auto& s : streams) t += s.echoed();
+    return t;
+  }
+};
+
+// Drives one connection a step; false once it is over (its end reported).
+bool serve(EchoConnection& c, RunContext& run, bool& busy) {
+  Connection& conn = *c.conn;
+  const Config& config = run.config;
+  if (!c.established) {
+    ERR_clear_error();
+    int rc = SSL_do_handshake(conn.ssl());
+    if (rc != 1) {
+      int err = SSL_get_error(conn.ssl(), rc);
+      Outcome failed;
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+        failed = describe_handshake_failure(conn.ssl(), nullptr);
+      else if (Clock::now() >= c.accepted + config.connect_timeout)
+        failed = handshake_timeout_outcome(config, false);
+      else
+        return true;
+      run.emitter.emit(ErrorEvent{failed});
+      conn.abort();
+      return false;
+    }
+    c.established = true;
+    if (Outcome o = conn.report_handshake(c.accepted); !o.ok()) {
+      run.emitter.emit(ErrorEvent{o});
+      conn.abort();
+      return false;
+    }
+  }
+  for (SSL* s : conn.accept_streams()) c.streams.emplace_back(s, config, run.emitter);
+  for (auto it = c.streams.begin(); it != c.streams.end();) {
+    Outcome o;
+    bool going = it->step(o);
+    busy = busy || it->busy();
+    if (!o.ok()) run.emitter.emit(ErrorEvent{o});
+    if (going) {
+      ++it;
+      continue;
+    }
+    c.echoed += it->echoed();
+    conn.forget_stream(it->ssl());
+    it = c.streams.erase(it);
+  }
+  if (config.key_update_after && !c.key_updated && c.total() >= *config.key_update_after)
+    c.key_updated = conn.request_key_update(c.total());
+  auto idle = listener_idle_limit(config);
+  if (idle && !conn.closed() && Clock::now() - conn.last_datagram_in() >= *idle) {
+    conn.abort();
+    run.emitter.emit(WarningEvent{"connection idle for --idle-timeout: closed"});
+  }
+  if (conn.closed()) {
+    conn.report_end({c.total(), c.total(), 0});
+    return false;
+  }
+  return true;
+}
+
+// Closes every connection with `request`, waiting at most 500 ms for their closing periods (a
+// new interrupt: not at all), so that clients get the CONNECTION_CLOSE instead of ICMP errors
+// from a socket that is gone.
+void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoop& loop,
+               CloseRequest request) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  for (;;) {
+    bool all_closed = true;
+    for (auto& c : connections)
+      all_closed = c.conn->close_step(request) && all_closed;
+    if (all_closed || Clock::now() >= deadline) break;
+    if (run.interrupts.take_new() > 0) request.rapid = true;
+    bool all_sent = true;
+    for (auto& c : connections) all_sent = all_sent && c.conn->close_frame_sent();
+    if (request.rapid && all_sent) break;
+    loop.wait({}, deadline);
+  }
+  for (auto& c : connections) c.conn->report_end({c.total(), c.total(), 0});
+}
+
+}  // namespace
+
+Outcome echo_nonblocking(SSL* listener, RunContext& run) {
+  const Config& config = run.config;
+  EventLoop loop(listener, run.emitter, run.interrupts.wake_fd());
+  std::list<EchoConnection> connections;
+  uint64_t index = 0;
+  uint64_t finished = 0;  // bytes echoed on connections already over
+  uint64_t last_total = 0;
+  auto last_activity = Clock::now();
+  for (;;) {
+    auto now = Clock::now();
+    Outcome ending;
+    CloseRequest request{false, false, false, close_code_timeout, "timeout"};
+    if (run.interrupts.take_new() > 0) {
+      ending = interrupted_outcome(run.interrupts.signal());
+      request = {false, false, false, close_code_interrupted, "interrupted"};
+    } else if (run.run_deadline() && now >= *run.run_deadline()) {
+      ending = timeout_outcome(config);
+    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
+      ending = idle_exit_outcome(config);
+      request.reason = "idle";
+    }
+    if (!ending.ok()) {
+      close_all(connections, run, loop, request);
+      return ending;
+    }
+
+    while (SslPtr conn = accept_connection(listener, config.driver, run.emitter)) {
+      run.emitter.emit(ConnectionAcceptedEvent{++index});
+      last_activity = now;
+      EchoConnection c;
+      c.conn = std::make_unique<Connection>(std::move(conn), run.emitter);
+      c.accepted = now;
+      connections.push_back(std::move(c));
+    }
+    bool busy = false;
+    uint64_t live = 0;
+    for (auto it = connections.begin(); it != connections.end();) {
+      bool going = serve(*it, run, busy);
+      if (going) {
+        live += it->total();
+        ++it;
+      } else {
+        finished += it->total();
+        it = connections.erase(it);
+      }
+    }
+    // --idle-exit: no byte echoed (and no new connection) for that long.
+    if (finished + live != last_total) last_activity = now;
+    last_total = finished + live;
+
+    std::optional<Clock::time_point> deadline = run.run_deadline();
+    if (config.idle_exit.count() > 0) deadline = earliest(deadline, last_activity + config.idle_exit);
+    if (busy) deadline = now;
+    loop.wait({}, deadline);
+  }
+}
+
+}  // namespace quicc

@@ -1,0 +1,111 @@
+#include "local_io.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace quicc {
+
+namespace {
+
+constexpr size_t page = 4096;
+
+EndKind kind_of(int fd) {
+  if (fd < 0) return EndKind::closed;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return EndKind::closed;
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return EndKind::regular;
+  if (S_ISFIFO(st.st_mode)) return EndKind::pipe;
+  if (S_ISSOCK(st.st_mode)) return EndKind::socket;
+  if (isatty(fd)) return EndKind::terminal;
+  if (S_ISCHR(st.st_mode)) return EndKind::device;  // /dev/null, /dev/zero
+  return EndKind::pipe;  // anything else: assume it can block, and poll it
+}
+
+}  // namespace
+
+LocalInput::LocalInput(int fd) : fd_(fd), kind_(kind_of(fd)) {}
+
+bool LocalInput::always_ready() const {
+  return kind_ == EndKind::regular || kind_ == EndKind::device || kind_ == EndKind::closed;
+}
+
+LocalInput::Result LocalInput::read(void* buffer, size_t length, size_t& n, std::string& error) {
+  n = 0;
+  if (kind_ == EndKind::closed) return Result::eof;
+  for (;;) {
+    ssize_t got = kind_ == EndKind::socket ? ::recv(fd_, buffer, length, MSG_DONTWAIT)
+                                           : ::read(fd_, buffer, length);
+    if (got > 0) {
+      n = static_cast<size_t>(got);
+      return Result::data;
+    }
+    if (got == 0) return Result::eof;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Result::not_ready;
+    error = std::strerror(errno);
+    return Result::failed;
+  }
+}
+
+LocalOutput::LocalOutput(int fd) : fd_(fd), kind_(kind_of(fd)) {
+  if (kind_ == EndKind::pipe) {
+    int size = fcntl(fd, F_GETPIPE_SZ);
+    if (size > 0) pipe_size_ = static_cast<size_t>(size);
+  }
+}
+
+bool LocalOutput::always_ready() const {
+  return kind_ == EndKind::regular || kind_ == EndKind::device || kind_ == EndKind::closed;
+}
+
+size_t LocalOutput::room() const {
+  switch (kind_) {
+    case EndKind::pipe: {
+      // poll() said there is at least one free page slot, so one PIPE_BUF always fits. When
+      // the pipe tells its size and fill level, whole free pages fit too, minus one kept spare
+      // for a page another write left partly filled (a pipe stores whole-page slots).
+      int queued = 0;
+      if (pipe_size_ == 0 || ioctl(fd_, FIONREAD, &queued) != 0 || queued < 0) return PIPE_BUF;
+      size_t free_bytes = pipe_size_ > static_cast<size_t>(queued)
+                              ? pipe_size_ - static_cast<size_t>(queued)
+                              : 0;
+      size_t pages = free_bytes / page;
+      return std::max<size_t>(PIPE_BUF, pages > 1 ? (pages - 1) * page : 0);
+    }
+    case EndKind::terminal:
+      return PIPE_BUF;
+    default:
+      return SIZE_MAX;
+  }
+}
+
+LocalOutput::Result LocalOutput::write(const void* data, size_t length, size_t& n,
+                                       std::string& error) {
+  n = 0;
+  if (kind_ == EndKind::closed) return Result::closed;
+  size_t chunk = std::min(length, room());
+  for (;;) {
+    ssize_t put = kind_ == EndKind::socket
+                      ? ::send(fd_, data, chunk, MSG_DONTWAIT | MSG_NOSIGNAL)
+                      : ::write(fd_, data, chunk);
+    if (put >= 0) {
+      n = static_cast<size_t>(put);
+      return Result::written;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Result::not_ready;
+    if (errno == EPIPE || errno == ECONNRESET) return Result::closed;
+    error = std::strerror(errno);
+    return Result::failed;
+  }
+}
+
+}  // namespace quicc

@@ -1,0 +1,68 @@
+// The local ends of the pipe (stdin and stdout, or whatever the caller gives), read and written
+// without blocking and without touching their file status flags.
+//
+// Why not O_NONBLOCK: the flag belongs to the open file description, which the descriptor shares
+// with every process that inherited it. Setting it made `cat` fail with EAGAIN in
+// `{ quicc ... & cat big; } | slow`, and a crash or SIGKILL left it set for the whole pipeline.
+// Instead each call is made non-blocking on its own:
+// - sockets: recv()/send() with MSG_DONTWAIT;
+// - pipes and terminals: one read() after poll() said readable (a pipe or terminal with data
+//   returns what it has); writes after poll() said writable, of at most the room the pipe has
+//   (F_GETPIPE_SZ minus FIONREAD, in whole pages, one page kept spare), or one PIPE_BUF;
+// - regular files and other devices (/dev/null): never block; no poll needed.
+// A descriptor someone else already made non-blocking answers EAGAIN, which is handled as
+// "not ready". The one case left that can block briefly is a pipe another writer fills between
+// our poll() and our write(); the write then waits for the reader, not forever.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace quicc {
+
+enum class EndKind { regular, pipe, socket, terminal, device, closed };
+
+class LocalInput {
+ public:
+  // fd < 0: a closed input, at EOF from the start.
+  explicit LocalInput(int fd);
+
+  int fd() const { return fd_; }
+  EndKind kind() const { return kind_; }
+  // A read may be tried without poll() saying so first.
+  bool always_ready() const;
+
+  enum class Result { data, eof, not_ready, failed };
+  // One read of at most `length` bytes; `n` gets the count, `error` the reason on failure.
+  // Call after poll() said readable, unless always_ready().
+  Result read(void* buffer, size_t length, size_t& n, std::string& error);
+
+ private:
+  int fd_;
+  EndKind kind_;
+};
+
+class LocalOutput {
+ public:
+  // fd < 0: a closed output; writing to it fails as if its reader had gone.
+  explicit LocalOutput(int fd);
+
+  int fd() const { return fd_; }
+  EndKind kind() const { return kind_; }
+  bool always_ready() const;
+
+  enum class Result { written, not_ready, closed, failed };
+  // Writes as much of `data` as can go without blocking (possibly less than `length`). Call
+  // after poll() said writable, unless always_ready().
+  Result write(const void* data, size_t length, size_t& n, std::string& error);
+
+ private:
+  // How much a write may hand over now without blocking.
+  size_t room() const;
+
+  int fd_;
+  EndKind kind_;
+  size_t pipe_size_ = 0;
+};
+
+}  // namespace quicc

@@ -1,0 +1,398 @@
+#include "transfer_policy.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+
+namespace quicc {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                               : std::to_string(d.count()) + "ms";
+}
+
+std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+const char* signal_name(int signal) {
+  switch (signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+  }
+  return "a signal";
+}
+
+std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
+                                          std::optional<Clock::time_point> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+TransferPolicy::TransferPolicy(Settings settings) : settings_(std::move(settings)) {}
+
+void TransferPolicy::interrupted(int signal, Clock::time_point now) {
+  ++interrupts_;
+  Outcome why{Status::interrupted, std::string("interrupted (") + signal_name(signal) + ")",
+              signal};
+  switch (phase_) {
+    case Phase::transfer:
+    case Phase::linger:
+      // First interrupt: a graceful close, bounded, that does not wait for our data.
+      outcome_ = why;
+      pending_close_ = CloseRequest{false, false, false, close_code_interrupted, "interrupted"};
+      phase_ = Phase::closing;
+      phase_deadline_ = now + settings_.close_limit;
+      return;
+    case Phase::draining:
+      // The connection is gone already: nothing to close, stop delivering.
+      outcome_ = why;
+      phase_ = Phase::done;
+      return;
+    case Phase::closing:
+      // A second interrupt: no more waiting of any kind.
+      if (outcome_.ok() || outcome_.status != Status::interrupted) outcome_ = why;
+      escalate_now_ = true;
+      return;
+    case Phase::rapid_closing:
+      outcome_ = outcome_.status == Status::interrupted ? outcome_ : why;
+      phase_ = Phase::done;
+      return;
+    case Phase::done:
+      return;
+  }
+}
+
+void TransferPolicy::connection_closed(const CloseInfo& info) {
+  if (!info.local) peer_first_ = true;
+  switch (phase_) {
+    case Phase::transfer:
+      peer_close_ = info;
+      phase_ = Phase::draining;
+      return;
+    case Phase::linger:
+      // The peer reacted to our reset by closing: nothing left to do but report.
+      peer_close_ = info;
+      finish(PipeFacts{});
+      return;
+    case Phase::closing:
+    case Phase::rapid_closing:
+      if (!info.local || idle_timed_out(info)) peer_close_ = info;
+      return;
+    case Phase::draining:
+    case Phase::done:
+      return;
+  }
+}
+
+void TransferPolicy::close_finished(const std::optional<CloseInfo>& info) {
+  if (info && (!info->local || idle_timed_out(*info))) peer_close_ = info;
+  if (phase_ == Phase::closing) finish(PipeFacts{});
+}
+
+void TransferPolicy::finish(const PipeFacts&) {
+  // A close we started: whoever closed first, a transfer that ended well stays a success,
+  // unless the peer said "error", the connection idled out before our data was acknowledged,
+  // or data was left unacknowledged by a close that did not wait.
+  if (outcome_.ok() && peer_close_) {
+    Outcome closed = close_outcome(*peer_close_);
+    if (!closed.ok() && closed.status != Status::internal) outcome_ = closed;
+  }
+  if (outcome_.ok() && unacked_at_close_ > 0)
+    outcome_ = {Status::incomplete,
+                bytes_text(unacked_at_close_) +
+                    " we sent were not acknowledged when the connection closed" +
+                    (settings_.shutdown.rapid ? " (--shutdown rapid)"
+                     : settings_.shutdown.no_stream_flush ? " (--no-stream-flush)"
+                                                          : "")};
+  phase_ = Phase::done;
+}
+
+Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
+  switch (phase_) {
+    case Phase::transfer: return transfer(f, now);
+    case Phase::draining: return draining(f, now);
+    case Phase::linger: {
+      Step s;
+      if (now >= phase_deadline_ || (settings_.run_deadline && now >= *settings_.run_deadline)) {
+        s = start_close(*lingered_close_, now, settings_.close_limit, f);
+      } else {
+        s.wake = phase_deadline_;
+      }
+      return s;
+    }
+    case Phase::closing: {
+      Step s;
+      if (pending_close_) {
+        // An interrupt asked for this close between two decisions.
+        CloseRequest request = *pending_close_;
+        pending_close_.reset();
+        close_waits_for_acks_ = request.flush;
+        if (!request.flush) unacked_at_close_ = f.unacked;
+        s.close = request;
+      }
+      bool past_run_deadline = settings_.run_deadline && now >= *settings_.run_deadline;
+      if (peer_close_grace_ && now >= phase_deadline_ && !escalate_now_ && !past_run_deadline) {
+        // The peer did not close in time: close ourselves, gracefully.
+        peer_close_grace_ = false;
+        const ShutdownPolicy& user = settings_.shutdown;
+        phase_deadline_ = Clock::time_point::max();
+        s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason};
+        s.wake = settings_.run_deadline;
+        return s;
+      }
+      if (escalate_now_ || now >= phase_deadline_ || past_run_deadline) {
+        if (past_run_deadline && outcome_.ok()) outcome_ = deadline_outcome(true);
+        return escalate(now, f);
+      }
+      s.wake = earliest(phase_deadline_, settings_.run_deadline);
+      return s;
+    }
+    case Phase::rapid_closing: {
+      Step s;
+      if (close_frame_sent_ || now >= phase_deadline_) {
+        finish(f);
+        s.done = true;
+        return s;
+      }
+      s.wake = phase_deadline_;
+      return s;
+    }
+    case Phase::done: {
+      Step s;
+      s.done = true;
+      return s;
+    }
+  }
+  return {};
+}
+
+Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
+  const ShutdownPolicy& user = settings_.shutdown;
+  if (f.local_error)
+    return start_close({false, false, false, user.error_code, user.reason}, now,
+                       settings_.close_limit, f, *f.local_error);
+  if (f.output_closed) {
+    // Nobody reads what the peer sends any more: reset our side with our code and stop the
+    // peer's, then close once the peer has had time to see the reset.
+    Step s;
+    if (!f.reset_sent && !f.fin_sent) s.reset_stream = close_code_output_closed;
+    s.stop_reading = true;
+    outcome_ = {Status::output_closed, "output closed by its reader; stopped reading"};
+    lingered_close_ = CloseRequest{false, false, false, close_code_output_closed, "output closed"};
+    phase_ = Phase::linger;
+    phase_deadline_ = now + settings_.linger;
+    s.wake = phase_deadline_;
+    return s;
+  }
+  if (f.reset_received)
+    return start_close({true, false, false, user.error_code, user.reason}, now,
+                       settings_.close_limit, f,
+                       Outcome{Status::stream_reset,
+                               "peer reset the stream (code " + hex(*f.reset_received) + ")"});
+  if (f.stopped)
+    return start_close({true, false, false, user.error_code, user.reason}, now,
+                       settings_.close_limit, f,
+                       Outcome{Status::stream_reset,
+                               "peer stopped reading the stream (code " + hex(*f.stopped) + ")"});
+  if (settings_.run_deadline && now >= *settings_.run_deadline)
+    return start_close({false, false, false, close_code_timeout, "timeout"}, now,
+                       settings_.close_limit, f, deadline_outcome(true));
+  if (settings_.idle_exit.count() > 0 && now >= f.last_activity + settings_.idle_exit)
+    return start_close({false, false, false, close_code_timeout, "idle"}, now,
+                       settings_.close_limit, f, deadline_outcome(false));
+
+  Step s;
+  bool sending_over = f.fin_sent || f.reset_sent || nothing_to_send_;
+  s.read_input = !f.input_eof && !sending_over;
+  s.read_stream = !f.read_ended;
+  if (settings_.key_update_after && !key_update_done_ && f.stream_open &&
+      f.sent >= *settings_.key_update_after)
+    s.key_update = true;
+
+  // Input EOF with every byte handed to the stream: the EOF policy says what ends our side.
+  if (f.input_eof && f.sent == f.input_read && !sending_over && !end_requested_) {
+    // The client tells an empty input with a FIN on a new stream, so that a peer waiting for
+    // it learns. A listener opens no stream just to end its side: it ends it on the client's
+    // stream once that arrives (this rule is looked at again every turn).
+    bool wait_for_stream = !f.stream_open && settings_.role == Role::listener;
+    switch (settings_.on_eof) {
+      case EofPolicy::fin:
+        if (!wait_for_stream) s.send_fin = true;
+        break;
+      case EofPolicy::close:
+        // Closing with nothing sent opens no stream: `--on-eof close </dev/null` is a pure
+        // handshake check, even against an HTTP/3 server.
+        if (!f.stream_open && f.sent == 0) nothing_to_send_ = true;
+        else s.send_fin = true;
+        break;
+      case EofPolicy::reset:
+        if (!wait_for_stream) s.reset_stream = settings_.eof_reset_code;
+        break;
+      case EofPolicy::ignore:
+        break;
+    }
+    end_requested_ = s.send_fin || s.reset_stream.has_value();
+    sending_over = sending_over || nothing_to_send_;
+  }
+
+  bool finished = false;
+  bool our_side = f.fin_sent || f.reset_sent || nothing_to_send_;
+  switch (settings_.on_eof) {
+    case EofPolicy::fin: finished = our_side && receive_done(f); break;
+    case EofPolicy::close: finished = our_side; break;
+    case EofPolicy::reset: finished = our_side; break;
+    case EofPolicy::ignore: finished = receive_done(f); break;
+  }
+  if (finished && !f.peer_acked) {
+    // Our ACK of what the peer sent last (its FIN, say) may still be waiting for OpenSSL's ACK
+    // delay; a CONNECTION_CLOSE overtaking it would leave the peer's data unacknowledged, which
+    // the peer rightly reports as a loss. Wait for it a little, looking often.
+    if (!ack_wait_until_) ack_wait_until_ = now + settings_.ack_wait;
+    if (now < *ack_wait_until_) {
+      s.wake = earliest(next_deadline(f), std::min(*ack_wait_until_, now + std::chrono::milliseconds(5)));
+      return s;
+    }
+  }
+  if (finished) {
+    Outcome verdict = delivered_or_lost(f, false);
+    CloseRequest request{user.rapid, !user.rapid && !user.no_stream_flush, user.wait_peer,
+                         user.error_code, user.reason};
+    if (settings_.on_eof == EofPolicy::reset && f.reset_sent && !nothing_to_send_) {
+      // Let the reset reach the peer before the close overtakes it.
+      outcome_ = verdict;
+      lingered_close_ = request;
+      phase_ = Phase::linger;
+      phase_deadline_ = now + settings_.linger;
+      Step l;
+      l.wake = phase_deadline_;
+      return l;
+    }
+    // A close after a transfer that ended well waits as long as the user's policy says:
+    // only --timeout and interrupts cut it short.
+    if (settings_.role == Role::listener && !request.rapid && !request.wait_peer) {
+      // Both sides are done at about the same time; so that exactly one of them closes, as a
+      // client and a server usually agree, the listener leaves the close to the client for a
+      // moment, then closes itself (a peer that never closes cannot hold it).
+      request.wait_peer = true;
+      peer_close_grace_ = true;
+      return start_close(request, now, settings_.peer_close_grace, f, verdict);
+    }
+    return start_close(request, now, std::nullopt, f, verdict);
+  }
+  s.wake = next_deadline(f);
+  return s;
+}
+
+Step TransferPolicy::draining(const PipeFacts& f, Clock::time_point now) {
+  Step s;
+  if (f.local_error && outcome_.ok()) {
+    outcome_ = *f.local_error;
+    phase_ = Phase::done;
+  } else if (f.output_closed) {
+    outcome_ = {Status::output_closed, "output closed by its reader; stopped reading"};
+    phase_ = Phase::done;
+  } else if (f.stream_open && (!f.read_ended || f.written < f.received) &&
+             !(settings_.run_deadline && now >= *settings_.run_deadline)) {
+    // What the peer sent before it closed is still ours to deliver.
+    s.read_stream = true;
+    s.wake = settings_.run_deadline;
+    return s;
+  } else if (settings_.run_deadline && now >= *settings_.run_deadline) {
+    outcome_ = deadline_outcome(true);
+    phase_ = Phase::done;
+  } else {
+    Outcome closed = close_outcome(*peer_close_);
+    outcome_ = closed.ok() ? delivered_or_lost(f, true) : closed;
+    phase_ = Phase::done;
+  }
+  s.done = true;
+  return s;
+}
+
+Step TransferPolicy::start_close(CloseRequest request, Clock::time_point now,
+                                 std::optional<std::chrono::milliseconds> limit,
+                                 const PipeFacts& f, std::optional<Outcome> why) {
+  if (why) outcome_ = *why;
+  Step s;
+  close_waits_for_acks_ = request.flush && !request.rapid;
+  if (!close_waits_for_acks_) unacked_at_close_ = f.unacked;
+  if (request.rapid) {
+    phase_ = Phase::rapid_closing;
+    phase_deadline_ = now + settings_.rapid_limit;
+  } else {
+    phase_ = Phase::closing;
+    phase_deadline_ = limit ? now + *limit : Clock::time_point::max();
+  }
+  s.close = std::move(request);
+  s.wake = earliest(phase_deadline_ == Clock::time_point::max()
+                        ? std::nullopt
+                        : std::optional(phase_deadline_),
+                    settings_.run_deadline);
+  return s;
+}
+
+Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
+  // Past the close's limit, or interrupted again: close rapidly. Data still unacknowledged
+  // now is data the peer may never have had.
+  escalate_now_ = false;
+  if (close_waits_for_acks_) unacked_at_close_ = f.unacked;
+  close_waits_for_acks_ = false;
+  uint64_t code = interrupts_ > 0 ? close_code_interrupted : settings_.shutdown.error_code;
+  std::string reason = interrupts_ > 0 ? "interrupted" : settings_.shutdown.reason;
+  if (outcome_.status == Status::timeout || outcome_.status == Status::idle_timeout) {
+    code = close_code_timeout;
+    reason = outcome_.status == Status::timeout ? "timeout" : "idle";
+  }
+  Step s;
+  s.close = CloseRequest{true, false, false, code, reason};
+  phase_ = Phase::rapid_closing;
+  phase_deadline_ = now + settings_.rapid_limit;
+  s.wake = phase_deadline_;
+  return s;
+}
+
+bool TransferPolicy::receive_done(const PipeFacts& f) const {
+  return f.fin_received && f.written == f.received;
+}
+
+Outcome TransferPolicy::delivered_or_lost(const PipeFacts& f, bool peer_closed) const {
+  if (peer_closed && !f.fin_received && !f.reset_received && f.received > 0)
+    return {Status::incomplete, "peer closed the connection before its FIN, after " +
+                                    bytes_text(f.received)};
+  if (f.written < f.received)
+    return {Status::incomplete,
+            bytes_text(f.received - f.written) + " received were not written to the output"};
+  if (f.input_read > f.sent)
+    return {Status::incomplete, bytes_text(f.input_read - f.sent) +
+                                    " of input were never sent: the connection closed first"};
+  if (peer_closed && f.unacked > 0)
+    return {Status::incomplete, "peer closed the connection with " + bytes_text(f.unacked) +
+                                    " we sent unacknowledged"};
+  return {};
+}
+
+std::optional<Clock::time_point> TransferPolicy::next_deadline(const PipeFacts& f) const {
+  std::optional<Clock::time_point> wake = settings_.run_deadline;
+  if (settings_.idle_exit.count() > 0) wake = earliest(wake, f.last_activity + settings_.idle_exit);
+  return wake;
+}
+
+Outcome TransferPolicy::deadline_outcome(bool whole_run) const {
+  if (whole_run)
+    return {Status::timeout, "--timeout " + duration_text(settings_.timeout) + " reached"};
+  return {Status::idle_timeout,
+          "no data for " + duration_text(settings_.idle_exit) + " (--idle-exit)"};
+}
+
+}  // namespace quicc

@@ -1,0 +1,154 @@
+// The session rules of pipe mode, written once for both drivers and both roles. TransferPolicy
+// does no I/O: the driver tells it what happened (PipeFacts, and events such as an interrupt or
+// the peer's close) and obeys the Step it returns: what to read, when to send FIN or reset,
+// when and how to close. At the end it holds the one Outcome of the run.
+//
+// The delivery contract it enforces: Status::ok means every byte the peer sent on the stream up
+// to its FIN was written to the output, and everything we sent was acknowledged (or the user
+// chose a close that does not wait, and nothing was left unacknowledged). After the peer closes
+// the connection, what is already readable is still delivered. Anything less is
+// Status::incomplete (or the peer's error), with a message saying what was lost.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "close_info.hpp"
+#include "config.hpp"
+#include "status.hpp"
+
+namespace quicc {
+
+using Clock = std::chrono::steady_clock;
+
+// What the pipe's two directions have done so far, as the I/O code counted it.
+struct PipeFacts {
+  // Local input -> peer.
+  bool input_eof = false;
+  uint64_t input_read = 0;  // bytes read from the input
+  uint64_t sent = 0;        // bytes the stream accepted
+  uint64_t unacked = 0;     // accepted but not yet acknowledged by the peer
+  bool fin_sent = false;
+  bool reset_sent = false;
+  std::optional<uint64_t> stopped;  // the peer asked us to stop sending (STOP_SENDING code)
+  // Peer -> local output.
+  bool stream_open = false;  // a pipe stream exists (ours or the peer's)
+  uint64_t received = 0;     // bytes read from the stream
+  uint64_t written = 0;      // bytes written to the output
+  bool fin_received = false;
+  std::optional<uint64_t> reset_received;
+  bool read_ended = false;  // the stream can give no more (FIN, reset, or the connection ended)
+  bool output_closed = false;
+  std::optional<Outcome> local_error;  // reading the input or writing the output failed
+  bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
+  Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
+};
+
+struct CloseRequest {
+  bool rapid = false;      // no closing period (SSL_SHUTDOWN_FLAG_RAPID)
+  bool flush = true;       // wait for our stream data to be acknowledged first
+  bool wait_peer = false;  // let the peer close first
+  uint64_t code = 0;       // application error code of our CONNECTION_CLOSE
+  std::string reason;
+};
+
+// What the driver does next.
+struct Step {
+  bool read_input = false;   // read the input and write the stream
+  bool read_stream = false;  // read the stream and write the output
+  bool send_fin = false;     // conclude our sending side (may open a stream for it)
+  std::optional<uint64_t> reset_stream;  // reset our sending side with this code
+  bool stop_reading = false;             // abandon the receiving side (STOP_SENDING)
+  bool key_update = false;               // request a TLS key update now
+  std::optional<CloseRequest> close;     // start the close, or make a running one rapid
+  std::optional<Clock::time_point> wake;  // decide again by then at the latest
+  bool done = false;                      // the run is over: see outcome()
+};
+
+class TransferPolicy {
+ public:
+  struct Settings {
+    Role role = Role::client;
+    EofPolicy on_eof = EofPolicy::fin;
+    uint64_t eof_reset_code = 0;
+    ShutdownPolicy shutdown;
+    std::optional<Clock::time_point> run_deadline;  // --timeout
+    std::chrono::milliseconds timeout{0};           // its length, for the message
+    std::chrono::milliseconds idle_exit{0};         // --idle-exit; 0: none
+    std::optional<uint64_t> key_update_after;       // --key-update
+    // How long a close we start for an interrupt, a deadline or a failure may take before it
+    // turns rapid; and how long a rapid close waits for its CONNECTION_CLOSE to leave.
+    std::chrono::milliseconds close_limit{500};
+    std::chrono::milliseconds rapid_limit{250};
+    // After we reset the stream: how long the peer gets to see the reset before we close
+    // (OpenSSL shows a reset that arrives with the close as "connection closed").
+    std::chrono::milliseconds linger{50};
+    // Before a close that ends a transfer well: how long to wait for our ACK of the peer's
+    // last packets to leave (OpenSSL delays ACKs by up to 25 ms).
+    std::chrono::milliseconds ack_wait{100};
+    // A listener whose transfer ended well leaves the close to the client for this long.
+    std::chrono::milliseconds peer_close_grace{1000};
+  };
+
+  explicit TransferPolicy(Settings settings);
+
+  // Events. `now` is when the driver noticed.
+  void interrupted(int signal, Clock::time_point now);
+  // The connection closed without us asking: by the peer, the idle timer or the network.
+  void connection_closed(const CloseInfo& info);
+  // Our close finished (SSL_shutdown_ex returned 1, or the connection terminated anyway).
+  void close_finished(const std::optional<CloseInfo>& info);
+  // A CONNECTION_CLOSE frame of ours left the host (after a rapid close, the run waits for it).
+  void close_frame_sent() { close_frame_sent_ = true; }
+  void key_update_requested() { key_update_done_ = true; }
+  void set_linger(std::chrono::milliseconds linger) { settings_.linger = linger; }
+
+  Step decide(const PipeFacts& facts, Clock::time_point now);
+
+  bool done() const { return phase_ == Phase::done; }
+  // The run's outcome; final once done().
+  const Outcome& outcome() const { return outcome_; }
+
+ private:
+  enum class Phase { transfer, draining, linger, closing, rapid_closing, done };
+
+  Step transfer(const PipeFacts& f, Clock::time_point now);
+  Step draining(const PipeFacts& f, Clock::time_point now);
+  // Begins the close that ends the run with `why` (keeps the current outcome without one);
+  // `limit`: how long it may take before it turns rapid (none: only --timeout bounds it).
+  Step start_close(CloseRequest request, Clock::time_point now,
+                   std::optional<std::chrono::milliseconds> limit, const PipeFacts& f,
+                   std::optional<Outcome> why = std::nullopt);
+  // Turns the running close rapid (past its limit, or a second interrupt).
+  Step escalate(Clock::time_point now, const PipeFacts& f);
+  // Our close is over: settles the outcome.
+  void finish(const PipeFacts& f);
+  bool receive_done(const PipeFacts& f) const;
+  // The contract's verdict on a transfer that otherwise ended well.
+  Outcome delivered_or_lost(const PipeFacts& f, bool peer_closed) const;
+  std::optional<Clock::time_point> next_deadline(const PipeFacts& f) const;
+  Outcome deadline_outcome(bool whole_run) const;
+
+  Settings settings_;
+  Phase phase_ = Phase::transfer;
+  Outcome outcome_;
+  std::optional<CloseInfo> peer_close_;  // the connection closed under us (peer, idle, network)
+  unsigned interrupts_ = 0;
+  Clock::time_point phase_deadline_{};    // linger end, close limit, rapid limit
+  std::optional<CloseRequest> pending_close_;  // asked for by an interrupt, not yet handed out
+  std::optional<CloseRequest> lingered_close_;  // the close that follows a linger
+  bool escalate_now_ = false;
+  bool close_frame_sent_ = false;
+  bool key_update_done_ = false;
+  bool nothing_to_send_ = false;  // input EOF with nothing sent and no stream to conclude
+  bool end_requested_ = false;    // FIN or reset asked for at input EOF
+  std::optional<Clock::time_point> ack_wait_until_;
+  bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment
+  uint64_t unacked_at_close_ = 0;
+  bool close_waits_for_acks_ = false;
+  bool peer_first_ = false;  // the peer's close came before ours finished
+};
+
+}  // namespace quicc

@@ -1,0 +1,88 @@
+#include "wire.hpp"
+
+#include <openssl/bio.h>
+
+#include <cstdlib>
+
+namespace quicc {
+
+namespace {
+
+// QUIC frame types of CONNECTION_CLOSE (RFC 9000, 19.19): transport and application.
+constexpr unsigned char frame_conn_close_transport = 0x1c;
+constexpr unsigned char frame_conn_close_app = 0x1d;
+constexpr unsigned char frame_ack = 0x02;
+constexpr unsigned char frame_ack_ecn = 0x03;
+
+bool is_ack(const unsigned char* frame) { return frame[0] == frame_ack || frame[0] == frame_ack_ecn; }
+bool is_conn_close(const unsigned char* frame) {
+  return frame[0] == frame_conn_close_transport || frame[0] == frame_conn_close_app;
+}
+
+int wire_state_index() {
+  static int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void emit_trace(Emitter& emitter, int write_p, int version, int content_type, const void* buf,
+                size_t len, SSL* ssl) {
+  BIO* mem = BIO_new(BIO_s_mem());
+  if (!mem) return;
+  SSL_trace(write_p, version, content_type, buf, len, ssl, mem);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(mem, &data);
+  if (size > 0) {
+    std::string text(data, static_cast<size_t>(size));
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    // SSL_trace does not print a 1-RTT packet's key phase, which is what shows a key update
+    // on the wire. The callback sees the header without header protection, so the bit is
+    // there: short header (first bit 0), key phase = bit 0x04 (RFC 9000, 17.3.1).
+    const auto* bytes = static_cast<const unsigned char*>(buf);
+    if (content_type == SSL3_RT_QUIC_PACKET && len > 0 && !(bytes[0] & 0x80))
+      text += "\n  Key Phase: " + std::to_string((bytes[0] >> 2) & 1);
+    if (!text.empty()) emitter.emit(TraceEvent{write_p != 0, std::move(text)});
+  }
+  BIO_free(mem);
+}
+
+void wire_callback(int write_p, int version, int content_type, const void* buf, size_t len,
+                   SSL* ssl, void* arg) {
+  if (auto* state = static_cast<WireState*>(SSL_get_ex_data(ssl, wire_state_index()))) {
+    const auto* bytes = static_cast<const unsigned char*>(buf);
+    bool frame = (content_type == SSL3_RT_QUIC_FRAME_FULL ||
+                  content_type == SSL3_RT_QUIC_FRAME_HEADER) && len > 0;
+    if (frame && write_p) {
+      if (is_conn_close(bytes)) state->close_frame_packetized = true;
+      if (is_ack(bytes)) state->received_unacked = false;
+    } else if (frame && !is_ack(bytes) && !is_conn_close(bytes)) {
+      // Every frame but ACK, PADDING and CONNECTION_CLOSE elicits an ACK (RFC 9002, 2).
+      state->received_unacked = true;
+    }
+    if (!write_p && content_type == SSL3_RT_QUIC_DATAGRAM)
+      state->last_datagram_in_ns =
+          std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+  if (arg) emit_trace(*static_cast<Emitter*>(arg), write_p, version, content_type, buf, len, ssl);
+}
+
+}  // namespace
+
+void install_wire_callback(SSL_CTX* ctx, Emitter* trace) {
+  SSL_CTX_set_msg_callback(ctx, wire_callback);
+  SSL_CTX_set_msg_callback_arg(ctx, trace);
+}
+
+void install_wire_callback(SSL* conn, Emitter* trace) {
+  SSL_set_msg_callback(conn, wire_callback);
+  SSL_set_msg_callback_arg(conn, trace);
+}
+
+void attach_wire_state(SSL* conn, WireState* state) {
+  SSL_set_ex_data(conn, wire_state_index(), state);
+}
+
+void enable_qlog(const std::string& dir) {
+  if (!dir.empty()) ::setenv("QLOGDIR", dir.c_str(), 1);
+}
+
+}  // namespace quicc

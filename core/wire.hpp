@@ -1,0 +1,48 @@
+// What crosses the wire, seen through OpenSSL's message callback: the one callback a context
+// has serves four purposes.
+// - It notices when a CONNECTION_CLOSE frame of ours is packetized: after a rapid close the
+//   run waits until that packet has left the host (a congestion window full of stream data
+//   holds it back, and exiting before then means the peer never learns of the close).
+// - It notices whether everything ack-eliciting the peer sent has been acknowledged by an ACK
+//   frame of ours, so that a close that ends a transfer can wait for that ACK (see
+//   TransferPolicy::Settings::ack_wait).
+// - It stamps the time a datagram last arrived, for the listener's own idle timer (OpenSSL 3.5
+//   gives a server no way to offer --idle-timeout: see listener.cpp).
+// - At -vvv it decodes every datagram, packet and frame with SSL_trace into TraceEvents.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "events.hpp"
+
+namespace quicc {
+
+// Per connection; attached with attach_wire_state, read by the connection's owner.
+struct WireState {
+  std::atomic<bool> close_frame_packetized{false};
+  // An ack-eliciting frame arrived after the last ACK frame we packetized.
+  std::atomic<bool> received_unacked{false};
+  std::atomic<int64_t> last_datagram_in_ns{0};  // steady_clock, since its epoch; 0: none yet
+};
+
+// Installs the callback on `ctx`; `trace` (may be null) receives the -vvv message trace and
+// must outlive the context.
+void install_wire_callback(SSL_CTX* ctx, Emitter* trace);
+
+// A connection a listener accepted: OpenSSL 3.5 gives the context's callback to the TLS layer
+// of incoming connections but not to their QUIC layer (create_qc_from_incoming_conn), so it is
+// set on each one once accepted (frames before that go unseen).
+void install_wire_callback(SSL* conn, Emitter* trace);
+
+// Connections whose state should be tracked; before that, the callback ignores them.
+void attach_wire_state(SSL* conn, WireState* state);
+
+// OpenSSL's qlog has no API: it reads QLOGDIR from the environment when a connection or
+// listener is created. Sets it (when `dir` is not empty) for the objects created next.
+void enable_qlog(const std::string& dir);
+
+}  // namespace quicc

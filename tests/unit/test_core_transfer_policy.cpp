@@ -1,0 +1,445 @@
+// TransferPolicy: the session rules of pipe mode, as tables of situations and what the policy
+// must answer. No I/O: facts in, steps and outcomes out.
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+#include "core/transfer_policy.hpp"
+
+using namespace quicc;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Clock::time_point t0 = Clock::time_point() + 1000s;
+
+TransferPolicy::Settings settings(EofPolicy eof, Role role = Role::client) {
+  TransferPolicy::Settings s;
+  s.role = role;
+  s.on_eof = eof;
+  s.eof_reset_code = 7;
+  return s;
+}
+
+// Facts of a transfer in which `out` bytes were read and sent, `in` received and written.
+PipeFacts moved(uint64_t out, uint64_t in) {
+  PipeFacts f;
+  f.stream_open = true;
+  f.input_read = f.sent = out;
+  f.received = f.written = in;
+  f.last_activity = t0;
+  return f;
+}
+
+CloseInfo peer_close(uint64_t code = 0, bool transport = false) {
+  CloseInfo c;
+  c.local = false;
+  c.transport = transport;
+  c.code = code;
+  return c;
+}
+
+// Drives a close the policy asked for to its end, as a driver whose close completes at once.
+Outcome finish_close(TransferPolicy& p, const PipeFacts& f, Clock::time_point now) {
+  p.close_finished(std::nullopt);
+  p.close_frame_sent();
+  Step s = p.decide(f, now);
+  REQUIRE(s.done);
+  return p.outcome();
+}
+
+}  // namespace
+
+TEST_CASE("TransferPolicy: what input EOF does, per --on-eof") {
+  struct Row {
+    EofPolicy eof;
+    Role role;
+    bool stream_open;
+    uint64_t sent;
+    bool fin;
+    std::optional<uint64_t> reset;
+  };
+  // An input at EOF with everything read already sent.
+  const Row rows[] = {
+      {EofPolicy::fin, Role::client, true, 10, true, {}},
+      {EofPolicy::fin, Role::client, false, 0, true, {}},     // empty input: FIN on a new stream
+      {EofPolicy::fin, Role::listener, false, 0, false, {}},  // listener: no stream just for it
+      {EofPolicy::fin, Role::listener, true, 0, true, {}},
+      {EofPolicy::close, Role::client, true, 10, true, {}},
+      {EofPolicy::close, Role::client, false, 0, false, {}},  // pure handshake check
+      {EofPolicy::reset, Role::client, true, 10, false, 7},
+      {EofPolicy::reset, Role::client, false, 0, false, 7},
+      {EofPolicy::reset, Role::listener, false, 0, false, {}},
+      {EofPolicy::ignore, Role::client, true, 10, false, {}},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(static_cast<int>(r.eof));
+    CAPTURE(static_cast<int>(r.role));
+    CAPTURE(r.stream_open);
+    TransferPolicy p(settings(r.eof, r.role));
+    PipeFacts f = moved(r.sent, 0);
+    f.stream_open = r.stream_open;
+    f.input_eof = true;
+    Step s = p.decide(f, t0);
+    CHECK(s.send_fin == r.fin);
+    CHECK(s.reset_stream == r.reset);
+    CHECK_FALSE(s.read_input);
+    // Asked once: the same facts again ask for nothing new.
+    Step again = p.decide(f, t0);
+    CHECK_FALSE(again.send_fin);
+    CHECK_FALSE(again.reset_stream);
+  }
+}
+
+TEST_CASE("TransferPolicy: bytes read but not yet sent hold the EOF action back") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(10, 0);
+  f.input_read = 20;
+  f.input_eof = true;
+  Step s = p.decide(f, t0);
+  CHECK_FALSE(s.send_fin);
+  f.sent = 20;
+  CHECK(p.decide(f, t0).send_fin);
+}
+
+TEST_CASE("TransferPolicy: when a transfer is over, per --on-eof") {
+  struct Row {
+    EofPolicy eof;
+    bool fin_sent, reset_sent, fin_received;
+    uint64_t received, written;
+    bool closes;
+  };
+  const Row rows[] = {
+      {EofPolicy::fin, true, false, true, 5, 5, true},
+      {EofPolicy::fin, true, false, false, 5, 5, false},  // waits for the peer's FIN
+      {EofPolicy::fin, true, false, true, 5, 3, false},   // and for the output to take it all
+      {EofPolicy::fin, false, false, true, 5, 5, false},  // our side still open
+      {EofPolicy::close, true, false, false, 5, 5, true},
+      {EofPolicy::ignore, false, false, true, 5, 5, true},  // the peer's FIN ends it
+      {EofPolicy::ignore, false, false, false, 5, 5, false},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(static_cast<int>(r.eof));
+    CAPTURE(r.fin_sent);
+    CAPTURE(r.fin_received);
+    TransferPolicy p(settings(r.eof));
+    PipeFacts f = moved(10, r.received);
+    f.written = r.written;
+    f.input_eof = true;
+    p.decide(f, t0);  // the EOF action
+    f.fin_sent = r.fin_sent;
+    f.reset_sent = r.reset_sent;
+    f.fin_received = r.fin_received;
+    f.read_ended = r.fin_received;
+    Step s = p.decide(f, t0);
+    CHECK(s.close.has_value() == r.closes);
+    if (r.closes) {
+      CHECK(s.close->code == 0);
+      CHECK(s.close->flush);
+      CHECK_FALSE(s.close->rapid);
+      CHECK(finish_close(p, f, t0).ok());
+    }
+  }
+}
+
+TEST_CASE("TransferPolicy: --on-eof reset lingers before it closes") {
+  TransferPolicy p(settings(EofPolicy::reset));
+  PipeFacts f = moved(10, 0);
+  f.input_eof = true;
+  CHECK(p.decide(f, t0).reset_stream == 7);
+  f.reset_sent = true;
+  Step s = p.decide(f, t0);
+  CHECK_FALSE(s.close);
+  REQUIRE(s.wake);
+  CHECK(*s.wake == t0 + 50ms);
+  s = p.decide(f, t0 + 50ms);
+  REQUIRE(s.close);
+  CHECK(finish_close(p, f, t0 + 60ms).ok());
+}
+
+TEST_CASE("TransferPolicy: the peer closes the connection") {
+  struct Row {
+    const char* name;
+    CloseInfo close;
+    bool fin_received;
+    uint64_t received, unacked, unsent;
+    Status status;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"clean, after its FIN", peer_close(), true, 100, 0, 0, Status::ok, ""},
+      {"clean, sent nothing", peer_close(), false, 0, 0, 0, Status::ok, ""},
+      {"clean, before its FIN", peer_close(), false, 100, 0, 0, Status::incomplete,
+       "peer closed the connection before its FIN, after 100 bytes"},
+      {"clean, our data unacknowledged", peer_close(), true, 0, 30, 0, Status::incomplete,
+       "peer closed the connection with 30 bytes we sent unacknowledged"},
+      {"clean, our input unsent", peer_close(), true, 0, 0, 4, Status::incomplete,
+       "4 bytes of input were never sent: the connection closed first"},
+      {"application error", peer_close(5), true, 100, 0, 0, Status::peer_app_error,
+       "peer closed the connection: application error 0x5"},
+      {"transport error", peer_close(0xa, true), true, 100, 0, 0, Status::peer_transport_error,
+       "peer closed the connection: transport error 0xa"},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.name);
+    TransferPolicy p(settings(EofPolicy::fin));
+    PipeFacts f = moved(50, r.received);
+    f.unacked = r.unacked;
+    f.input_read += r.unsent;
+    p.decide(f, t0);
+    p.connection_closed(r.close);
+    // Still readable: delivered first.
+    Step s = p.decide(f, t0);
+    CHECK(s.read_stream);
+    CHECK_FALSE(s.done);
+    CHECK_FALSE(s.close);
+    f.fin_received = r.fin_received;
+    f.read_ended = true;
+    s = p.decide(f, t0);
+    REQUIRE(s.done);
+    CHECK(p.outcome().status == r.status);
+    CHECK(p.outcome().message == r.message);
+  }
+}
+
+TEST_CASE("TransferPolicy: after the peer closes, a slow output still gets everything") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(0, 1000);
+  f.written = 200;
+  f.fin_received = true;
+  f.read_ended = true;
+  p.connection_closed(peer_close());
+  for (uint64_t w = 200; w < 1000; w += 200) {
+    f.written = w;
+    Step s = p.decide(f, t0);
+    CHECK(s.read_stream);
+    CHECK_FALSE(s.done);
+  }
+  f.written = 1000;
+  CHECK(p.decide(f, t0).done);
+  CHECK(p.outcome().ok());
+}
+
+TEST_CASE("TransferPolicy: interrupts") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  TransferPolicy p(s);
+  PipeFacts f = moved(10, 10);
+  f.unacked = 10;
+  p.decide(f, t0);
+
+  SUBCASE("first: graceful close, bounded; exit by the signal") {
+    p.interrupted(SIGTERM, t0);
+    Step st = p.decide(f, t0);
+    REQUIRE(st.close);
+    CHECK(st.close->code == close_code_interrupted);
+    CHECK(st.close->reason == "interrupted");
+    CHECK_FALSE(st.close->rapid);
+    CHECK_FALSE(st.close->flush);
+    REQUIRE(st.wake);
+    CHECK(*st.wake == t0 + 500ms);
+    p.close_finished(std::nullopt);
+    CHECK(p.decide(f, t0 + 10ms).done);
+    CHECK(p.outcome().status == Status::interrupted);
+    CHECK(p.outcome().signal == SIGTERM);
+  }
+  SUBCASE("a close that outlives its limit turns rapid") {
+    p.interrupted(SIGINT, t0);
+    p.decide(f, t0);
+    Step st = p.decide(f, t0 + 500ms);
+    REQUIRE(st.close);
+    CHECK(st.close->rapid);
+    CHECK_FALSE(st.done);
+    p.close_frame_sent();
+    CHECK(p.decide(f, t0 + 501ms).done);
+    CHECK(p.outcome().status == Status::interrupted);
+  }
+  SUBCASE("second: rapid at once") {
+    p.interrupted(SIGINT, t0);
+    p.decide(f, t0);
+    p.interrupted(SIGINT, t0 + 1ms);
+    Step st = p.decide(f, t0 + 1ms);
+    REQUIRE(st.close);
+    CHECK(st.close->rapid);
+    // Without news of the CONNECTION_CLOSE leaving, the rapid close gives up on its own.
+    CHECK_FALSE(p.decide(f, t0 + 100ms).done);
+    CHECK(p.decide(f, t0 + 251ms).done);
+    CHECK(p.outcome().signal == SIGINT);
+  }
+  SUBCASE("SIGHUP during a normal close") {
+    PipeFacts done = f;
+    done.input_eof = true;
+    done.fin_sent = done.fin_received = done.read_ended = true;
+    Step st = p.decide(done, t0);
+    REQUIRE(st.close);
+    p.interrupted(SIGHUP, t0 + 1ms);
+    st = p.decide(done, t0 + 1ms);
+    REQUIRE(st.close);
+    CHECK(st.close->rapid);
+    p.close_frame_sent();
+    CHECK(p.decide(done, t0 + 2ms).done);
+    CHECK(p.outcome().signal == SIGHUP);
+  }
+}
+
+TEST_CASE("TransferPolicy: --shutdown rapid reports what was not acknowledged") {
+  TransferPolicy::Settings s = settings(EofPolicy::close);
+  s.shutdown.rapid = true;
+  TransferPolicy p(s);
+  PipeFacts f = moved(5'000'000, 0);
+  f.input_eof = true;
+  CHECK(p.decide(f, t0).send_fin);
+  f.fin_sent = true;
+  f.unacked = 700'000;
+  Step st = p.decide(f, t0);
+  REQUIRE(st.close);
+  CHECK(st.close->rapid);
+  CHECK_FALSE(st.close->flush);
+  CHECK_FALSE(p.decide(f, t0 + 1ms).done);  // waits for its CONNECTION_CLOSE to leave
+  p.close_frame_sent();
+  CHECK(p.decide(f, t0 + 2ms).done);
+  CHECK(p.outcome().status == Status::incomplete);
+  CHECK(p.outcome().message ==
+        "700000 bytes we sent were not acknowledged when the connection closed (--shutdown rapid)");
+
+  TransferPolicy clean(s);
+  f.unacked = 0;
+  clean.decide(f, t0);
+  clean.close_frame_sent();
+  CHECK(clean.decide(f, t0 + 1ms).done);
+  CHECK(clean.outcome().ok());
+}
+
+TEST_CASE("TransferPolicy: failures and deadlines close with quicc's codes") {
+  struct Row {
+    const char* name;
+    void (*mutate)(PipeFacts&);
+    Clock::time_point now;
+    Status status;
+    uint64_t code;
+    bool rapid;
+  };
+  const Row rows[] = {
+      {"stream reset by the peer", [](PipeFacts& f) { f.reset_received = 9; }, t0,
+       Status::stream_reset, 0, true},
+      {"peer stopped reading", [](PipeFacts& f) { f.stopped = 9; }, t0, Status::stream_reset, 0,
+       true},
+      {"--timeout", [](PipeFacts&) {}, t0 + 10s, Status::timeout, close_code_timeout, false},
+      {"--idle-exit", [](PipeFacts&) {}, t0 + 3s, Status::idle_timeout, close_code_timeout, false},
+      {"input failed",
+       [](PipeFacts& f) { f.local_error = Outcome{Status::io_error, "cannot read input"}; }, t0,
+       Status::io_error, 0, false},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.name);
+    TransferPolicy::Settings s = settings(EofPolicy::fin);
+    s.run_deadline = t0 + 10s;
+    s.timeout = 10s;
+    s.idle_exit = 3s;
+    TransferPolicy p(s);
+    PipeFacts f = moved(1, 1);
+    r.mutate(f);
+    Step st = p.decide(f, r.now);
+    REQUIRE(st.close);
+    CHECK(st.close->code == r.code);
+    CHECK(st.close->rapid == r.rapid);
+    CHECK_FALSE(st.close->flush);
+    Outcome o = finish_close(p, f, r.now);
+    CHECK(o.status == r.status);
+  }
+}
+
+TEST_CASE("TransferPolicy: a closed output resets, stops, lingers, then closes with 0x2") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(1, 1);
+  f.output_closed = true;
+  Step s = p.decide(f, t0);
+  CHECK(s.reset_stream == close_code_output_closed);
+  CHECK(s.stop_reading);
+  CHECK_FALSE(s.close);
+  s = p.decide(f, t0 + 50ms);
+  REQUIRE(s.close);
+  CHECK(s.close->code == close_code_output_closed);
+  CHECK(finish_close(p, f, t0 + 60ms).status == Status::output_closed);
+}
+
+TEST_CASE("TransferPolicy: a clean close that the peer turns into an error is an error") {
+  TransferPolicy p(settings(EofPolicy::close));
+  PipeFacts f = moved(10, 0);
+  f.input_eof = true;
+  p.decide(f, t0);
+  f.fin_sent = true;
+  REQUIRE(p.decide(f, t0).close);
+  p.connection_closed(peer_close(0x33));
+  p.close_finished(peer_close(0x33));
+  CHECK(p.decide(f, t0).done);
+  CHECK(p.outcome().status == Status::peer_app_error);
+}
+
+TEST_CASE("TransferPolicy: key update once enough was sent") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  s.key_update_after = 100;
+  TransferPolicy p(s);
+  CHECK_FALSE(p.decide(moved(99, 0), t0).key_update);
+  CHECK(p.decide(moved(100, 0), t0).key_update);
+  CHECK(p.decide(moved(150, 0), t0).key_update);  // until it is done
+  p.key_update_requested();
+  CHECK_FALSE(p.decide(moved(200, 0), t0).key_update);
+}
+
+TEST_CASE("TransferPolicy: a listener leaves the close to the client for a moment") {
+  TransferPolicy p(settings(EofPolicy::fin, Role::listener));
+  PipeFacts f = moved(3, 3);
+  f.input_eof = true;
+  p.decide(f, t0);
+  f.fin_sent = f.fin_received = f.read_ended = true;
+  Step s = p.decide(f, t0);
+  REQUIRE(s.close);
+  CHECK(s.close->wait_peer);
+  CHECK_FALSE(s.close->rapid);
+
+  SUBCASE("the client closes: the listener's close completes with it") {
+    p.connection_closed(peer_close());
+    p.close_finished(peer_close());
+    CHECK(p.decide(f, t0 + 10ms).done);
+    CHECK(p.outcome().ok());
+  }
+  SUBCASE("the client never closes: the listener closes itself, gracefully") {
+    CHECK_FALSE(p.decide(f, t0 + 999ms).close);
+    s = p.decide(f, t0 + 1000ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+    CHECK_FALSE(s.close->rapid);
+    CHECK(finish_close(p, f, t0 + 1100ms).ok());
+  }
+}
+
+TEST_CASE("TransferPolicy: a close that ends a transfer waits for our ACK of the peer's data") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(3, 3);
+  f.input_eof = true;
+  p.decide(f, t0);
+  f.fin_sent = f.fin_received = f.read_ended = true;
+  f.peer_acked = false;
+  Step s = p.decide(f, t0);
+  CHECK_FALSE(s.close);
+  REQUIRE(s.wake);
+  CHECK(*s.wake <= t0 + 5ms);
+  f.peer_acked = true;
+  CHECK(p.decide(f, t0 + 3ms).close);
+
+  TransferPolicy late(settings(EofPolicy::fin));
+  f.peer_acked = false;
+  late.decide(f, t0);
+  CHECK_FALSE(late.decide(f, t0 + 99ms).close);
+  CHECK(late.decide(f, t0 + 100ms).close);  // not forever
+}
+
+TEST_CASE("TransferPolicy: a listener ends its side on the client's stream once it arrives") {
+  TransferPolicy p(settings(EofPolicy::fin, Role::listener));
+  PipeFacts f = moved(0, 0);
+  f.stream_open = false;
+  f.input_eof = true;
+  CHECK_FALSE(p.decide(f, t0).send_fin);  // no stream of its own just for a FIN
+  f.stream_open = true;                    // the client's stream is adopted
+  CHECK(p.decide(f, t0).send_fin);
+}
