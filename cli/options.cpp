@@ -17,7 +17,7 @@ namespace {
 constexpr OptionSpec table[] = {
     {"-l,--listen", "[ADDR:]PORT", "",
      "Listen for one QUIC connection instead of connecting (like nc -l); port 0 picks a free "
-     "port",
+     "port; without ADDR, IPv6 and IPv4 ([::], dual-stack)",
      Category::listener, &Options::listen},
     {"--echo", "", "", "With --listen: echo every stream of every connection, until interrupted",
      Category::listener, &Options::echo},
@@ -54,7 +54,8 @@ constexpr OptionSpec table[] = {
      &Options::idle_exit},
     {"--on-eof", "MODE", "fin",
      "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
-     "once it is acknowledged), ignore (send nothing, stay open until the peer closes), "
+     "once it is acknowledged), ignore (send nothing; end once the peer's FIN has arrived, "
+     "or the peer closes), "
      "reset[:CODE] (reset the stream with CODE, then close)",
      Category::lifecycle, &Options::on_eof},
     {"--shutdown", "MODE", "graceful",
@@ -244,13 +245,20 @@ std::string help_text() {
   out += "\nExit codes:\n";
   for (const auto& e : exit_code_table())
     out += fmt::format("  {:>3}  {}\n", e.code, e.description);
+  out +=
+      "\nExit 0 means: every byte the peer sent up to its FIN reached stdout, and everything we\n"
+      "sent was acknowledged. After the peer closes, what had arrived is still written out.\n"
+      "Anything less exits non-zero and says what was lost; --shutdown rapid, --no-stream-flush\n"
+      "and --on-eof close|ignore do not wait, but never exit 0 with data unacknowledged.\n"
+      "SIGINT, SIGTERM, SIGHUP: close (at most 0.5 s); a second: at once; a third: killed.\n";
   out += fmt::format(
       "\nApplication error codes quicc closes with:\n"
-      "  0x{:x}  interrupted (SIGINT/SIGTERM; a second SIGINT closes rapidly)\n"
+      "  0x{:x}  interrupted (SIGINT/SIGTERM/SIGHUP)\n"
       "  0x{:x}  our output was closed by its reader (the stream is reset with this code too)\n"
       "  0x{:x}  --timeout or --idle-exit\n"
-      "  otherwise --close-code (default 0)\n",
-      close_code_interrupted, close_code_output_closed, close_code_timeout);
+      "  otherwise --close-code (default 0)\n"
+      "Stream reset code 0x{:x}: both sides opened a stream at once; this half is unused.\n",
+      close_code_interrupted, close_code_output_closed, close_code_timeout, stream_code_crossed);
   return out;
 }
 

@@ -39,7 +39,9 @@ std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
 
 }  // namespace
 
-TransferPolicy::TransferPolicy(Settings settings) : settings_(std::move(settings)) {}
+TransferPolicy::TransferPolicy(Settings settings)
+    : settings_(std::move(settings)),
+      stream_({settings_.role, settings_.on_eof, settings_.eof_reset_code}) {}
 
 void TransferPolicy::interrupted(int signal, Clock::time_point now) {
   ++interrupts_;
@@ -213,47 +215,16 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
                        settings_.close_limit, f, deadline_outcome(false));
 
   Step s;
-  bool sending_over = f.fin_sent || f.reset_sent || nothing_to_send_;
-  s.read_input = !f.input_eof && !sending_over;
-  s.read_stream = !f.read_ended;
+  StreamStep next = stream_.next(f);
+  s.read_input = next.read_input;
+  s.read_stream = next.read_stream;
+  s.send_fin = next.send_fin;
+  s.reset_stream = next.reset_stream;
   if (settings_.key_update_after && !key_update_done_ && f.stream_open &&
       f.sent >= *settings_.key_update_after)
     s.key_update = true;
 
-  // Input EOF with every byte handed to the stream: the EOF policy says what ends our side.
-  if (f.input_eof && f.sent == f.input_read && !sending_over && !end_requested_) {
-    // The client tells an empty input with a FIN on a new stream, so that a peer waiting for
-    // it learns. A listener opens no stream just to end its side: it ends it on the client's
-    // stream once that arrives (this rule is looked at again every turn).
-    bool wait_for_stream = !f.stream_open && settings_.role == Role::listener;
-    switch (settings_.on_eof) {
-      case EofPolicy::fin:
-        if (!wait_for_stream) s.send_fin = true;
-        break;
-      case EofPolicy::close:
-        // Closing with nothing sent opens no stream: `--on-eof close </dev/null` is a pure
-        // handshake check, even against an HTTP/3 server.
-        if (!f.stream_open && f.sent == 0) nothing_to_send_ = true;
-        else s.send_fin = true;
-        break;
-      case EofPolicy::reset:
-        if (!wait_for_stream) s.reset_stream = settings_.eof_reset_code;
-        break;
-      case EofPolicy::ignore:
-        break;
-    }
-    end_requested_ = s.send_fin || s.reset_stream.has_value();
-    sending_over = sending_over || nothing_to_send_;
-  }
-
-  bool finished = false;
-  bool our_side = f.fin_sent || f.reset_sent || nothing_to_send_;
-  switch (settings_.on_eof) {
-    case EofPolicy::fin: finished = our_side && receive_done(f); break;
-    case EofPolicy::close: finished = our_side; break;
-    case EofPolicy::reset: finished = our_side; break;
-    case EofPolicy::ignore: finished = receive_done(f); break;
-  }
+  bool finished = stream_.finished(f);
   if (finished && !f.peer_acked) {
     // Our ACK of what the peer sent last (its FIN, say) may still be waiting for OpenSSL's ACK
     // delay; a CONNECTION_CLOSE overtaking it would leave the peer's data unacknowledged, which
@@ -265,10 +236,10 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     }
   }
   if (finished) {
-    Outcome verdict = delivered_or_lost(f, false);
+    Outcome verdict = stream_.verdict(f, false);
     CloseRequest request{user.rapid, !user.rapid && !user.no_stream_flush, user.wait_peer,
                          user.error_code, user.reason};
-    if (settings_.on_eof == EofPolicy::reset && f.reset_sent && !nothing_to_send_) {
+    if (stream_.ended_by_reset(f)) {
       // Let the reset reach the peer before the close overtakes it.
       outcome_ = verdict;
       lingered_close_ = request;
@@ -313,7 +284,7 @@ Step TransferPolicy::draining(const PipeFacts& f, Clock::time_point now) {
     phase_ = Phase::done;
   } else {
     Outcome closed = close_outcome(*peer_close_);
-    outcome_ = closed.ok() ? delivered_or_lost(f, true) : closed;
+    outcome_ = closed.ok() ? stream_.verdict(f, true) : closed;
     phase_ = Phase::done;
   }
   s.done = true;
@@ -360,26 +331,6 @@ Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
   phase_deadline_ = now + settings_.rapid_limit;
   s.wake = phase_deadline_;
   return s;
-}
-
-bool TransferPolicy::receive_done(const PipeFacts& f) const {
-  return f.fin_received && f.written == f.received;
-}
-
-Outcome TransferPolicy::delivered_or_lost(const PipeFacts& f, bool peer_closed) const {
-  if (peer_closed && !f.fin_received && !f.reset_received && f.received > 0)
-    return {Status::incomplete, "peer closed the connection before its FIN, after " +
-                                    bytes_text(f.received)};
-  if (f.written < f.received)
-    return {Status::incomplete,
-            bytes_text(f.received - f.written) + " received were not written to the output"};
-  if (f.input_read > f.sent)
-    return {Status::incomplete, bytes_text(f.input_read - f.sent) +
-                                    " of input were never sent: the connection closed first"};
-  if (peer_closed && f.unacked > 0)
-    return {Status::incomplete, "peer closed the connection with " + bytes_text(f.unacked) +
-                                    " we sent unacknowledged"};
-  return {};
 }
 
 std::optional<Clock::time_point> TransferPolicy::next_deadline(const PipeFacts& f) const {

@@ -1,7 +1,10 @@
 // The session rules of pipe mode, written once for both drivers and both roles. TransferPolicy
 // does no I/O: the driver tells it what happened (PipeFacts, and events such as an interrupt or
 // the peer's close) and obeys the Step it returns: what to read, when to send FIN or reset,
-// when and how to close. At the end it holds the one Outcome of the run.
+// when and how to close. At the end it holds the one Outcome of the run. The rules of the
+// stream itself (--on-eof, when its transfer is over, what was lost) are its StreamPolicy's;
+// this class adds the connection's: interrupts, deadlines, failures, the peer's close, and how
+// and when to close.
 //
 // The delivery contract it enforces: Status::ok means every byte the peer sent on the stream up
 // to its FIN was written to the output, and everything we sent was acknowledged (or the user
@@ -18,29 +21,14 @@
 #include "close_info.hpp"
 #include "config.hpp"
 #include "status.hpp"
+#include "stream_policy.hpp"
 
 namespace quicc {
 
 using Clock = std::chrono::steady_clock;
 
-// What the pipe's two directions have done so far, as the I/O code counted it.
-struct PipeFacts {
-  // Local input -> peer.
-  bool input_eof = false;
-  uint64_t input_read = 0;  // bytes read from the input
-  uint64_t sent = 0;        // bytes the stream accepted
-  uint64_t unacked = 0;     // accepted but not yet acknowledged by the peer
-  bool fin_sent = false;
-  bool reset_sent = false;
-  std::optional<uint64_t> stopped;  // the peer asked us to stop sending (STOP_SENDING code)
-  // Peer -> local output.
-  bool stream_open = false;  // a pipe stream exists (ours or the peer's)
-  uint64_t received = 0;     // bytes read from the stream
-  uint64_t written = 0;      // bytes written to the output
-  bool fin_received = false;
-  std::optional<uint64_t> reset_received;
-  bool read_ended = false;  // the stream can give no more (FIN, reset, or the connection ended)
-  bool output_closed = false;
+// The pipe's stream facts, and what the connection as a whole adds to them.
+struct PipeFacts : StreamFacts {
   std::optional<Outcome> local_error;  // reading the input or writing the output failed
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
@@ -125,13 +113,11 @@ class TransferPolicy {
   Step escalate(Clock::time_point now, const PipeFacts& f);
   // Our close is over: settles the outcome.
   void finish(const PipeFacts& f);
-  bool receive_done(const PipeFacts& f) const;
-  // The contract's verdict on a transfer that otherwise ended well.
-  Outcome delivered_or_lost(const PipeFacts& f, bool peer_closed) const;
   std::optional<Clock::time_point> next_deadline(const PipeFacts& f) const;
   Outcome deadline_outcome(bool whole_run) const;
 
   Settings settings_;
+  StreamPolicy stream_;
   Phase phase_ = Phase::transfer;
   Outcome outcome_;
   std::optional<CloseInfo> peer_close_;  // the connection closed under us (peer, idle, network)
@@ -142,8 +128,6 @@ class TransferPolicy {
   bool escalate_now_ = false;
   bool close_frame_sent_ = false;
   bool key_update_done_ = false;
-  bool nothing_to_send_ = false;  // input EOF with nothing sent and no stream to conclude
-  bool end_requested_ = false;    // FIN or reset asked for at input EOF
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment
   uint64_t unacked_at_close_ = 0;

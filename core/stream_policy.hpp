@@ -1,0 +1,76 @@
+// The rules of one stream carrying a local source to the peer and the peer's data to a local
+// sink: what ends our sending side at source EOF (--on-eof), when the stream's transfer is over,
+// and what was lost if it ended early. Pure, no I/O, one per stream: pipe mode has one (that may
+// span two QUIC streams when both sides opened one, see pipe_streams.hpp); modes with many
+// streams keep one per stream, and the connection's TransferPolicy decides over all of them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "config.hpp"
+#include "status.hpp"
+
+namespace quicc {
+
+// What a stream's two directions have done so far, as the I/O code counted it.
+struct StreamFacts {
+  // Local source -> peer.
+  bool input_eof = false;
+  uint64_t input_read = 0;  // bytes read from the source
+  uint64_t sent = 0;        // bytes the stream accepted
+  uint64_t unacked = 0;     // accepted but not yet acknowledged by the peer
+  bool fin_sent = false;
+  bool reset_sent = false;
+  std::optional<uint64_t> stopped;  // the peer asked us to stop sending (STOP_SENDING code)
+  // Peer -> local sink.
+  bool stream_open = false;  // the stream exists (ours or the peer's)
+  uint64_t received = 0;     // bytes read from the stream
+  uint64_t written = 0;      // bytes written to the sink
+  bool fin_received = false;
+  std::optional<uint64_t> reset_received;
+  bool read_ended = false;  // the stream can give no more (FIN, reset, or the connection ended)
+  bool output_closed = false;
+};
+
+// What the I/O code does with the stream now.
+struct StreamStep {
+  bool read_input = false;   // read the source and write the stream
+  bool read_stream = false;  // read the stream and write the sink
+  bool send_fin = false;     // conclude our sending side (may open the stream for it)
+  std::optional<uint64_t> reset_stream;  // reset our sending side with this code
+};
+
+class StreamPolicy {
+ public:
+  struct Settings {
+    Role role = Role::client;
+    EofPolicy on_eof = EofPolicy::fin;
+    uint64_t eof_reset_code = 0;
+  };
+
+  explicit StreamPolicy(Settings settings) : settings_(settings) {}
+
+  // What to do now; asks for the EOF action once.
+  StreamStep next(const StreamFacts& f);
+  // The stream's transfer is over as --on-eof counts it (fin: both FINs and the sink has it
+  // all; close and reset: our side ended; ignore: the peer's FIN and the sink has it all).
+  bool finished(const StreamFacts& f) const;
+  // Our side ended with a reset the peer should get to see before a close overtakes it.
+  bool ended_by_reset(const StreamFacts& f) const { return f.reset_sent && !nothing_to_send_; }
+  // The contract's verdict on this stream: Status::ok, or Status::incomplete saying what was
+  // lost. `peer_closed`: the connection was closed under us (a missing FIN is then a loss).
+  Outcome verdict(const StreamFacts& f, bool peer_closed) const;
+
+ private:
+  bool sending_over(const StreamFacts& f) const {
+    return f.fin_sent || f.reset_sent || nothing_to_send_;
+  }
+
+  Settings settings_;
+  bool nothing_to_send_ = false;  // source EOF with nothing sent and no stream to conclude
+  bool end_requested_ = false;    // FIN or reset asked for at source EOF
+};
+
+}  // namespace quicc
