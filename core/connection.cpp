@@ -82,7 +82,11 @@ void Connection::forget_stream(SSL* stream) {
 }
 
 bool Connection::close_frame_sent() const {
-  return wire_.close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
+  if (wire_.close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0) return true;
+  // Ended without a CONNECTION_CLOSE of ours to wait for: the peer closed first, the idle
+  // timer fired, or the network failed.
+  auto info = close_info();
+  return info && (!info->local || idle_timed_out(*info) || network_failed(*info));
 }
 
 bool Connection::peer_acked() const {

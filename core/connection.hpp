@@ -55,7 +55,8 @@ class Connection {
   std::optional<CloseInfo> close_info() const { return read_close_info(conn_.get()); }
   bool closed() const { return close_info().has_value(); }
   // After a close of ours: its CONNECTION_CLOSE has been packetized and nothing is left
-  // queued for the socket.
+  // queued for the socket (or there is none to send: the peer closed first, the connection
+  // idled out or the network failed).
   bool close_frame_sent() const;
   // Everything ack-eliciting the peer sent has been acknowledged, and the ACK has left.
   bool peer_acked() const;

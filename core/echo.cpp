@@ -91,15 +91,17 @@ void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoo
                CloseRequest request) {
   auto deadline = Clock::now() + std::chrono::milliseconds(500);
   for (;;) {
-    bool all_closed = true;
-    for (auto& c : connections)
+    bool all_closed = true, all_sent = true;
+    for (auto& c : connections) {
       all_closed = c.conn->close_step(request) && all_closed;
-    if (all_closed || Clock::now() >= deadline) break;
+      all_sent = all_sent && c.conn->close_frame_sent();
+    }
+    // Done once every close is complete and its CONNECTION_CLOSE has left (a full congestion
+    // window can hold it back), or at once for a rapid close whose frames have left.
+    if ((all_closed || request.rapid) && all_sent) break;
+    if (Clock::now() >= deadline) break;
     if (run.interrupts.take_new() > 0) request.rapid = true;
-    bool all_sent = true;
-    for (auto& c : connections) all_sent = all_sent && c.conn->close_frame_sent();
-    if (request.rapid && all_sent) break;
-    loop.wait({}, deadline);
+    loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
   }
   for (auto& c : connections) c.conn->report_end({c.total(), c.total(), 0});
 }

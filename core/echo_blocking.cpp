@@ -183,7 +183,10 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       all_closed = e->conn->close_step(request) && all_closed;
       all_sent = all_sent && e->conn->close_frame_sent();
     }
-    if (all_closed || Clock::now() >= deadline || (request.rapid && all_sent)) break;
+    // Done once every close is complete and its CONNECTION_CLOSE has left (a full congestion
+    // window can hold it back), or at once for a rapid close whose frames have left.
+    if ((all_closed || request.rapid) && all_sent) break;
+    if (Clock::now() >= deadline) break;
     if (run.interrupts.take_new() > 0) request.rapid = true;
     loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
   }
