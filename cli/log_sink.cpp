@@ -52,7 +52,12 @@ struct Record {
     return {"certificate", {{"sha256", e.fingerprint_sha256}, {"ephemeral", e.ephemeral}}};
   }
   EventRecord operator()(const HandshakeStartEvent& e) const {
-    return {"handshake_start", {{"peer", e.peer}}};
+    EventRecord r{"handshake_start", {{"peer", e.peer}}};
+    if (e.attempts > 1) {
+      r.fields.push_back({"attempt", uint64_t{e.attempt}});
+      r.fields.push_back({"of", uint64_t{e.attempts}});
+    }
+    return r;
   }
   EventRecord operator()(const HandshakeDoneEvent& e) const {
     EventRecord r{"handshake_done",
@@ -102,7 +107,8 @@ struct Record {
              {"frame_type", e.frame_type},
              {"reason", e.reason},
              {"bytes_in", e.bytes_in},
-             {"bytes_out", e.bytes_out}}};
+             {"bytes_out", e.bytes_out},
+             {"bytes_unacked", e.bytes_unacked}}};
   }
   EventRecord operator()(const WarningEvent& e) const { return {"warning", {{"message", e.text}}}; }
   EventRecord operator()(const KeyUpdateEvent& e) const {

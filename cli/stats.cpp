@@ -37,6 +37,7 @@ std::vector<Field> StatsCollector::summary(const Outcome& outcome, int exit_code
   uint64_t in = close_ ? close_->bytes_in : 0, out = close_ ? close_->bytes_out : 0;
   f.push_back({"bytes_sent", out});
   f.push_back({"bytes_received", in});
+  f.push_back({"bytes_unacked", close_ ? close_->bytes_unacked : uint64_t{0}});
   double seconds = duration_ms / 1000.0;
   f.push_back({"throughput_mbit_s",
                seconds > 0 ? static_cast<double>(in + out) * 8 / seconds / 1e6 : 0.0});

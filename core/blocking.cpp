@@ -262,6 +262,8 @@ class BlockingPipe {
 SSL* BlockingPipe::send_stream_locked(std::string& error) {
   if (SSL* s = streams_.send()) return s;
   SSL* s = conn_.open_stream(false, error);
+  // A connection that is closing refuses new streams: its end is reported by its owner.
+  if (!s && conn_.closed()) error.clear();
   if (!s) return nullptr;
   apply_write_mode(s, config_);
   streams_.opened(s);
@@ -418,6 +420,7 @@ void BlockingPipe::receive_loop(SSL* s) {
     if (err == SSL_ERROR_ZERO_RETURN) {
       emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});
       if (s == streams_.receive()) {
+        facts_.peer_fin_after_ours = facts_.fin_sent;
         facts_.fin_received = true;
         facts_.read_ended = true;
       }

@@ -56,7 +56,8 @@ SSL* PipePump::send_stream() {
   std::string error;
   SSL* s = conn_.open_stream(false, error);
   if (!s) {
-    if (!error.empty()) facts_.local_error = Outcome{Status::internal, error};
+    // A connection that is closing refuses new streams: its end is reported by its owner.
+    if (!error.empty() && !conn_.closed()) facts_.local_error = Outcome{Status::internal, error};
     return nullptr;  // at the peer's stream limit: MAX_STREAMS will wake the loop
   }
   apply_write_mode(s, config_);
@@ -127,6 +128,7 @@ bool PipePump::receive(const Step& step) {
       case SSL_ERROR_WANT_WRITE:
         return changed;
       case SSL_ERROR_ZERO_RETURN:
+        facts_.peer_fin_after_ours = facts_.fin_sent;
         facts_.fin_received = true;
         facts_.read_ended = true;
         emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});

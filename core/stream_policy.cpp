@@ -59,7 +59,7 @@ Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
   if (f.input_read > f.sent)
     return {Status::incomplete, bytes_text(f.input_read - f.sent) +
                                     " of input were never sent: the connection closed first"};
-  if (peer_closed && f.unacked > 0)
+  if (peer_closed && f.unacked > 0 && !exchange_complete(f))
     return {Status::incomplete, "peer closed the connection with " + bytes_text(f.unacked) +
                                     " we sent unacknowledged"};
   return {};

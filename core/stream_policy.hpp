@@ -29,6 +29,8 @@ struct StreamFacts {
   uint64_t received = 0;     // bytes read from the stream
   uint64_t written = 0;      // bytes written to the sink
   bool fin_received = false;
+  // The peer's FIN came after ours had been sent: the peer finished its side after ours.
+  bool peer_fin_after_ours = false;
   std::optional<uint64_t> reset_received;
   bool read_ended = false;  // the stream can give no more (FIN, reset, or the connection ended)
   bool output_closed = false;
@@ -62,6 +64,13 @@ class StreamPolicy {
   // The contract's verdict on this stream: Status::ok, or Status::incomplete saying what was
   // lost. `peer_closed`: the connection was closed under us (a missing FIN is then a loss).
   Outcome verdict(const StreamFacts& f, bool peer_closed) const;
+  // Bytes of ours left unacknowledged when the peer closed cleanly count as delivered only if
+  // the exchange was complete: our FIN was sent and the peer's FIN came after it. A peer that
+  // closes right after its FIN may skip its last ACK (OpenSSL's close does not flush pending
+  // ACKs), while having read everything, our FIN included, before it finished its side.
+  static bool exchange_complete(const StreamFacts& f) {
+    return f.fin_sent && f.fin_received && f.peer_fin_after_ours;
+  }
 
  private:
   bool sending_over(const StreamFacts& f) const {

@@ -85,7 +85,8 @@ void TransferPolicy::connection_closed(const CloseInfo& info) {
     case Phase::linger:
       // The peer reacted to our reset by closing: nothing left to do but report.
       peer_close_ = info;
-      finish(PipeFacts{});
+      close_done_ = true;
+      phase_ = Phase::closing;
       return;
     case Phase::closing:
     case Phase::rapid_closing:
@@ -99,17 +100,22 @@ void TransferPolicy::connection_closed(const CloseInfo& info) {
 
 void TransferPolicy::close_finished(const std::optional<CloseInfo>& info) {
   if (info && (!info->local || idle_timed_out(*info))) peer_close_ = info;
-  if (phase_ == Phase::closing) finish(PipeFacts{});
+  close_done_ = true;
 }
 
-void TransferPolicy::finish(const PipeFacts&) {
+void TransferPolicy::finish(const PipeFacts& f) {
   // A close we started: whoever closed first, a transfer that ended well stays a success,
   // unless the peer said "error", the connection idled out before our data was acknowledged,
-  // or data was left unacknowledged by a close that did not wait.
+  // or data was left unacknowledged (by a close that did not wait, or because the connection
+  // ended before the one that waited could see it acknowledged).
   if (outcome_.ok() && peer_close_) {
     Outcome closed = close_outcome(*peer_close_);
     if (!closed.ok() && closed.status != Status::internal) outcome_ = closed;
   }
+  // A close that waited for our data can only have been cut short by the peer's close.
+  if (close_waits_for_acks_ &&
+      !(peer_close_ && closed_cleanly_by_peer(*peer_close_) && StreamPolicy::exchange_complete(f)))
+    unacked_at_close_ = f.unacked;
   if (outcome_.ok() && unacked_at_close_ > 0)
     outcome_ = {Status::incomplete,
                 bytes_text(unacked_at_close_) +
@@ -135,6 +141,11 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
     }
     case Phase::closing: {
       Step s;
+      if (close_done_ && !pending_close_) {
+        finish(f);
+        s.done = true;
+        return s;
+      }
       if (pending_close_) {
         // An interrupt asked for this close between two decisions.
         CloseRequest request = *pending_close_;
@@ -157,7 +168,10 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
         if (past_run_deadline && outcome_.ok()) outcome_ = deadline_outcome(true);
         return escalate(now, f);
       }
-      s.wake = earliest(phase_deadline_, settings_.run_deadline);
+      s.wake = earliest(phase_deadline_ == Clock::time_point::max()
+                            ? std::nullopt
+                            : std::optional(phase_deadline_),
+                        settings_.run_deadline);
       return s;
     }
     case Phase::rapid_closing: {

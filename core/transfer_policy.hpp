@@ -127,6 +127,7 @@ class TransferPolicy {
   std::optional<CloseRequest> lingered_close_;  // the close that follows a linger
   bool escalate_now_ = false;
   bool close_frame_sent_ = false;
+  bool close_done_ = false;  // our close completed (or the connection ended meanwhile)
   bool key_update_done_ = false;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment

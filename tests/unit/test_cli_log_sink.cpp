@@ -333,7 +333,7 @@ TEST_CASE("cli::format_text quotes values that need it") {
     CAPTURE(q.reason);
     CHECK(cli::format_text(cli::record_of(close_with_reason(q.reason))) ==
           "close by=peer kind=application code=5 frame_type=0 reason=" + q.shown +
-              " bytes_in=0 bytes_out=0");
+              " bytes_in=0 bytes_out=0 bytes_unacked=0");
   }
 }
 

@@ -70,3 +70,23 @@ TEST_CASE("StreamPolicy::verdict") {
     CHECK(p.verdict(f, r.peer_closed).status == r.status);
   }
 }
+
+TEST_CASE("StreamPolicy: a clean close after a complete exchange forgives the last ACK") {
+  StreamPolicy p({Role::client, EofPolicy::fin, 0});
+  StreamFacts f;
+  f.stream_open = true;
+  f.input_read = f.sent = 100;
+  f.unacked = 40;
+  f.fin_sent = true;
+  f.received = f.written = 7;
+  f.fin_received = true;
+  // The peer's FIN came before ours was sent: it did not wait for our data.
+  f.peer_fin_after_ours = false;
+  CHECK(p.verdict(f, true).status == Status::incomplete);
+  // It finished its side after ours: it had read our FIN, and the data before it.
+  f.peer_fin_after_ours = true;
+  CHECK(p.verdict(f, true).ok());
+  // Without our FIN there is no exchange to speak for the data.
+  f.fin_sent = false;
+  CHECK(p.verdict(f, true).status == Status::incomplete);
+}

@@ -443,3 +443,23 @@ TEST_CASE("TransferPolicy: a listener ends its side on the client's stream once 
   f.stream_open = true;                    // the client's stream is adopted
   CHECK(p.decide(f, t0).send_fin);
 }
+
+TEST_CASE("TransferPolicy: a waiting close cut short by the peer's clean close") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  PipeFacts f = moved(100, 7);
+  f.input_eof = true;
+  for (bool after_ours : {false, true}) {
+    CAPTURE(after_ours);
+    TransferPolicy p(s);
+    p.decide(f, t0);
+    PipeFacts g = f;
+    g.fin_sent = g.fin_received = g.read_ended = true;
+    g.peer_fin_after_ours = after_ours;
+    REQUIRE(p.decide(g, t0).close);  // a close that waits for our data
+    g.unacked = 40;
+    p.connection_closed(peer_close());
+    p.close_finished(peer_close());
+    CHECK(p.decide(g, t0 + 1ms).done);
+    CHECK(p.outcome().status == (after_ours ? Status::ok : Status::incomplete));
+  }
+}
