@@ -230,6 +230,16 @@ class BlockingPipe {
   bool apply(const Step& step, TransferPolicy& policy);
   void finish_sending_locked();
   void free_unused_locked();
+  // Bytes moved: the control thread hears of it at most every 20 ms (it reads the counts when
+  // it decides; a wake-up per chunk would cost more than the transfer). Changes of state
+  // (EOF, FIN, failures) notify at once.
+  void progress() {
+    int64_t now = Clock::now().time_since_epoch().count();
+    int64_t last = last_progress_ns_;
+    if (now - last < std::chrono::nanoseconds(std::chrono::milliseconds(20)).count()) return;
+    last_progress_ns_ = now;
+    notify_.notify();
+  }
   void release(SSL* s) {
     std::lock_guard lock(mutex_);
     --users_[s];
@@ -253,6 +263,7 @@ class BlockingPipe {
   bool fin_pending_ = false;
   std::optional<uint64_t> reset_pending_;
 
+  std::atomic<int64_t> last_progress_ns_{0};
   Notifier notify_;     // workers -> control thread
   Notifier stop_send_;  // control -> sender: read no more input (never drained)
   Notifier stop_all_;   // control -> every worker waiting on a local end (never drained)
@@ -373,7 +384,7 @@ void BlockingPipe::send_loop() {
       facts_.last_activity = Clock::now();
       --users_[s];
     }
-    notify_.notify();
+    progress();
   }
 }
 
@@ -412,7 +423,7 @@ void BlockingPipe::receive_loop(SSL* s) {
         notify_.notify();
         return;
       }
-      notify_.notify();
+      progress();
       continue;
     }
     int err = SSL_get_error(s, 0);
