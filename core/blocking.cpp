@@ -492,6 +492,7 @@ void BlockingPipe::write_failed_locked(SSL* s) {
 PipeFacts BlockingPipe::snapshot() {
   std::lock_guard lock(mutex_);
   facts_.peer_acked = conn_.peer_acked();
+  facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.

@@ -89,6 +89,10 @@ bool Connection::close_frame_sent() const {
   return info && (!info->local || idle_timed_out(*info) || network_failed(*info));
 }
 
+bool Connection::reset_frame_sent() const {
+  return wire_.reset_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
+}
+
 bool Connection::peer_acked() const {
   return !wire_.received_unacked && SSL_net_write_desired(conn_.get()) == 0;
 }

@@ -58,6 +58,8 @@ class Connection {
   // queued for the socket (or there is none to send: the peer closed first, the connection
   // idled out or the network failed).
   bool close_frame_sent() const;
+  // A RESET_STREAM of ours has been packetized and nothing is left queued for the socket.
+  bool reset_frame_sent() const;
   // Everything ack-eliciting the peer sent has been acknowledged, and the ACK has left.
   bool peer_acked() const;
   // When a datagram last arrived (or the connection was made, if none has).

@@ -152,7 +152,13 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
         pending_close_.reset();
         close_waits_for_acks_ = request.flush;
         if (!request.flush) unacked_at_close_ = f.unacked;
-        s.close = request;
+        issue(s, std::move(request), now, f);
+      } else if (clearing_ && (f.reset_left || now >= clearing_until_)) {
+        s.close = std::move(*clearing_);
+        clearing_.reset();
+      } else if (clearing_) {
+        s.wake = std::min(clearing_until_, now + std::chrono::milliseconds(5));
+        return s;
       }
       bool past_run_deadline = settings_.run_deadline && now >= *settings_.run_deadline;
       if (peer_close_grace_ && now >= phase_deadline_ && !escalate_now_ && !past_run_deadline) {
@@ -168,14 +174,25 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
         if (past_run_deadline && outcome_.ok()) outcome_ = deadline_outcome(true);
         return escalate(now, f);
       }
-      s.wake = earliest(phase_deadline_ == Clock::time_point::max()
-                            ? std::nullopt
-                            : std::optional(phase_deadline_),
-                        settings_.run_deadline);
+      s.wake = earliest(s.wake, earliest(phase_deadline_ == Clock::time_point::max()
+                                             ? std::nullopt
+                                             : std::optional(phase_deadline_),
+                                         settings_.run_deadline));
       return s;
     }
     case Phase::rapid_closing: {
       Step s;
+      if (clearing_) {
+        if (f.reset_left || now >= clearing_until_) {
+          s.close = std::move(*clearing_);
+          clearing_.reset();
+          phase_deadline_ = now + settings_.rapid_limit;  // now for the frame to leave
+          s.wake = phase_deadline_;
+        } else {
+          s.wake = std::min(clearing_until_, now + std::chrono::milliseconds(5));
+        }
+        return s;
+      }
       if (close_frame_sent_ || now >= phase_deadline_) {
         finish(f);
         s.done = true;
@@ -319,12 +336,26 @@ Step TransferPolicy::start_close(CloseRequest request, Clock::time_point now,
     phase_ = Phase::closing;
     phase_deadline_ = limit ? now + *limit : Clock::time_point::max();
   }
-  s.close = std::move(request);
   s.wake = earliest(phase_deadline_ == Clock::time_point::max()
                         ? std::nullopt
                         : std::optional(phase_deadline_),
                     settings_.run_deadline);
+  issue(s, std::move(request), now, f);
   return s;
+}
+
+void TransferPolicy::issue(Step& s, CloseRequest request, Clock::time_point now,
+                           const PipeFacts& f) {
+  bool waits = request.flush && !request.rapid;
+  if (!waits && f.stream_open && f.unacked > 0 && !f.reset_sent && !f.stopped) {
+    s.reset_stream = request.code;
+    clearing_until_ = std::min(now + settings_.rapid_limit, phase_deadline_);
+    clearing_ = std::move(request);
+    s.wake = earliest(s.wake, std::min(clearing_until_, now + std::chrono::milliseconds(5)));
+    return;
+  }
+  clearing_.reset();
+  s.close = std::move(request);
 }
 
 Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
@@ -340,10 +371,10 @@ Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
     reason = outcome_.status == Status::timeout ? "timeout" : "idle";
   }
   Step s;
-  s.close = CloseRequest{true, false, false, code, reason};
   phase_ = Phase::rapid_closing;
   phase_deadline_ = now + settings_.rapid_limit;
   s.wake = phase_deadline_;
+  issue(s, CloseRequest{true, false, false, code, reason}, now, f);
   return s;
 }
 

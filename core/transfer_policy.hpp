@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 // The pipe's stream facts, and what the connection as a whole adds to them.
 struct PipeFacts : StreamFacts {
   std::optional<Outcome> local_error;  // reading the input or writing the output failed
+  bool reset_left = false;  // our RESET_STREAM frame has left the host
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
 };
@@ -111,6 +112,8 @@ class TransferPolicy {
                    std::optional<Outcome> why = std::nullopt);
   // Turns the running close rapid (past its limit, or a second interrupt).
   Step escalate(Clock::time_point now, const PipeFacts& f);
+  // Hands `request` to the driver, or first clears the way for it (see clearing_).
+  void issue(Step& s, CloseRequest request, Clock::time_point now, const PipeFacts& f);
   // Our close is over: settles the outcome.
   void finish(const PipeFacts& f);
   std::optional<Clock::time_point> next_deadline(const PipeFacts& f) const;
@@ -128,6 +131,12 @@ class TransferPolicy {
   bool escalate_now_ = false;
   bool close_frame_sent_ = false;
   bool close_done_ = false;  // our close completed (or the connection ended meanwhile)
+  // A close that does not wait for our data, held back until the stream is reset: OpenSSL 3.5
+  // stops processing ACKs once a connection is closing, so a congestion window full of stream
+  // data never opens again and the CONNECTION_CLOSE would never leave. Resetting the stream
+  // drops its unsent data; the ACKs of what is in flight then make room for the close.
+  std::optional<CloseRequest> clearing_;
+  Clock::time_point clearing_until_{};
   bool key_update_done_ = false;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment

@@ -13,6 +13,7 @@ constexpr unsigned char frame_conn_close_transport = 0x1c;
 constexpr unsigned char frame_conn_close_app = 0x1d;
 constexpr unsigned char frame_ack = 0x02;
 constexpr unsigned char frame_ack_ecn = 0x03;
+constexpr unsigned char frame_reset_stream = 0x04;
 
 bool is_ack(const unsigned char* frame) { return frame[0] == frame_ack || frame[0] == frame_ack_ecn; }
 bool is_conn_close(const unsigned char* frame) {
@@ -53,6 +54,7 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
                   content_type == SSL3_RT_QUIC_FRAME_HEADER) && len > 0;
     if (frame && write_p) {
       if (is_conn_close(bytes)) state->close_frame_packetized = true;
+      if (bytes[0] == frame_reset_stream) state->reset_frame_packetized = true;
       if (is_ack(bytes)) state->received_unacked = false;
     } else if (frame && !is_ack(bytes) && !is_conn_close(bytes)) {
       // Every frame but ACK, PADDING and CONNECTION_CLOSE elicits an ACK (RFC 9002, 2).
