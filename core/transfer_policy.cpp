@@ -282,10 +282,12 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     }
     // A close after a transfer that ended well waits as long as the user's policy says:
     // only --timeout and interrupts cut it short.
-    if (settings_.role == Role::listener && !request.rapid && !request.wait_peer) {
+    bool both_done = settings_.on_eof == EofPolicy::fin || settings_.on_eof == EofPolicy::ignore;
+    if (settings_.role == Role::listener && both_done && !request.rapid && !request.wait_peer) {
       // Both sides are done at about the same time; so that exactly one of them closes, as a
       // client and a server usually agree, the listener leaves the close to the client for a
-      // moment, then closes itself (a peer that never closes cannot hold it).
+      // moment, then closes itself (a peer that never closes cannot hold it). With --on-eof
+      // close or reset the user asked this side to close, and it does.
       request.wait_peer = true;
       peer_close_grace_ = true;
       return start_close(request, now, settings_.peer_close_grace, f, verdict);

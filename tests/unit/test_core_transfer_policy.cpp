@@ -526,3 +526,15 @@ TEST_CASE("TransferPolicy: a close that does not wait clears the way for its CON
     CHECK(s.close);
   }
 }
+
+TEST_CASE("TransferPolicy: a listener told to close (--on-eof close) closes itself") {
+  TransferPolicy p(settings(EofPolicy::close, Role::listener));
+  PipeFacts f = moved(10, 0);
+  f.input_eof = true;
+  p.decide(f, t0);
+  f.fin_sent = true;
+  Step s = p.decide(f, t0);
+  REQUIRE(s.close);
+  CHECK_FALSE(s.close->wait_peer);
+  CHECK(s.close->flush);
+}
