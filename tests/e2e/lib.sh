@@ -74,6 +74,10 @@ esac
 OPENSSL_BIN=$OPENSSL_PREFIX/bin/openssl
 DEMO_SERVER=$OPENSSL_PREFIX/peers/quic-server-block
 
+# The system's python3 first: a version manager's shim (pyenv) costs a second of CPU per call
+# on a loaded machine, and these tests call python3 often.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+
 command -v timeout >/dev/null || { echo "FAIL: $TEST_NAME: timeout(1) not found" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: $TEST_NAME: python3 not found" >&2; exit 1; }
 
