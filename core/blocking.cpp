@@ -222,6 +222,7 @@ class BlockingPipe {
   void send_loop();
   void receive_loop(SSL* s);
   void start_receiver(SSL* s);  // with mutex_ held
+  void adopt_locked(SSL* s);    // a stream the peer opened: its part in the pipe
   SSL* send_stream_locked(std::string& error);
   void read_failed_locked(SSL* s);
   void write_failed_locked(SSL* s);
@@ -288,6 +289,29 @@ void BlockingPipe::start_receiver(SSL* s) {
   workers_.start([this, s] { receive_loop(s); });
 }
 
+void BlockingPipe::adopt_locked(SSL* s) {
+  if (SSL_get_stream_type(s) != SSL_STREAM_TYPE_BIDI) return;  // e.g. HTTP/3 control
+  switch (streams_.peer_opened(s)) {
+    case PipeStreams::Use::pipe:
+      apply_write_mode(s, config_);
+      facts_.stream_open = true;
+      start_receiver(s);
+      break;
+    case PipeStreams::Use::receive_only: {
+      SSL_STREAM_RESET_ARGS args{stream_code_crossed};
+      if (SSL_stream_reset(s, &args, sizeof args) == 1)
+        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_sent, stream_code_crossed});
+      start_receiver(s);
+      break;
+    }
+    case PipeStreams::Use::extra:
+      emitter_.emit(WarningEvent{"ignoring stream " + std::to_string(SSL_get_stream_id(s)) +
+                                 ": pipe mode uses one stream"});
+      break;
+  }
+  ERR_clear_error();
+}
+
 void BlockingPipe::accept_loop() {
   for (;;) {
     ERR_clear_error();
@@ -295,26 +319,7 @@ void BlockingPipe::accept_loop() {
     if (!raw) break;
     SSL* s = conn_.adopt_accepted(SslPtr(raw));
     std::lock_guard lock(mutex_);
-    if (SSL_get_stream_type(s) == SSL_STREAM_TYPE_BIDI) {
-      switch (streams_.peer_opened(s)) {
-        case PipeStreams::Use::pipe:
-          apply_write_mode(s, config_);
-          facts_.stream_open = true;
-          start_receiver(s);
-          break;
-        case PipeStreams::Use::receive_only: {
-          SSL_STREAM_RESET_ARGS args{stream_code_crossed};
-          if (SSL_stream_reset(s, &args, sizeof args) == 1)
-            emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_sent, stream_code_crossed});
-          start_receiver(s);
-          break;
-        }
-        case PipeStreams::Use::extra:
-          emitter_.emit(WarningEvent{"ignoring stream " + std::to_string(SSL_get_stream_id(s)) +
-                                     ": pipe mode uses one stream"});
-          break;
-      }
-    }
+    adopt_locked(s);
     notify_.notify();
   }
   ERR_clear_error();
@@ -493,6 +498,7 @@ PipeFacts BlockingPipe::snapshot() {
   std::lock_guard lock(mutex_);
   facts_.peer_acked = conn_.peer_acked();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
+  facts_.receive_moved = streams_.awaiting_peer_stream();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.
@@ -600,6 +606,14 @@ Outcome BlockingPipe::run() {
       if (auto info = conn_.close_info()) {
         closed_seen = true;
         policy.connection_closed(*info);
+      }
+    }
+    if (closed_seen) {
+      // The acceptor gives up once the connection closes, but streams that arrived before the
+      // close are still in the queue, their data still readable: deliver them too.
+      for (SSL* s : conn_.accept_streams()) {
+        std::lock_guard lock(mutex_);
+        adopt_locked(s);
       }
     }
     if (closing && !close_done && conn_.close_step(*closing)) {

@@ -15,8 +15,6 @@ namespace quicc {
 
 namespace {
 
-constexpr size_t page = 4096;
-
 EndKind kind_of(int fd) {
   if (fd < 0) return EndKind::closed;
   struct stat st {};
@@ -69,16 +67,14 @@ bool LocalOutput::always_ready() const {
 size_t LocalOutput::room() const {
   switch (kind_) {
     case EndKind::pipe: {
-      // poll() said there is at least one free page slot, so one PIPE_BUF always fits. When
-      // the pipe tells its size and fill level, whole free pages fit too, minus one kept spare
-      // for a page another write left partly filled (a pipe stores whole-page slots).
+      // A pipe is a ring of page slots, and poll() says "writable" once one slot is free: one
+      // page always fits. More fits only when the pipe is empty (no slot in use); otherwise
+      // FIONREAD's byte count says nothing about how many slots the bytes occupy (another
+      // writer's small writes, or a partly read page, can take a slot each), and a write
+      // larger than the free slots would block.
       int queued = 0;
-      if (pipe_size_ == 0 || ioctl(fd_, FIONREAD, &queued) != 0 || queued < 0) return PIPE_BUF;
-      size_t free_bytes = pipe_size_ > static_cast<size_t>(queued)
-                              ? pipe_size_ - static_cast<size_t>(queued)
-                              : 0;
-      size_t pages = free_bytes / page;
-      return std::max<size_t>(PIPE_BUF, pages > 1 ? (pages - 1) * page : 0);
+      if (pipe_size_ > 0 && ioctl(fd_, FIONREAD, &queued) == 0 && queued == 0) return pipe_size_;
+      return PIPE_BUF;
     }
     case EndKind::terminal:
       return PIPE_BUF;

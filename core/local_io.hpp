@@ -7,8 +7,8 @@
 // Instead each call is made non-blocking on its own:
 // - sockets: recv()/send() with MSG_DONTWAIT;
 // - pipes and terminals: one read() after poll() said readable (a pipe or terminal with data
-//   returns what it has); writes after poll() said writable, of at most the room the pipe has
-//   (F_GETPIPE_SZ minus FIONREAD, in whole pages, one page kept spare), or one PIPE_BUF;
+//   returns what it has); one write after poll() said writable, of one PIPE_BUF, or of the
+//   pipe's whole size (F_GETPIPE_SZ) when FIONREAD says it is empty;
 // - regular files and other devices (/dev/null): never block; no poll needed.
 // A descriptor someone else already made non-blocking answers EAGAIN, which is handled as
 // "not ready". The one case left that can block briefly is a pipe another writer fills between

@@ -74,7 +74,7 @@ Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& o
     if (closing && conn.close_frame_sent()) policy.close_frame_sent();
 
     Step step = policy.decide(pump.facts(), now);
-    pump.apply(step, policy);
+    bool applied = pump.apply(step, policy);
     if (step.close) {
       closing = step.close;
       if (!close_done && conn.close_step(*closing)) {
@@ -85,7 +85,7 @@ Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& o
     }
     if (step.done) break;
 
-    bool changed = pump.pump(step, wake);
+    bool changed = pump.pump(step, wake) || applied;
     // Anything that changed may change the decision: decide again before sleeping, without
     // waiting for the network (but letting OpenSSL process it).
     std::optional<Clock::time_point> deadline = step.wake;

@@ -265,11 +265,11 @@ bool PipePump::finish_sending() {
   return true;
 }
 
-void PipePump::apply(const Step& step, TransferPolicy& policy) {
+bool PipePump::apply(const Step& step, TransferPolicy& policy) {
   if (step.send_fin) fin_pending_ = true;
   if (step.reset_stream) reset_pending_ = *step.reset_stream;
   if (step.reset_stream && !to_stream_.empty()) to_stream_.filled(0);  // a reset drops it
-  finish_sending();
+  bool changed = finish_sending();
   if (step.stop_reading) {
     // Freeing the stream sends STOP_SENDING for its receiving side (OpenSSL has no call for
     // it; its code is 0).
@@ -279,13 +279,19 @@ void PipePump::apply(const Step& step, TransferPolicy& policy) {
       conn_.forget_stream(r);
     }
     facts_.read_ended = true;
+    changed = true;
   }
-  if (step.key_update && conn_.request_key_update(facts_.sent)) policy.key_update_requested();
+  if (step.key_update && conn_.request_key_update(facts_.sent)) {
+    policy.key_update_requested();
+    changed = true;
+  }
+  return changed;
 }
 
 const PipeFacts& PipePump::facts() {
   facts_.peer_acked = conn_.peer_acked();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
+  facts_.receive_moved = streams_.awaiting_peer_stream();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.

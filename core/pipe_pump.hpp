@@ -29,8 +29,9 @@ class PipePump {
   // Moves what `step` allows; `wake` says which local ends poll() found ready. True when
   // anything changed (bytes moved, an end reached EOF, a stream finished).
   bool pump(const Step& step, unsigned wake);
-  // The step's stream actions: FIN, reset, stop reading, key update.
-  void apply(const Step& step, TransferPolicy& policy);
+  // The step's stream actions: FIN, reset, stop reading, key update. True when that changed
+  // something (a frame is queued for OpenSSL to send: the loop must turn at once).
+  bool apply(const Step& step, TransferPolicy& policy);
 
   // The facts so far (refreshes what OpenSSL counts, such as unacknowledged bytes).
   const PipeFacts& facts();

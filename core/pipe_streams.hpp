@@ -50,6 +50,8 @@ class PipeStreams {
     if (own_ && own_moved_) return nullptr;
     return send();
   }
+  // Our stream's receiving half was reset as crossed and the peer's stream has not arrived.
+  bool awaiting_peer_stream() const { return own_ && own_moved_ && !peer_; }
   // Our own stream's receiving half carries nothing (crossed streams).
   bool own_receive_unused() const { return own_ && (crossed_ || own_moved_); }
 

@@ -50,6 +50,9 @@ bool StreamPolicy::finished(const StreamFacts& f) const {
 }
 
 Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
+  if (peer_closed && f.receive_moved)
+    return {Status::incomplete,
+            "peer closed the connection before the stream with its data arrived"};
   if (peer_closed && !f.fin_received && !f.reset_received && f.received > 0)
     return {Status::incomplete, "peer closed the connection before its FIN, after " +
                                     bytes_text(f.received)};

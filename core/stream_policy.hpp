@@ -34,6 +34,9 @@ struct StreamFacts {
   std::optional<uint64_t> reset_received;
   bool read_ended = false;  // the stream can give no more (FIN, reset, or the connection ended)
   bool output_closed = false;
+  // The peer's data is to come on another stream of its own (both sides opened one at once:
+  // pipe_streams.hpp) that has not arrived yet.
+  bool receive_moved = false;
 };
 
 // What the I/O code does with the stream now.

@@ -306,7 +306,7 @@ Step TransferPolicy::draining(const PipeFacts& f, Clock::time_point now) {
   } else if (f.output_closed) {
     outcome_ = {Status::output_closed, "output closed by its reader; stopped reading"};
     phase_ = Phase::done;
-  } else if (f.stream_open && (!f.read_ended || f.written < f.received) &&
+  } else if (f.stream_open && ((!f.read_ended && !f.receive_moved) || f.written < f.received) &&
              !(settings_.run_deadline && now >= *settings_.run_deadline)) {
     // What the peer sent before it closed is still ours to deliver.
     s.read_stream = true;

@@ -538,3 +538,16 @@ TEST_CASE("TransferPolicy: a listener told to close (--on-eof close) closes itse
   CHECK_FALSE(s.close->wait_peer);
   CHECK(s.close->flush);
 }
+
+TEST_CASE("TransferPolicy: crossed streams, and the peer closes before its stream arrived") {
+  TransferPolicy p(settings(EofPolicy::fin, Role::listener));
+  PipeFacts f = moved(10, 0);
+  f.input_eof = f.fin_sent = true;
+  f.receive_moved = true;  // our stream's receiving half was reset as crossed
+  p.decide(f, t0);
+  p.connection_closed(peer_close());
+  Step s = p.decide(f, t0);
+  REQUIRE(s.done);  // nothing to wait for: no stream left to read
+  CHECK(p.outcome().status == Status::incomplete);
+  CHECK(p.outcome().message == "peer closed the connection before the stream with its data arrived");
+}
