@@ -109,7 +109,7 @@ listener_exit() {
 }
 
 # --- clients against an echo listener ------------------------------------------------------------
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo-listener.out" --echo -v
 EP=$LISTENER_PORT EFP=$LISTENER_FP
 
 client echo.in in "$EP" "$EFP" -v
@@ -148,7 +148,9 @@ wait_pid "$LPID" 10
 [ "$WAIT_RC" != 124 ] || fail "pipe.out: the listener is still running 10 s after its client ended"
 
 listener pipe.err none "$TMP/from-listener" -v
-CLIENT_IN=$TMP/hello client pipe.err err "$LPORT" "$LFP" -v --keylog "$TMP/pipe.err.keys"
+CLIENT_IN=$TMP/hello client pipe.err err "$LPORT" "$LFP" -v --keylog "$TMP/pipe.err.keys" \
+  --log-file "$TMP/pipe.err.log"
+diag_add "$TMP/pipe.err.log"
 [ "$RC" = 0 ] || fail "pipe.err: quicc 2>&- exited $RC, expected 0"
 [ "$(cat "$TMP/pipe.err.out")" = from-listener ] || fail "pipe.err: quicc 2>&- wrote '$(head -c 100 "$TMP/pipe.err.out")'"
 key_log_clean "$TMP/pipe.err.keys" pipe.err

@@ -9,8 +9,10 @@
 # 0.5 s later:
 #   one SIGINT     exit 130 within 1 s, no sooner than 400 ms (the close waits for its 500 ms
 #                  bound: the precondition that gives the next check its meaning), and under
-#                  50 ms of CPU from the signal to the exit (it waits for nothing that can come:
-#                  it must not spin)
+#                  100 ms of CPU from the signal to the exit: it waits for nothing that can come
+#                  and must not spin (polling a close in progress every 10 ms, as the blocking
+#                  driver does, costs ~30 ms over those ~800 ms; a busy loop costs several times
+#                  the limit even when it gets only part of a CPU)
 #   two SIGINTs    50 ms apart: exit 130 within 0.5 s of the second, and less than 500 ms after
 #                  the first, which only the second signal's rapid close can achieve
 #   three signals  SIGINT, SIGTERM and SIGHUP sent while quicc is stopped (SIGSTOP), then
@@ -43,9 +45,9 @@ if [ "$R_STATUS" != running ]; then
   [ "$R_DELAY" -ge 400 ] ||
     fail "one: quicc exited $R_DELAY ms after one SIGINT with a stopped peer 150 ms away; the" \
          "two-signal check below needs a graceful close that waits for its 500 ms bound (>= 400 ms)"
-  awk -v c="$R_CLOSING_CPU" 'BEGIN { exit !(c < 50) }' ||
+  awk -v c="$R_CLOSING_CPU" 'BEGIN { exit !(c < 100) }' ||
     problem one "quicc used $R_CLOSING_CPU ms of CPU in the $R_DELAY ms from SIGINT to its exit," \
-            "waiting for a stopped peer; expected < 50 ms"
+            "waiting for a stopped peer; expected < 100 ms"
   RESULTS[-1]+=", CPU $R_CLOSING_CPU ms from the signal to the exit"
 fi
 

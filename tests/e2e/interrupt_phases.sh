@@ -2,7 +2,7 @@
 # SIGINT, SIGTERM and SIGHUP in every phase of a run. In each case quicc must exit with
 # 128 + signal (130, 143, 129) within 1 s of the signal and print
 # `quicc: error: interrupted (SIGxxx)`; in the phases where it waits, it must use under 50 ms of
-# CPU in a 1.5 s window of waiting (/proc/PID/stat, once it is ready and settled).
+# CPU in a 1 s window of waiting (its process CPU clock, once it is ready and settled).
 #
 #   phase                    how                                                    signals
 #   resolving                `unshare -m -n`, resolv.conf -> a DNS server that      INT* TERM
@@ -31,11 +31,13 @@
 . "$(dirname "$0")/lib_signals.sh"
 
 D=--$QUICC_DRIVER
-CPU=(--cpu-window "$CPU_WINDOW")
-NO_CPU=()
 
-# cpu_for SIG: the CPU window options for the SIGINT run of a waiting phase.
-cpu_for() { if [ "$1" = INT ]; then CPU_ARGS=("${CPU[@]}"); else CPU_ARGS=("${NO_CPU[@]}"); fi; }
+# cpu_for SIG: sets CPU_ARGS, the CPU window options: measured in the SIGINT run of a waiting
+# phase.
+cpu_for() {
+  CPU_ARGS=()
+  if [ "$1" = INT ]; then CPU_ARGS=(--cpu-window "$CPU_WINDOW"); fi
+}
 
 # --- resolving -----------------------------------------------------------------------------------
 if silent_dns_setup; then

@@ -31,6 +31,8 @@ sigrun_start() {
 sigrun_finish() {
   local name=$1 line
   wait_pid "${SIGRUN_PIDS[$name]}" 90
+  # By convention the run's quicc logs to $TMP/NAME.err: show it if the run went wrong.
+  if [ "$WAIT_RC" != 0 ] || [ ! -s "$TMP/$name.sigrun" ]; then diag_add "$TMP/$name.err"; fi
   [ "$WAIT_RC" != 124 ] || fail "$name: lib_sigrun.py still running after 90 s"
   [ "$WAIT_RC" = 0 ] || fail "$name: $(cat "$TMP/$name.sigrun.err")"
   line=$(cat "$TMP/$name.sigrun")
@@ -228,6 +230,7 @@ report_results() {
   local r
   for r in "${RESULTS[@]+"${RESULTS[@]}"}"; do note "$r"; done
   if [ ${#PROBLEMS[@]} -gt 0 ]; then
+    # shellcheck disable=SC2034  # lib.sh's fail() prints them
     DIAG_FILES=("${PROBLEM_DIAGS[@]}")
     fail "${#PROBLEMS[@]} check(s) failed: $(printf '%s | ' "${PROBLEMS[@]}")"
   fi
@@ -258,7 +261,7 @@ expect_interrupted() {
 }
 
 # The CPU window of waiting phases, in seconds.
-CPU_WINDOW=1.5
+CPU_WINDOW=1.0
 
 # yes_fifo NAME: the FIFO $TMP/NAME.in, fed by `yes` (which ends with SIGPIPE once its reader
 # is gone).

@@ -11,10 +11,10 @@ apart from a death by a signal (`status=signal:2`), which a shell's `$?` (130 fo
 Prints one line of space-separated key=value results on stdout:
   pid=N ready_ms=N cpu_ms=N.N sent=K delay_ms=N first_delay_ms=N closing_cpu_ms=N.N
   status=exit:N|signal:N|running
-  - cpu_ms: utime+stime from /proc/PID/stat (every thread, live or exited; 10 ms granularity
-    at CLK_TCK 100) over --cpu-window seconds; "-" without a window.
+  - cpu_ms: CPU time of the command (every thread, live or ended; from its process CPU clock)
+    over --cpu-window seconds; "-" without a window.
   - closing_cpu_ms: CPU time from just before the first signal to the end (wait4's rusage
-    minus /proc/PID/stat then).
+    minus the CPU clock then).
   - sent: how many of the --signal signals were sent before the command ended.
   - delay_ms / first_delay_ms: from the last / first signal sent to the command's end.
   - status=running: still running --exit-timeout seconds after the last signal (then killed).
@@ -23,6 +23,7 @@ it was ready or did not become ready in time. The command never outlives this sc
 """
 
 import argparse
+import ctypes
 import fcntl
 import os
 import re
@@ -86,7 +87,20 @@ def parse_args():
     return a
 
 
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
 def cpu_seconds(pid):
+    """CPU time of process `pid` so far, all its threads (those that ended too): its process
+    CPU clock (nanoseconds), or else utime+stime from /proc/PID/stat (CLK_TCK ticks)."""
+    clock, now = ctypes.c_int(), _Timespec()
+    if (_libc.clock_getcpuclockid(pid, ctypes.byref(clock)) == 0
+            and _libc.clock_gettime(clock.value, ctypes.byref(now)) == 0):
+        return now.tv_sec + now.tv_nsec / 1e9
     # Fields after the parenthesised name, which may itself hold spaces: utime is field 14.
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -155,6 +169,7 @@ def main():
         os._exit(127)
     for fd in (stdin, stdout, stderr):
         os.close(fd)
+
     if a.drain_stdout:
         def drain():
             nonlocal drained
@@ -167,6 +182,19 @@ def main():
             f.write(f"{pid}\n")
 
     ended = None  # (wait status, monotonic time, CPU seconds of the whole run)
+
+    def killed(signum, _frame):
+        # The test is being cleaned up: the command must not outlive us.
+        if ended is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        sys.exit(f"lib_sigrun: got signal {signum}")
+
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, killed)
 
     def poll_end():
         nonlocal ended
