@@ -14,7 +14,9 @@
 #   client                2>&-    echo listener, -v --keylog 0, hello echoed, key log clean
 #   client                <&-     pipe listener sending      0, receives the listener's data
 #   client                >&-     pipe listener sending      13
-#   client                2>&-    pipe listener sending      0, data both ways, key log clean
+#   client                2>&-    pipe listener sending      0, data both ways (both speak
+#                                                            first: the streams may cross), key
+#                                                            log clean, -v log in --log-file
 #   pipe listener         <&-     client sending "hello"     0, writes hello; the client gets
 #                                                            an empty stream and exits 0
 #   pipe listener         >&-     client sending "hello"     13; the client sees the reset or
@@ -152,6 +154,7 @@ CLIENT_IN=$TMP/hello client pipe.err err "$LPORT" "$LFP" -v --keylog "$TMP/pipe.
   --log-file "$TMP/pipe.err.log"
 diag_add "$TMP/pipe.err.log"
 [ "$RC" = 0 ] || fail "pipe.err: quicc 2>&- exited $RC, expected 0"
+grep -q handshake_done "$TMP/pipe.err.log" || fail "pipe.err: quicc 2>&- --log-file FILE logged no handshake_done to FILE"
 [ "$(cat "$TMP/pipe.err.out")" = from-listener ] || fail "pipe.err: quicc 2>&- wrote '$(head -c 100 "$TMP/pipe.err.out")'"
 key_log_clean "$TMP/pipe.err.keys" pipe.err
 listener_exit pipe.err 0
