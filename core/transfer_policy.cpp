@@ -153,26 +153,33 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
         close_waits_for_acks_ = request.flush;
         if (!request.flush) unacked_at_close_ = f.unacked;
         issue(s, std::move(request), now, f);
-      } else if (clearing_ && (f.reset_left || now >= clearing_until_)) {
-        s.close = std::move(*clearing_);
-        clearing_.reset();
-      } else if (clearing_) {
-        s.wake = std::min(clearing_until_, now + std::chrono::milliseconds(5));
+        s.wake = earliest(s.wake, earliest(phase_deadline_, settings_.run_deadline));
         return s;
       }
       bool past_run_deadline = settings_.run_deadline && now >= *settings_.run_deadline;
-      if (peer_close_grace_ && now >= phase_deadline_ && !escalate_now_ && !past_run_deadline) {
-        // The peer did not close in time: close ourselves, gracefully.
-        peer_close_grace_ = false;
-        const ShutdownPolicy& user = settings_.shutdown;
-        phase_deadline_ = Clock::time_point::max();
-        s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason};
-        s.wake = settings_.run_deadline;
-        return s;
-      }
+      // A second interrupt, the close's limit or --timeout: no more waiting of any kind (a
+      // close still clearing its way is overtaken too).
       if (escalate_now_ || now >= phase_deadline_ || past_run_deadline) {
+        if (peer_close_grace_ && !escalate_now_ && !past_run_deadline) {
+          // The peer did not close in time: close ourselves, gracefully.
+          peer_close_grace_ = false;
+          const ShutdownPolicy& user = settings_.shutdown;
+          phase_deadline_ = Clock::time_point::max();
+          s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason};
+          s.wake = settings_.run_deadline;
+          return s;
+        }
         if (past_run_deadline && outcome_.ok()) outcome_ = deadline_outcome(true);
         return escalate(now, f);
+      }
+      if (clearing_) {
+        if (f.reset_left || now >= clearing_until_) {
+          s.close = std::move(*clearing_);
+          clearing_.reset();
+        } else {
+          s.wake = std::min(clearing_until_, now + std::chrono::milliseconds(5));
+          return s;
+        }
       }
       s.wake = earliest(s.wake, earliest(phase_deadline_ == Clock::time_point::max()
                                              ? std::nullopt

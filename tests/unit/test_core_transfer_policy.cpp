@@ -479,10 +479,6 @@ TEST_CASE("TransferPolicy: a close that does not wait clears the way for its CON
   };
   const Row rows[] = {
       {"interrupt", [](TransferPolicy& p) { p.interrupted(SIGINT, t0); }, close_code_interrupted},
-      {"second interrupt", [](TransferPolicy& p) {
-         p.interrupted(SIGINT, t0);
-         p.interrupted(SIGINT, t0);
-       }, close_code_interrupted},
   };
   for (const Row& r : rows) {
     CAPTURE(r.name);
@@ -550,4 +546,21 @@ TEST_CASE("TransferPolicy: crossed streams, and the peer closes before its strea
   REQUIRE(s.done);  // nothing to wait for: no stream left to read
   CHECK(p.outcome().status == Status::incomplete);
   CHECK(p.outcome().message == "peer closed the connection before the stream with its data arrived");
+}
+
+TEST_CASE("TransferPolicy: a second interrupt overtakes a close still clearing its way") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(1'000'000, 0);
+  f.unacked = 500'000;  // and a stopped peer: nothing will leave
+  p.decide(f, t0);
+  p.interrupted(SIGINT, t0);
+  CHECK(p.decide(f, t0).reset_stream == close_code_interrupted);
+  f.reset_sent = true;
+  CHECK_FALSE(p.decide(f, t0 + 20ms).close);
+  p.interrupted(SIGINT, t0 + 50ms);
+  Step s = p.decide(f, t0 + 50ms);
+  REQUIRE(s.close);
+  CHECK(s.close->rapid);
+  CHECK_FALSE(p.decide(f, t0 + 200ms).done);
+  CHECK(p.decide(f, t0 + 300ms).done);  // 250 ms for the frame, then done
 }
