@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -636,8 +637,14 @@ Outcome BlockingPipe::run() {
     if (changed) continue;
 
     std::optional<Clock::time_point> deadline = step.wake;
-    // A close in progress is polled: OpenSSL's assist thread moves it, nothing notifies us.
-    if (closing) deadline = earliest(deadline, now + std::chrono::milliseconds(10));
+    // A close in progress is looked at again when OpenSSL's next timer is due (the end of the
+    // closing period, say): its assist thread moves the close, nothing notifies us. Between
+    // 1 and 100 ms, so that a close cut short by the peer is noticed soon enough.
+    if (closing) {
+      auto due = event_timeout_us(conn_.ssl()).value_or(100'000);
+      deadline = earliest(deadline, now + std::chrono::microseconds(
+                                              std::clamp<int64_t>(due, 1'000, 100'000)));
+    }
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);

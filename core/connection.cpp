@@ -81,6 +81,22 @@ void Connection::forget_stream(SSL* stream) {
   ERR_clear_error();
 }
 
+bool Connection::reset_streams(uint64_t code) {
+  std::lock_guard lock(streams_mutex_);
+  bool any = false;
+  for (auto& s : streams_) {
+    int state = SSL_get_stream_write_state(s.get());
+    if (state != SSL_STREAM_STATE_OK && state != SSL_STREAM_STATE_FINISHED) continue;
+    SSL_STREAM_RESET_ARGS args{code};
+    if (SSL_stream_reset(s.get(), &args, sizeof args) == 1) {
+      emitter_.emit(StreamEvent{SSL_get_stream_id(s.get()), StreamChange::reset_sent, code});
+      any = true;
+    }
+  }
+  ERR_clear_error();
+  return any;
+}
+
 bool Connection::close_frame_sent() const {
   if (wire_.close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0) return true;
   // Ended without a CONNECTION_CLOSE of ours to wait for: the peer closed first, the idle

@@ -50,6 +50,9 @@ class Connection {
   // is reached (try again later) or on failure (`error` set).
   SSL* open_stream(bool wait_at_limit, std::string& error);
   void forget_stream(SSL* stream);
+  // Resets the sending side of every stream that still has one (before a close that does not
+  // wait for stream data, see TransferPolicy's clearing_). True if any was reset.
+  bool reset_streams(uint64_t code);
 
   // State.
   std::optional<CloseInfo> close_info() const { return read_close_info(conn_.get()); }

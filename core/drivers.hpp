@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -45,6 +46,15 @@ Outcome pipe_blocking(Connection& conn, RunContext& run, const PipeOptions& opti
 // --idle-exit ends the run.
 Outcome echo_nonblocking(SSL* listener, RunContext& run);
 Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run);
+
+// Before an echo listener closes its connections: resets every stream, so that their unsent
+// echo is dropped and the ACKs of what is in flight make room in the congestion window for the
+// CONNECTION_CLOSE (OpenSSL 3.5 ignores ACKs once a connection is closing; see
+// TransferPolicy's clearing_). Waits at most 250 ms (and never past `deadline`) for the
+// RESET_STREAM frames to leave. True if an interrupt came meanwhile (close rapidly then).
+class EventLoop;
+bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch& interrupts,
+                     EventLoop& loop, uint64_t code, Clock::time_point deadline);
 
 // A connection the listener accepted (null if none is waiting), set up as both drivers want:
 // streams accepted explicitly, the driver's blocking mode, the wire callback (wire.hpp).

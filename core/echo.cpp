@@ -5,6 +5,7 @@
 
 #include <list>
 #include <memory>
+#include <vector>
 
 #include "drivers.hpp"
 #include "echo_stream.hpp"
@@ -90,6 +91,9 @@ bool serve(EchoConnection& c, RunContext& run, bool& busy) {
 void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoop& loop,
                CloseRequest request) {
   auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  std::vector<Connection*> all;
+  for (auto& c : connections) all.push_back(c.conn.get());
+  if (clear_for_close(all, run.interrupts, loop, request.code, deadline)) request.rapid = true;
   for (;;) {
     bool all_closed = true, all_sent = true;
     for (auto& c : connections) {
@@ -107,6 +111,22 @@ void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoo
 }
 
 }  // namespace
+
+bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch& interrupts,
+                     EventLoop& loop, uint64_t code, Clock::time_point deadline) {
+  bool any = false;
+  for (Connection* c : connections) any = c->reset_streams(code) || any;
+  if (!any) return false;
+  auto until = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
+  while (Clock::now() < until) {
+    if (interrupts.take_new() > 0) return true;
+    bool all = true;
+    for (Connection* c : connections) all = all && (c->reset_frame_sent() || c->closed());
+    if (all) return false;
+    loop.wait({}, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
+  }
+  return false;
+}
 
 Outcome echo_nonblocking(SSL* listener, RunContext& run) {
   const Config& config = run.config;

@@ -175,6 +175,9 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
   // Tell every client why, wait for the closing periods (at most 500 ms; a new interrupt: no
   // waiting), then wake the threads blocked inside OpenSSL and join them.
   auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  std::vector<Connection*> all;
+  for (auto& e : entries) all.push_back(e->conn.get());
+  if (clear_for_close(all, run.interrupts, loop, request.code, deadline)) request.rapid = true;
   for (;;) {
     bool all_closed = true, all_sent = true;
     // Connections whose thread has ended are closed too: their CONNECTION_CLOSE may still be

@@ -108,7 +108,7 @@ void TransferPolicy::finish(const PipeFacts& f) {
   // unless the peer said "error", the connection idled out before our data was acknowledged,
   // or data was left unacknowledged (by a close that did not wait, or because the connection
   // ended before the one that waited could see it acknowledged).
-  if (outcome_.ok() && peer_close_) {
+  if ((outcome_.ok() || prefer_peer_close_) && peer_close_) {
     Outcome closed = close_outcome(*peer_close_);
     if (!closed.ok() && closed.status != Status::internal) outcome_ = closed;
   }
@@ -235,11 +235,18 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     s.wake = phase_deadline_;
     return s;
   }
-  if (f.reset_received)
-    return start_close({true, false, false, user.error_code, user.reason}, now,
-                       settings_.close_limit, f,
-                       Outcome{Status::stream_reset,
-                               "peer reset the stream (code " + hex(*f.reset_received) + ")"});
+  if (f.reset_received) {
+    // A peer that resets the stream often closes the connection right after, and its close
+    // says more (its code and reason): linger a moment for it before closing ourselves.
+    outcome_ = {Status::stream_reset, "peer reset the stream (code " + hex(*f.reset_received) + ")"};
+    prefer_peer_close_ = true;
+    lingered_close_ = CloseRequest{true, false, false, user.error_code, user.reason};
+    phase_ = Phase::linger;
+    phase_deadline_ = now + settings_.linger;
+    Step s;
+    s.wake = phase_deadline_;
+    return s;
+  }
   if (f.stopped)
     return start_close({true, false, false, user.error_code, user.reason}, now,
                        settings_.close_limit, f,

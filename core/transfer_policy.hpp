@@ -143,6 +143,7 @@ class TransferPolicy {
   uint64_t unacked_at_close_ = 0;
   bool close_waits_for_acks_ = false;
   bool peer_first_ = false;  // the peer's close came before ours finished
+  bool prefer_peer_close_ = false;  // the peer reset the stream: its close, if any, explains
 };
 
 }  // namespace quicc

@@ -323,8 +323,6 @@ TEST_CASE("TransferPolicy: failures and deadlines close with quicc's codes") {
     bool rapid;
   };
   const Row rows[] = {
-      {"stream reset by the peer", [](PipeFacts& f) { f.reset_received = 9; }, t0,
-       Status::stream_reset, 0, true},
       {"peer stopped reading", [](PipeFacts& f) { f.stopped = 9; }, t0, Status::stream_reset, 0,
        true},
       {"--timeout", [](PipeFacts&) {}, t0 + 10s, Status::timeout, close_code_timeout, false},
@@ -563,4 +561,36 @@ TEST_CASE("TransferPolicy: a second interrupt overtakes a close still clearing i
   CHECK(s.close->rapid);
   CHECK_FALSE(p.decide(f, t0 + 200ms).done);
   CHECK(p.decide(f, t0 + 300ms).done);  // 250 ms for the frame, then done
+}
+
+TEST_CASE("TransferPolicy: the peer resets the stream") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(10, 10);
+  f.reset_received = 1;
+  f.read_ended = true;
+  Step s = p.decide(f, t0);
+  CHECK_FALSE(s.close);  // a moment for the peer's close, which says more
+
+  SUBCASE("and closes: its close is the outcome") {
+    CloseInfo c = peer_close(1);
+    c.reason = "interrupted";
+    p.connection_closed(c);
+    CHECK(p.decide(f, t0 + 5ms).done);
+    CHECK(p.outcome().status == Status::peer_app_error);
+    CHECK(p.outcome().message == "peer closed the connection: application error 0x1 (interrupted)");
+  }
+  SUBCASE("and closes cleanly: the reset is the outcome") {
+    p.connection_closed(peer_close());
+    CHECK(p.decide(f, t0 + 5ms).done);
+    CHECK(p.outcome().status == Status::stream_reset);
+  }
+  SUBCASE("and does not close: we close, rapidly") {
+    s = p.decide(f, t0 + 50ms);
+    REQUIRE(s.close);
+    CHECK(s.close->rapid);
+    p.close_frame_sent();
+    CHECK(p.decide(f, t0 + 51ms).done);
+    CHECK(p.outcome().status == Status::stream_reset);
+    CHECK(p.outcome().message == "peer reset the stream (code 0x1)");
+  }
 }
