@@ -396,6 +396,7 @@ void BlockingPipe::send_loop() {
 
 void BlockingPipe::receive_loop(SSL* s) {
   std::vector<unsigned char> buffer(chunk_size);
+  bool connection_gone_ = false;  // one more read after the close (see below)
   for (;;) {
     size_t n = 0;
     ERR_clear_error();
@@ -433,6 +434,14 @@ void BlockingPipe::receive_loop(SSL* s) {
       continue;
     }
     int err = SSL_get_error(s, 0);
+    if (err != SSL_ERROR_ZERO_RETURN && SSL_get_stream_read_state(s) == SSL_STREAM_STATE_CONN_CLOSED &&
+        !read_failed_by_reset() && !connection_gone_) {
+      // Woken by the connection's close, a blocked read fails before it looks at the stream;
+      // what arrived before the close is still there. Read on: with the connection closed a
+      // read no longer blocks, and it ends with the FIN, the reset, or nothing more.
+      connection_gone_ = true;
+      continue;
+    }
     std::lock_guard lock(mutex_);
     if (err == SSL_ERROR_ZERO_RETURN) {
       emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});
@@ -466,6 +475,14 @@ void BlockingPipe::read_failed_locked(SSL* s) {
       }
       break;
     case SSL_STREAM_STATE_CONN_CLOSED:
+      if (!data) break;
+      facts_.read_ended = true;
+      // A reset that came with the close shows only in the error's reason.
+      if (read_failed_by_reset()) {
+        facts_.reset_received = stream_code_unknown;
+        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, {}});
+      }
+      break;
     case SSL_STREAM_STATE_RESET_LOCAL:
       if (data) facts_.read_ended = true;
       break;
@@ -500,6 +517,7 @@ PipeFacts BlockingPipe::snapshot() {
   facts_.peer_acked = conn_.peer_acked();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   facts_.receive_moved = streams_.awaiting_peer_stream();
+  facts_.handshake_confirmed = conn_.handshake_confirmed();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.

@@ -105,6 +105,10 @@ bool Connection::close_frame_sent() const {
   return info && (!info->local || idle_timed_out(*info) || network_failed(*info));
 }
 
+bool Connection::handshake_confirmed() const {
+  return SSL_is_server(conn_.get()) == 1 || wire_.handshake_done_received;
+}
+
 bool Connection::reset_frame_sent() const {
   return wire_.reset_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
 }

@@ -61,6 +61,8 @@ class Connection {
   // queued for the socket (or there is none to send: the peer closed first, the connection
   // idled out or the network failed).
   bool close_frame_sent() const;
+  // The handshake is confirmed: a server's at once, a client's once HANDSHAKE_DONE arrived.
+  bool handshake_confirmed() const;
   // A RESET_STREAM of ours has been packetized and nothing is left queued for the socket.
   bool reset_frame_sent() const;
   // Everything ack-eliciting the peer sent has been acknowledged, and the ACK has left.

@@ -180,6 +180,12 @@ Outcome echo_nonblocking(SSL* listener, RunContext& run) {
 
     std::optional<Clock::time_point> deadline = run.run_deadline();
     if (config.idle_exit.count() > 0) deadline = earliest(deadline, last_activity + config.idle_exit);
+    // The listener's own idle timer and the handshake deadlines need a wake-up of their own.
+    auto idle = listener_idle_limit(config);
+    for (const auto& c : connections) {
+      if (!c.established) deadline = earliest(deadline, c.accepted + config.connect_timeout);
+      else if (idle) deadline = earliest(deadline, c.conn->last_datagram_in() + *idle);
+    }
     if (busy) deadline = now;
     loop.wait({}, deadline);
   }

@@ -155,8 +155,15 @@ void PipePump::read_failed(SSL* s) {
       }
       break;
     case SSL_STREAM_STATE_CONN_CLOSED:
-    case SSL_STREAM_STATE_RESET_LOCAL:
       facts_.read_ended = true;  // the connection's end is reported by its owner
+      // A reset that came with the close shows only in the error's reason.
+      if (read_failed_by_reset() && s == streams_.receive()) {
+        facts_.reset_received = stream_code_unknown;
+        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, {}});
+      }
+      break;
+    case SSL_STREAM_STATE_RESET_LOCAL:
+      facts_.read_ended = true;
       break;
     default:
       facts_.read_ended = true;
@@ -292,6 +299,7 @@ const PipeFacts& PipePump::facts() {
   facts_.peer_acked = conn_.peer_acked();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   facts_.receive_moved = streams_.awaiting_peer_stream();
+  facts_.handshake_confirmed = conn_.handshake_confirmed();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.

@@ -1,10 +1,19 @@
 #include "stream_policy.hpp"
 
+#include <cstdio>
+#include <string>
+
 namespace quicc {
 
 namespace {
 
 std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 }  // namespace
 
@@ -50,6 +59,11 @@ bool StreamPolicy::finished(const StreamFacts& f) const {
 }
 
 Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
+  if (f.reset_received)
+    return {Status::stream_reset,
+            *f.reset_received == stream_code_unknown
+                ? std::string("peer reset the stream (its code was lost with the connection's close)")
+                : "peer reset the stream (code " + hex(*f.reset_received) + ")"};
   if (peer_closed && f.receive_moved)
     return {Status::incomplete,
             "peer closed the connection before the stream with its data arrived"};

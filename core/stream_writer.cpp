@@ -41,6 +41,12 @@ StreamWriter::Result StreamWriter::flush(SSL* stream, uint64_t& written) {
   return Result::done;
 }
 
+bool read_failed_by_reset() {
+  // OpenSSL raises SSL_R_STREAM_RESET for a read of a reset stream, whatever else holds.
+  return ERR_GET_REASON(ERR_peek_error()) == SSL_R_STREAM_RESET ||
+         ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_STREAM_RESET;
+}
+
 void apply_write_mode(SSL* stream, const Config& config) {
   const long partial = SSL_MODE_ENABLE_PARTIAL_WRITE, moving = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
   if (config.partial_write) SSL_set_mode(stream, partial); else SSL_clear_mode(stream, partial);

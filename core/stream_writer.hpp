@@ -46,6 +46,11 @@ class StreamWriter {
   bool retrying_ = false;
 };
 
+// After a stream read failed: whether the failure was a reset by the peer, even when the
+// connection is closed too and the stream's state says only that (its reason is still
+// SSL_R_STREAM_RESET on the error queue). Call before clearing the queue.
+bool read_failed_by_reset();
+
 // Sets the stream's write mode from config (all-or-nothing unless --partial-write).
 void apply_write_mode(SSL* stream, const Config& config);
 

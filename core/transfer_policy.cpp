@@ -173,7 +173,7 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
         return escalate(now, f);
       }
       if (clearing_) {
-        if (f.reset_left || now >= clearing_until_) {
+        if (held_close_ready(f, now)) {
           s.close = std::move(*clearing_);
           clearing_.reset();
         } else {
@@ -190,7 +190,7 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
     case Phase::rapid_closing: {
       Step s;
       if (clearing_) {
-        if (f.reset_left || now >= clearing_until_) {
+        if (held_close_ready(f, now)) {
           s.close = std::move(*clearing_);
           clearing_.reset();
           phase_deadline_ = now + settings_.rapid_limit;  // now for the frame to leave
@@ -238,7 +238,10 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   if (f.reset_received) {
     // A peer that resets the stream often closes the connection right after, and its close
     // says more (its code and reason): linger a moment for it before closing ourselves.
-    outcome_ = {Status::stream_reset, "peer reset the stream (code " + hex(*f.reset_received) + ")"};
+    outcome_ = {Status::stream_reset,
+                *f.reset_received == stream_code_unknown
+                    ? std::string("peer reset the stream (its code was lost with the connection's close)")
+                    : "peer reset the stream (code " + hex(*f.reset_received) + ")"};
     prefer_peer_close_ = true;
     lingered_close_ = CloseRequest{true, false, false, user.error_code, user.reason};
     phase_ = Phase::linger;
@@ -363,15 +366,25 @@ Step TransferPolicy::start_close(CloseRequest request, Clock::time_point now,
 void TransferPolicy::issue(Step& s, CloseRequest request, Clock::time_point now,
                            const PipeFacts& f) {
   bool waits = request.flush && !request.rapid;
-  if (!waits && f.stream_open && f.unacked > 0 && !f.reset_sent && !f.stopped) {
-    s.reset_stream = request.code;
-    clearing_until_ = std::min(now + settings_.rapid_limit, phase_deadline_);
+  clear_first_ = !waits && f.stream_open && f.unacked > 0 && !f.reset_sent && !f.stopped;
+  if (clear_first_) s.reset_stream = request.code;
+  if (clear_first_ || !f.handshake_confirmed) {
+    // Held back: until the stream's reset has left (clearing), and until the handshake is
+    // confirmed (a client's CONNECTION_CLOSE sent before HANDSHAKE_DONE goes in a Handshake
+    // packet, which a server that already dropped those keys cannot read).
+    clearing_until_ = std::min(now + (clear_first_ ? settings_.rapid_limit : settings_.confirm_wait),
+                               phase_deadline_);
     clearing_ = std::move(request);
     s.wake = earliest(s.wake, std::min(clearing_until_, now + std::chrono::milliseconds(5)));
     return;
   }
   clearing_.reset();
   s.close = std::move(request);
+}
+
+bool TransferPolicy::held_close_ready(const PipeFacts& f, Clock::time_point now) const {
+  if (now >= clearing_until_) return true;
+  return (!clear_first_ || f.reset_left) && f.handshake_confirmed;
 }
 
 Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {

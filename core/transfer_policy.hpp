@@ -31,6 +31,7 @@ using Clock = std::chrono::steady_clock;
 struct PipeFacts : StreamFacts {
   std::optional<Outcome> local_error;  // reading the input or writing the output failed
   bool reset_left = false;  // our RESET_STREAM frame has left the host
+  bool handshake_confirmed = true;  // a client has received HANDSHAKE_DONE (a server: always)
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
 };
@@ -79,6 +80,8 @@ class TransferPolicy {
     std::chrono::milliseconds ack_wait{100};
     // A listener whose transfer ended well leaves the close to the client for this long.
     std::chrono::milliseconds peer_close_grace{1000};
+    // How long a client's close waits for the handshake to be confirmed (HANDSHAKE_DONE).
+    std::chrono::milliseconds confirm_wait{500};
   };
 
   explicit TransferPolicy(Settings settings);
@@ -114,6 +117,7 @@ class TransferPolicy {
   Step escalate(Clock::time_point now, const PipeFacts& f);
   // Hands `request` to the driver, or first clears the way for it (see clearing_).
   void issue(Step& s, CloseRequest request, Clock::time_point now, const PipeFacts& f);
+  bool held_close_ready(const PipeFacts& f, Clock::time_point now) const;
   // Our close is over: settles the outcome.
   void finish(const PipeFacts& f);
   std::optional<Clock::time_point> next_deadline(const PipeFacts& f) const;
@@ -135,8 +139,10 @@ class TransferPolicy {
   // stops processing ACKs once a connection is closing, so a congestion window full of stream
   // data never opens again and the CONNECTION_CLOSE would never leave. Resetting the stream
   // drops its unsent data; the ACKs of what is in flight then make room for the close.
+  // It is also held until the handshake is confirmed (see issue()).
   std::optional<CloseRequest> clearing_;
   Clock::time_point clearing_until_{};
+  bool clear_first_ = false;  // the held close waits for the stream's reset to leave
   bool key_update_done_ = false;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment

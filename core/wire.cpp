@@ -14,6 +14,7 @@ constexpr unsigned char frame_conn_close_app = 0x1d;
 constexpr unsigned char frame_ack = 0x02;
 constexpr unsigned char frame_ack_ecn = 0x03;
 constexpr unsigned char frame_reset_stream = 0x04;
+constexpr unsigned char frame_handshake_done = 0x1e;
 
 bool is_ack(const unsigned char* frame) { return frame[0] == frame_ack || frame[0] == frame_ack_ecn; }
 bool is_conn_close(const unsigned char* frame) {
@@ -59,6 +60,7 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
     } else if (frame && !is_ack(bytes) && !is_conn_close(bytes)) {
       // Every frame but ACK, PADDING and CONNECTION_CLOSE elicits an ACK (RFC 9002, 2).
       state->received_unacked = true;
+      if (bytes[0] == frame_handshake_done) state->handshake_done_received = true;
     }
     if (!write_p && content_type == SSL3_RT_QUIC_DATAGRAM)
       state->last_datagram_in_ns =

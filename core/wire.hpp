@@ -25,6 +25,7 @@ namespace quicc {
 struct WireState {
   std::atomic<bool> close_frame_packetized{false};
   std::atomic<bool> reset_frame_packetized{false};  // a RESET_STREAM of ours
+  std::atomic<bool> handshake_done_received{false};  // the server confirmed the handshake
   // An ack-eliciting frame arrived after the last ACK frame we packetized.
   std::atomic<bool> received_unacked{false};
   std::atomic<int64_t> last_datagram_in_ns{0};  // steady_clock, since its epoch; 0: none yet

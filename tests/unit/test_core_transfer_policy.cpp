@@ -594,3 +594,16 @@ TEST_CASE("TransferPolicy: the peer resets the stream") {
     CHECK(p.outcome().message == "peer reset the stream (code 0x1)");
   }
 }
+
+TEST_CASE("TransferPolicy: a reset that came with the peer's close is still a reset") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f = moved(2, 0);
+  f.input_eof = f.fin_sent = true;
+  p.decide(f, t0);
+  p.connection_closed(peer_close());
+  f.reset_received = stream_code_unknown;  // the stream's state said only "connection closed"
+  f.read_ended = true;
+  REQUIRE(p.decide(f, t0).done);
+  CHECK(p.outcome().status == Status::stream_reset);
+  CHECK(p.outcome().message == "peer reset the stream (its code was lost with the connection's close)");
+}
