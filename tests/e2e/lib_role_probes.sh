@@ -596,22 +596,24 @@ slow_sink() {
 # the write spy (lib_write_spy.sh): its streams get mode BIT, and under the non-blocking driver
 # the spy's COUNTER (continued / moved) shows the mode at work. Under the blocking driver
 # OpenSSL's blocking SSL_write_ex takes whole buffers (see ARCHITECTURE.md), so the mode set is
-# all there is to see. The data comes back through a slow_sink, so that writes do block.
+# all there is to see. The data goes in through an odd_feed and comes back through a
+# slow_sink, so that writes do block, part way through a buffer.
 write_mode_probe() {
   local role=$1 option=$2 bit=$3 counter=$4 summary want inferior
   have_write_spy || skip "gdb cannot run here: $option cannot be observed"
   want=$(sha "$SHARED/data")
   slow_sink back
+  odd_feed "$SHARED/data" "$TMP/data.fifo"
   case $role in
     client)
       peer_echo
-      spy_run "$TMP/spy.log" "$SHARED/data" "$TMP/back.fifo" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
+      spy_run "$TMP/spy.log" "$TMP/data.fifo" "$TMP/back.fifo" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
         "$option" "${TO_PEER[@]}"
       RC=$SPY_RC
       want_rc "client $option" 0 sut
       ;;
     pipe)
-      spy_start "$TMP/spy.log" "$SHARED/data" "$TMP/sut.out" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
+      spy_start "$TMP/spy.log" "$TMP/data.fifo" "$TMP/sut.out" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
         --listen 127.0.0.1:0 "$option"
       LISTEN_WAIT=60 await_listening "$SPY_PID" 1 "$TMP/sut.err"
       RC=0
@@ -627,7 +629,7 @@ write_mode_probe() {
         --listen 127.0.0.1:0 --echo "$option"
       LISTEN_WAIT=60 await_listening "$SPY_PID" 1 "$TMP/sut.err"
       RC=0
-      qt 60 "${TO_SUT[@]}" <"$SHARED/data" >"$TMP/back.fifo" 2>"$TMP/peer.err" || RC=$?
+      qt 60 "${TO_SUT[@]}" <"$TMP/data.fifo" >"$TMP/back.fifo" 2>"$TMP/peer.err" || RC=$?
       diag_add "$TMP/peer.err"
       want_rc "the client of an echo listener with $option" 0 peer
       inferior=$(spy_inferior "$SPY_PID")

@@ -144,3 +144,14 @@ while todo:
         todo.append(child)
 PY
 }
+
+# odd_feed FILE FIFO: a FIFO that delivers FILE in 77777-byte writes, so that reads from it
+# (at most a pipe's 64 KiB) come in sizes unrelated to OpenSSL's flow-control windows: read
+# from a regular file in 256 KiB chunks, the writes would end exactly where the peer's credit
+# does, and a partial write would never happen. Sets FEED_PID.
+odd_feed() {
+  mkfifo "$2"
+  dd if="$1" of="$2" bs=77777 status=none &
+  FEED_PID=$!
+  bg_track "$FEED_PID"
+}

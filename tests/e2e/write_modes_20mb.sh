@@ -41,8 +41,9 @@ echo_run() {
   check_echo "$name" "$rc" "$t0"
 }
 
-# spied_run NAME PARTIAL MOVING ARGS...: echo_run under the write spy (when there is one);
-# PARTIAL and MOVING (0/1) say which modes ARGS ask for, and the spy must agree.
+# spied_run NAME PARTIAL MOVING ARGS...: echo_run under the write spy (when there is one), the
+# input through an odd_feed; PARTIAL and MOVING (0/1) say which modes ARGS ask for, and the spy
+# must agree.
 spied_run() {
   local name=$1 partial=$2 moving=$3 t0 summary set cleared bit want
   shift 3
@@ -51,7 +52,8 @@ spied_run() {
     return
   fi
   t0=$(now_ms)
-  spy_run "$TMP/$name.spy" "$TMP/in" "$TMP/$name.out" "$TMP/$name.err" "--$QUICC_DRIVER" "$@"
+  odd_feed "$TMP/in" "$TMP/$name.fifo"
+  spy_run "$TMP/$name.spy" "$TMP/$name.fifo" "$TMP/$name.out" "$TMP/$name.err" "--$QUICC_DRIVER" "$@"
   check_echo "$name" "$SPY_RC" "$t0"
   summary=$(spy_summary "$TMP/$name.spy")
   note "$name: $summary"
