@@ -107,10 +107,43 @@ TEST_CASE("cli::build_config") {
 }
 
 TEST_CASE("cli::help_text lists every option in the table") {
+  // Each option has exactly one line of its own: its flags and argument, then the start of its
+  // help. (Finding the name anywhere would not do: "--sni" is in "--no-sni", "--key" in
+  // "--key-update", "--timeout" in "--idle-timeout", "--cafile" in another option's help...)
   std::string help = cli::help_text();
+  std::vector<std::string> lines;
+  for (size_t start = 0; start < help.size();) {
+    size_t end = help.find('\n', start);
+    if (end == std::string::npos) end = help.size();
+    lines.push_back(help.substr(start, end - start));
+    start = end + 1;
+  }
+  std::set<std::string> option_lines;
   for (const auto& spec : cli::option_table()) {
     CAPTURE(spec.flags);
-    CHECK(help.find(std::string(cli::long_name(spec))) != std::string::npos);
+    std::string left = "  " + std::string(spec.flags);
+    if (!spec.argument.empty()) left += " " + std::string(spec.argument);
+    std::string text(spec.help);
+    if (!spec.default_value.empty() && !spec.argument.empty())
+      text += " (default: " + std::string(spec.default_value) + ")";
+    int found = 0;
+    for (const auto& line : lines) {
+      if (!line.starts_with(left + " ")) continue;
+      size_t first = line.find_first_not_of(' ', left.size());
+      REQUIRE(first != std::string::npos);
+      // The first line of the wrapped help is a prefix of the whole help.
+      if (text.starts_with(line.substr(first))) {
+        ++found;
+        option_lines.insert(line);
+      }
+    }
+    CHECK(found == 1);
+  }
+  // And every line that starts like an option belongs to one.
+  for (const auto& line : lines) {
+    if (!line.starts_with("  -")) continue;
+    CAPTURE(line);
+    CHECK(option_lines.contains(line));
   }
   CHECK(help.find("Exit codes:") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -76,6 +77,10 @@ struct Pipe {
 
 }  // namespace
 
+// Every run in this file is bounded, so that a hang fails the test instead of stalling it (CTest
+// also gives the unit test a TIMEOUT).
+constexpr std::chrono::milliseconds run_limit{20'000};
+
 TEST_CASE("core::run: event order of a small session") {
   Driver driver = Driver::nonblocking;
   SUBCASE("nonblocking") { driver = Driver::nonblocking; }
@@ -90,9 +95,18 @@ TEST_CASE("core::run: event order of a small session") {
   lc.driver = driver;
   lc.input_fd = listener_in.fds[0];
   lc.output_fd = listener_out.fds[1];
+  lc.timeout = run_limit;
   RecordingSink listener_sink;
   Outcome listener_outcome;
   std::thread listener([&] { listener_outcome = run(lc, listener_sink); });
+  // A failed REQUIRE below must not destroy a joinable thread (std::terminate); lc.timeout
+  // bounds the wait.
+  struct Join {
+    std::thread& thread;
+    ~Join() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_listener{listener};
 
   auto listening = listener_sink.wait_for<ListeningEvent>();
   auto cert = listener_sink.wait_for<CertificateEvent>();
@@ -110,9 +124,12 @@ TEST_CASE("core::run: event order of a small session") {
   cc.pin_sha256 = *pin;
   cc.input_fd = client_in.fds[0];
   cc.output_fd = client_out.fds[1];
+  cc.timeout = run_limit;
   RecordingSink client_sink;
   Outcome outcome = run(cc, client_sink);
   listener.join();
+  CHECK(outcome.status != Status::timeout);
+  CHECK(listener_outcome.status != Status::timeout);
 
   CHECK(outcome.ok());
   CHECK(listener_outcome.ok());
