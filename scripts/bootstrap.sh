@@ -14,8 +14,8 @@
 #     into ~/.cache/quicc/openssl-<version>-tsan-<options hash>, without peers (the tests take
 #     those from the normal build). TSan only sees memory accesses made by instrumented code; an
 #     uninstrumented OpenSSL hides every access its QUIC stack makes from quicc's threads and its
-#     own, which is where the blocking driver's shared state lives. This build takes about
-#     6 minutes on 2 cores (measured: 384 s), paid by the first run on a machine.
+#     own, which is where the blocking driver's shared state lives. This build is paid once
+#     per machine: 384 s on 2 lightly shared cores, 769 s on heavily shared ones (612 CPU s).
 #
 # The Debian mirror is never named here: the deb-src entry reuses the URIs: line of the deb822
 # file apt already uses.
