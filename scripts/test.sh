@@ -1,8 +1,47 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite: unit tests and end-to-end tests of the real
 # binary against quicc's own listener and OpenSSL's demo servers over loopback UDP, each
-# end-to-end test under both drivers.
+# end-to-end test under both drivers. Then the same again under the sanitizers:
+#
+#   normal  build/       the whole suite
+#   asan    build-asan/  the whole suite, under AddressSanitizer (with LeakSanitizer) and
+#                        UndefinedBehaviorSanitizer
+#   tsan    build-tsan/  the unit tests and the --blocking driver's tests (the one that runs
+#                        several threads), under ThreadSanitizer with an instrumented OpenSSL
+#
+# Every phase runs even when an earlier one failed; the script fails if any did. Arguments are
+# passed to every phase's ctest. Sanitizer reports are collected by the suites themselves (see
+# tests/CMakeLists.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
-ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+
+summary=()
+failed=0
+
+# phase NAME BUILD_ARG BUILD_DIR CTEST_ARGS...: builds and tests one variant, and records one
+# line with its timings and result.
+phase() {
+  local name=$1 build_arg=$2 dir=$3 t0 t1 t2 result=passed
+  shift 3
+  printf '== test.sh: %s: building %s/\n' "$name" "$dir"
+  t0=$SECONDS
+  if scripts/build.sh ${build_arg:+"$build_arg"}; then
+    t1=$SECONDS
+    printf '== test.sh: %s: testing %s/\n' "$name" "$dir"
+    ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" "$@" || result=FAILED
+  else
+    t1=$SECONDS
+    result="FAILED (build)"
+  fi
+  t2=$SECONDS
+  [ "$result" = passed ] || failed=1
+  summary+=("$(printf '%-6s build %4d s, tests %4d s: %s' "$name" $((t1 - t0)) $((t2 - t1)) "$result")")
+  printf '== test.sh: %s\n' "${summary[-1]}"
+}
+
+phase normal "" build "$@"
+phase asan asan build-asan "$@"
+phase tsan tsan build-tsan -L '^(blocking|unit)$' "$@"
+
+printf '== test.sh: %s\n' "${summary[@]}"
+exit "$failed"
