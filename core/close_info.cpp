@@ -1,5 +1,6 @@
 #include "close_info.hpp"
 
+#include <openssl/err.h>
 #include <openssl/quic.h>
 #include <openssl/x509.h>
 
@@ -46,9 +47,28 @@ Outcome alert_outcome(const CloseInfo& info) {
   return {Status::handshake_failed, "handshake failed: " + who + alert_text(info)};
 }
 
+// SSL_get_conn_close_info() reads the close's cause without OpenSSL's lock, while another
+// thread (the blocking driver's, or OpenSSL's assist thread) may be writing it. The cause is
+// written once, under the lock, when the connection starts terminating: asking first, under
+// the lock, whether it has (SSL_poll's "exception on connection"), orders the read after that
+// write. Should SSL_poll fail, the cause is read directly, as before.
+bool terminating(SSL* conn) {
+  SSL_POLL_ITEM item{};
+  item.desc = SSL_as_poll_descriptor(conn);
+  item.events = SSL_POLL_EVENT_EC;
+  const timeval now{0, 0};
+  size_t count = 0;
+  if (SSL_poll(&item, 1, sizeof item, &now, SSL_POLL_FLAG_NO_HANDLE_EVENTS, &count) != 1) {
+    ERR_clear_error();
+    return true;
+  }
+  return (item.revents & SSL_POLL_EVENT_EC) != 0;
+}
+
 }  // namespace
 
 std::optional<CloseInfo> read_close_info(SSL* conn) {
+  if (!terminating(conn)) return std::nullopt;
   SSL_CONN_CLOSE_INFO raw{};
   if (SSL_get_conn_close_info(conn, &raw, sizeof raw) != 1) return std::nullopt;
   CloseInfo info;

@@ -32,7 +32,7 @@ struct EchoEntry {
 void echo_stream(EchoEntry& e, SSL* stream, RunContext& run) {
   std::vector<unsigned char> buffer(chunk_size);
   uint64_t id = SSL_get_stream_id(stream);
-  bool bidi = SSL_get_stream_type(stream) == SSL_STREAM_TYPE_BIDI;
+  bool bidi = stream_is_bidi(stream);
   if (bidi) apply_write_mode(stream, run.config);
   for (;;) {
     size_t n = 0;

@@ -48,7 +48,7 @@ bool stream_failure(SSL* stream, bool reading, Emitter& emitter, Outcome& outcom
 EchoStream::EchoStream(SSL* stream, const Config& config, Emitter& emitter)
     : stream_(stream),
       emitter_(emitter),
-      bidi_(SSL_get_stream_type(stream) == SSL_STREAM_TYPE_BIDI),
+      bidi_(stream_is_bidi(stream)),
       pending_(config.moving_buffer) {
   if (bidi_) apply_write_mode(stream, config);
 }

@@ -28,7 +28,7 @@ PipePump::PipePump(Connection& conn, const Config& config)
 
 void PipePump::accept_streams() {
   for (SSL* s : conn_.accept_streams()) {
-    if (SSL_get_stream_type(s) != SSL_STREAM_TYPE_BIDI) continue;  // e.g. HTTP/3 control
+    if (!stream_is_bidi(s)) continue;  // e.g. HTTP/3 control
     switch (streams_.peer_opened(s)) {
       case PipeStreams::Use::pipe:
         apply_write_mode(s, config_);

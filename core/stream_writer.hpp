@@ -20,6 +20,11 @@ namespace quicc {
 // with 160-byte reads), small enough to keep a turn short.
 inline constexpr size_t chunk_size = 256 * 1024;
 
+// True for a bidirectional stream. Read from the stream ID (bit 0x2 marks unidirectional
+// ones, RFC 9000 2.1): SSL_get_stream_type() reads OpenSSL's stream record without its lock,
+// racing with the thread that handles the stream's frames (seen by ThreadSanitizer).
+inline bool stream_is_bidi(SSL* stream) { return (SSL_get_stream_id(stream) & 0x2) == 0; }
+
 class StreamWriter {
  public:
   explicit StreamWriter(bool moving = false);
