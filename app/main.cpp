@@ -1,6 +1,7 @@
 // quicc: parse the command line, build the engine's config, run, map the outcome to an exit
 // code. Everything else lives in cli/ (options, formatting) and core/ (the engine).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/config_builder.hpp"
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
     // transfer's exit code.
     if (!options.json_file.empty() && !cli::write_file(options.json_file, cli::stats_json(summary) + "\n", error))
       std::fprintf(stderr, "quicc: warning: %s\n", error.c_str());
+  }
+  if (threads_left_behind()) {
+    // A thread still inside OpenSSL: no exit handlers (see threads_left_behind).
+    log.reset();
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
   }
   return exit_code;
 }

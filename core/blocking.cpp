@@ -679,7 +679,7 @@ Outcome BlockingPipe::run() {
   stop_all_.notify();
   stop_send_.notify();
   if (!conn_.closed()) conn_.abort();
-  bool joined = workers_.join(std::chrono::seconds(2), [this] { waker_.wake(); });
+  bool joined = workers_.join(worker_join_limit, [this] { waker_.wake(); });
   if (!joined) {
     emitter_.emit(WarningEvent{"a worker thread did not end; leaving it behind"});
     conn_.leak();

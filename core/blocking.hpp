@@ -27,6 +27,12 @@ class Notifier {
   int fds_[2] = {-1, -1};
 };
 
+// How long a run waits for its threads to leave OpenSSL once the connection is over (they are
+// woken every 20 ms meanwhile). They take milliseconds; the limit is for a thread stuck for
+// good, and generous for slow machines and sanitizer builds. One left behind is detached and
+// what it uses leaked (threads_left_behind()).
+inline constexpr std::chrono::seconds worker_join_limit{5};
+
 // Worker threads that end by themselves once told to stop (or once OpenSSL returns to them).
 class Workers {
  public:

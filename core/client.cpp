@@ -141,7 +141,7 @@ Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& inter
     emitter.emit(SocketEvent{local.to_string(), peer.to_string()});
     SslPtr ssl = new_connection(config, *tls, fd.get(), peer, outcome);
     if (!ssl) return outcome;
-    Connection conn(std::move(ssl), emitter);
+    Connection conn(std::move(ssl), emitter, false);
 
     auto started = Clock::now();
     if (!overall) overall = started + config.connect_timeout;

@@ -3,6 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <atomic>
+
+#include "engine.hpp"
 #include "tls.hpp"
 
 namespace quicc {
@@ -20,7 +23,11 @@ std::string asn1_time_text(const ASN1_TIME* t) {
   return out;
 }
 
+std::atomic<bool> left_behind{false};
+
 }  // namespace
+
+bool threads_left_behind() { return left_behind; }
 
 uint64_t shutdown_flags(const CloseRequest& request) {
   // NO_BLOCK under the blocking driver too: the caller's loop does the waiting, so that a
@@ -30,7 +37,8 @@ uint64_t shutdown_flags(const CloseRequest& request) {
          (request.wait_peer && !request.rapid ? SSL_SHUTDOWN_FLAG_WAIT_PEER : 0);
 }
 
-Connection::Connection(SslPtr conn, Emitter& emitter) : conn_(std::move(conn)), emitter_(emitter) {
+Connection::Connection(SslPtr conn, Emitter& emitter, bool accepted)
+    : conn_(std::move(conn)), emitter_(emitter), accepted_(accepted) {
   attach_wire_state(conn_.get(), &wire_);
 }
 
@@ -106,7 +114,7 @@ bool Connection::close_frame_sent() const {
 }
 
 bool Connection::handshake_confirmed() const {
-  return SSL_is_server(conn_.get()) == 1 || wire_.handshake_done_received;
+  return accepted_ || wire_.handshake_done_received;
 }
 
 bool Connection::reset_frame_sent() const {
@@ -185,6 +193,7 @@ bool Connection::request_key_update(uint64_t after_bytes) {
 }
 
 void Connection::leak() {
+  left_behind = true;
   std::lock_guard lock(streams_mutex_);
   for (auto& s : streams_) s.release();
   streams_.clear();

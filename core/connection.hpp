@@ -31,7 +31,9 @@ struct Transferred {
 
 class Connection {
  public:
-  Connection(SslPtr conn, Emitter& emitter);
+  // `accepted`: a connection a listener accepted (we are its server). Known from who made it:
+  // SSL_is_server() reads TLS state that OpenSSL's handshake writes from other threads.
+  Connection(SslPtr conn, Emitter& emitter, bool accepted);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -96,6 +98,7 @@ class Connection {
  private:
   SslPtr conn_;
   Emitter& emitter_;
+  bool accepted_;
   WireState wire_;
   std::list<SslPtr> streams_;
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently

@@ -158,7 +158,7 @@ Outcome echo_nonblocking(SSL* listener, RunContext& run) {
       run.emitter.emit(ConnectionAcceptedEvent{++index});
       last_activity = now;
       EchoConnection c;
-      c.conn = std::make_unique<Connection>(std::move(conn), run.emitter);
+      c.conn = std::make_unique<Connection>(std::move(conn), run.emitter, true);
       c.accepted = now;
       connections.push_back(std::move(c));
     }

@@ -91,7 +91,7 @@ void serve_connection(EchoEntry& e, RunContext& run, Waker& waker) {
     e.streams.start([&e, s, &run] { echo_stream(e, s, run); });
   }
   ERR_clear_error();
-  if (!e.streams.join(std::chrono::seconds(2), [&waker] { waker.wake(); })) conn.leak();
+  if (!e.streams.join(worker_join_limit, [&waker] { waker.wake(); })) conn.leak();
   conn.report_end({e.echoed, e.echoed, 0});
   e.over = true;
 }
@@ -126,7 +126,7 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       run.emitter.emit(ConnectionAcceptedEvent{++index});
       last_activity = now;
       auto e = std::make_unique<EchoEntry>();
-      e->conn = std::make_unique<Connection>(std::move(conn), run.emitter);
+      e->conn = std::make_unique<Connection>(std::move(conn), run.emitter, true);
       e->deadline = now + config.connect_timeout;
       EchoEntry* raw = e.get();
       e->thread = std::thread([raw, &run, &waker] { serve_connection(*raw, run, waker); });
@@ -193,7 +193,7 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
     if (run.interrupts.take_new() > 0) request.rapid = true;
     loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
   }
-  auto join_deadline = Clock::now() + std::chrono::seconds(2);
+  auto join_deadline = Clock::now() + worker_join_limit;
   for (auto& e : entries) {
     while (!e->over && Clock::now() < join_deadline) {
       waker.wake();
@@ -203,6 +203,7 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       e->thread.join();
     } else {
       e->thread.detach();
+      e->conn->leak();
       e.release();  // still in use by its thread: the process ends soon
     }
   }

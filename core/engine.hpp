@@ -13,6 +13,12 @@ namespace quicc {
 // emitted as an ErrorEvent before returning.
 Outcome run(const Config& config, EventSink& sink);
 
+// True once a run left a thread behind: one blocked inside OpenSSL that no wake-up ended in
+// time (the blocking driver waits 5 s for its threads). It still uses OpenSSL's state, so the
+// process must not run its exit handlers (OPENSSL_cleanup frees that state under it): main
+// flushes its output and ends with _Exit.
+bool threads_left_behind();
+
 // Internal to core: one per role.
 Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& interrupts);
 Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& interrupts);

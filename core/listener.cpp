@@ -78,7 +78,7 @@ Outcome serve_pipe(SSL* listener, int listener_fd, RunContext& run) {
     SslPtr accepted = wait_for_connection(listener, run, loop, outcome);
     if (!accepted) return outcome;
     run.emitter.emit(ConnectionAcceptedEvent{++index});
-    Connection conn(std::move(accepted), run.emitter);
+    Connection conn(std::move(accepted), run.emitter, true);
     auto started = Clock::now();
     HandshakeLimits limits{started + config.connect_timeout, false};
     Waker waker(-1, listener_fd);
