@@ -480,10 +480,12 @@ void BlockingPipe::read_failed_locked(SSL* s) {
     case SSL_STREAM_STATE_CONN_CLOSED:
       if (!data) break;
       facts_.read_ended = true;
-      // A reset that came with the close shows only in the error's reason.
+      // A reset that came with the close shows only in the error's reason, its code only on
+      // the wire.
       if (read_failed_by_reset()) {
-        facts_.reset_received = stream_code_unknown;
-        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, {}});
+        std::optional<uint64_t> code = conn_.peer_reset_code(s);
+        facts_.reset_received = code.value_or(stream_code_unknown);
+        emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, code});
       }
       break;
     case SSL_STREAM_STATE_RESET_LOCAL:

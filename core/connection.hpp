@@ -59,6 +59,10 @@ class Connection {
   // State.
   std::optional<CloseInfo> close_info() const { return read_close_info(conn_.get()); }
   bool closed() const { return close_info().has_value(); }
+  // The code of the peer's RESET_STREAM for `stream`, also once the connection has closed.
+  std::optional<uint64_t> peer_reset_code(SSL* stream) const {
+    return wire_.peer_reset_code(SSL_get_stream_id(stream));
+  }
   // After a close of ours: its CONNECTION_CLOSE has been packetized and nothing is left
   // queued for the socket (or there is none to send: the peer closed first, the connection
   // idled out or the network failed).

@@ -21,6 +21,26 @@ bool is_conn_close(const unsigned char* frame) {
   return frame[0] == frame_conn_close_transport || frame[0] == frame_conn_close_app;
 }
 
+// A QUIC variable-length integer (RFC 9000, 16) at `p`, within `end`; advances `p`.
+std::optional<uint64_t> read_varint(const unsigned char*& p, const unsigned char* end) {
+  if (p >= end) return std::nullopt;
+  size_t length = size_t{1} << (p[0] >> 6);
+  if (static_cast<size_t>(end - p) < length) return std::nullopt;
+  uint64_t v = p[0] & 0x3f;
+  for (size_t i = 1; i < length; ++i) v = (v << 8) | p[i];
+  p += length;
+  return v;
+}
+
+// RESET_STREAM (RFC 9000, 19.4): type, stream ID, application error code, final size.
+void note_peer_reset(WireState& state, const unsigned char* frame, size_t len) {
+  const unsigned char* p = frame + 1;
+  const unsigned char* end = frame + len;
+  auto stream = read_varint(p, end);
+  auto code = read_varint(p, end);
+  if (stream && code) state.peer_reset(*stream, *code);
+}
+
 int wire_state_index() {
   static int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -61,6 +81,7 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
       // Every frame but ACK, PADDING and CONNECTION_CLOSE elicits an ACK (RFC 9002, 2).
       state->received_unacked = true;
       if (bytes[0] == frame_handshake_done) state->handshake_done_received = true;
+      if (bytes[0] == frame_reset_stream) note_peer_reset(*state, bytes, len);
     }
     if (!write_p && content_type == SSL3_RT_QUIC_DATAGRAM)
       state->last_datagram_in_ns =
@@ -70,6 +91,18 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
 }
 
 }  // namespace
+
+std::optional<uint64_t> WireState::peer_reset_code(uint64_t stream) const {
+  std::lock_guard lock(mutex_);
+  auto it = peer_resets_.find(stream);
+  if (it == peer_resets_.end()) return std::nullopt;
+  return it->second;
+}
+
+void WireState::peer_reset(uint64_t stream, uint64_t code) {
+  std::lock_guard lock(mutex_);
+  peer_resets_.emplace(stream, code);
+}
 
 void install_wire_callback(SSL_CTX* ctx, Emitter* trace) {
   SSL_CTX_set_msg_callback(ctx, wire_callback);

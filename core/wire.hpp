@@ -15,6 +15,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "events.hpp"
@@ -29,6 +33,16 @@ struct WireState {
   // An ack-eliciting frame arrived after the last ACK frame we packetized.
   std::atomic<bool> received_unacked{false};
   std::atomic<int64_t> last_datagram_in_ns{0};  // steady_clock, since its epoch; 0: none yet
+
+  // The code of the RESET_STREAM the peer sent for `stream`, if one arrived. OpenSSL forgets
+  // it once the connection closes: a stream then reads "connection closed", whatever came
+  // before, and a reset followed at once by a close would lose its code.
+  std::optional<uint64_t> peer_reset_code(uint64_t stream) const;
+  void peer_reset(uint64_t stream, uint64_t code);
+
+ private:
+  mutable std::mutex mutex_;  // OpenSSL's threads call back; the owner reads
+  std::map<uint64_t, uint64_t> peer_resets_;
 };
 
 // Installs the callback on `ctx`; `trace` (may be null) receives the -vvv message trace and
