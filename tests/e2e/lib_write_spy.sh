@@ -70,6 +70,9 @@ spy_start() {
   [ -f "$TMP/spy.gdb" ] || spy_script "$TMP/spy.gdb"
   # --readnever and no auto-loading: only the ELF symbols are needed, and a loaded machine
   # would otherwise spend seconds on debug information and pretty-printers.
+  # LeakSanitizer cannot run under ptrace (an ASan build would end in "LeakSanitizer has
+  # encountered a fatal error"): the process under the spy goes without leak checks.
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
   timeout -k 5 120 "$GDB" -q -batch -nx --readnever -iex 'set auto-load off' \
     -iex 'set debuginfod enabled off' -x "$TMP/spy.gdb" \
     -ex "run $(spy_cmdline "$@")<$(spy_cmdline "$in")>$(spy_cmdline "$out")2>$(spy_cmdline "$err")" \
