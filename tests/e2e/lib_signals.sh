@@ -102,7 +102,7 @@ while True:
 PY
   bg_track $!
   diag_add "$TMP/$name.relay.err"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 "$(scaled 200)"); do
     [ -s "$TMP/$name.relay.port" ] && break
     sleep 0.05
   done
@@ -148,7 +148,7 @@ while True:
 PY
   bg_track $!
   diag_add "$TMP/$name.relay.err"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 "$(scaled 200)"); do
     [ -s "$TMP/$name.relay.port" ] && break
     sleep 0.05
   done
@@ -184,7 +184,7 @@ ip link set lo up
 mount --bind "$TMP/resolv.conf" /etc/resolv.conf
 python3 -S -u "$TMP/silent_dns.py" </dev/null >"$TMP/dns.log" 2>&1 &
 echo \$! >"$TMP/dns.pid"
-for _ in \$(seq 1 400); do
+for _ in \$(seq 1 $(scaled 400)); do
   grep -q '^ready' "$TMP/dns.log" && exec "\$@"
   sleep 0.05
 done
