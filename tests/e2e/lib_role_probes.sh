@@ -778,9 +778,10 @@ probe_key() {
 
 # driver_probe ROLE DRIVER: the side under test runs with --DRIVER; during a connection the
 # non-blocking driver is one thread, the blocking one more (reader/writer threads, OpenSSL's
-# assist thread). Under ThreadSanitizer (QUICC_SANITIZER=thread) its runtime starts a background
-# thread of its own once the process creates any thread: the non-blocking driver may then show
-# 2, and the blocking one shows at least 3.
+# assist thread). Under ThreadSanitizer (QUICC_SANITIZER=thread) its runtime has a background
+# thread of its own (measured: a non-blocking client or listener has 2 threads, a blocking
+# listener 3 during a connection, a blocking client 5 against 4): the non-blocking driver may
+# then show 2, and the blocking one must show at least 3.
 driver_probe() {
   local role=$1 driver=$2 pid n i tsan=0
   [ "${QUICC_SANITIZER:-}" != thread ] || tsan=1
