@@ -93,6 +93,7 @@ esac
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 
 command -v timeout >/dev/null || { echo "FAIL: $TEST_NAME: timeout(1) not found" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "FAIL: $TEST_NAME: python3 not found" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # Time scale: a sanitizer build runs the same tests several times slower. Every upper bound on
@@ -146,8 +147,6 @@ if time_scaled; then
   note "QUICC_TIME_SCALE=$TIME_SCALE: upper bounds on time and CPU, and waits before giving up," \
        "are $TIME_SCALE times those written in the test (lower bounds are not)"
 fi
-
-command -v python3 >/dev/null || { echo "FAIL: $TEST_NAME: python3 not found" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # Scratch directory and cleanup
@@ -236,8 +235,8 @@ wait_pid() {
 # start_listener OUTFILE ARGS...
 #   Starts `quicc --$QUICC_DRIVER --listen 127.0.0.1:0 ARGS...` in the background with stdout to
 #   OUTFILE, stderr to OUTFILE.err and stdin from $LISTENER_STDIN (default /dev/null). Waits up
-#   to 10 s (scaled) for its "listening on" line (and, unless --cert is among ARGS, for its fingerprint
-#   line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and LISTENER_FP
+#   to 10 s (scaled) for its "listening on" line (and, unless --cert is among ARGS, for its
+#   fingerprint line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and LISTENER_FP
 #   (empty when a certificate was given).
 start_listener() {
   local out=$1; shift
@@ -373,8 +372,8 @@ cert_fingerprint() {
 
 # start_demo_server DIR: starts OpenSSL's quic-server-block on a free UDP port with DIR's
 # server.crt / server.key (see make_cert) and waits until a quicc client gets "hello" echoed
-# through it (15 probes: ~15 s, unscaled). Exports DEMO_PID and DEMO_PORT. The client uses the
-# CA in DIR.
+# through it (up to ~15 s; longer when time-scaled). Exports DEMO_PID and DEMO_PORT. The client
+# uses the CA in DIR.
 # Skips the test (exit 77) when there is no demo server: a system OpenSSL ships none.
 start_demo_server() {
   local dir=$1 attempt rc out
