@@ -236,8 +236,8 @@ wait_pid() {
 #   Starts `quicc --$QUICC_DRIVER --listen 127.0.0.1:0 ARGS...` in the background with stdout to
 #   OUTFILE, stderr to OUTFILE.err and stdin from $LISTENER_STDIN (default /dev/null). Waits up
 #   to 10 s (scaled) for its "listening on" line (and, unless --cert is among ARGS, for its
-#   fingerprint line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and LISTENER_FP
-#   (empty when a certificate was given).
+#   fingerprint line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and
+#   LISTENER_FP (empty when a certificate was given).
 start_listener() {
   local out=$1; shift
   start_listener_at 127.0.0.1:0 "$out" "$@"

@@ -17,8 +17,8 @@ is_prefix() {
 }
 
 # The slow consumer: reads at most 64 KiB, sleeps 2 ms, repeats until EOF, and appends what it
-# read to OUT. With GATE it first waits (up to 60 s, scaled) until the file GATE exists, so that writers
-# meet a full pipe.
+# read to OUT. With GATE it first waits (up to 60 s, scaled) until the file GATE exists, so that
+# writers meet a full pipe.
 cat >"$TMP/slow_consumer.py" <<'PY'
 import os, sys, time
 out_path = sys.argv[1]
@@ -113,8 +113,8 @@ with open(rc_path, "w") as f:
     f.write(str(rc if rc >= 0 else 128 - rc) + "\n")
 PY
 
-# await_listening ERR PID: waits (up to 10 s, scaled) until the listener PID has printed its listening
-# and fingerprint lines into ERR; sets LISTENER_PORT and LISTENER_FP.
+# await_listening ERR PID: waits (up to 10 s, scaled) until the listener PID has printed its
+# listening and fingerprint lines into ERR; sets LISTENER_PORT and LISTENER_FP.
 await_listening() {
   local err=$1 pid=$2 deadline
   deadline=$(( $(now_ms) + $(scaled 10000) ))

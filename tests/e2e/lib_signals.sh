@@ -23,8 +23,8 @@ sigrun_start() {
 }
 
 # sigrun_finish NAME: waits for the sigrun_start'ed run NAME (it bounds itself: its own ready
-# timeout, its settling and CPU window, and its exit timeout; at most 90 s, scaled) and sets R_STATUS (exit:N,
-# signal:N or running), R_DELAY and R_FIRST (ms from the last / first signal to the end), R_CPU
+# timeout, its settling and CPU window, and its exit timeout; at most 90 s, scaled) and sets
+# R_STATUS (exit:N, signal:N or running), R_DELAY and R_FIRST (ms from the last / first signal to the end), R_CPU
 # (ms in the CPU window, or -), R_CLOSING_CPU (ms from the first signal to the end), R_SENT
 # (signals sent) and R_READY (ms until ready).
 # shellcheck disable=SC2034  # the R_ variables are read by the scripts that source this

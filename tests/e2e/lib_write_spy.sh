@@ -79,8 +79,8 @@ spy_start() {
   diag_add "$log"
 }
 
-# spy_run LOG IN OUT ERR ARGS...: as spy_start, and waits (up to 120 s, scaled); sets SPY_RC to quicc's
-# exit status (124: killed by the time limit).
+# spy_run LOG IN OUT ERR ARGS...: as spy_start, and waits (up to 120 s, scaled); sets SPY_RC to
+# quicc's exit status (124: killed by the time limit).
 spy_run() {
   spy_start "$@"
   wait_pid "$SPY_PID" 130
