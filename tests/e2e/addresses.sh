@@ -63,7 +63,7 @@ SECOND=$(bracket "${ORDER[1]}")
 # the listener on the second address; must exit 0 with hello echoed. Its log is NAME.err.
 client_by_name() {
   local name=$1 rc=0 out
-  out=$(printf hello | in_namespace timeout -k 2 30 "$QUICC" "--$QUICC_DRIVER" -v \
+  out=$(printf hello | in_namespace timeout -k 2 "$(scaled 30)" "$QUICC" "--$QUICC_DRIVER" -v \
           --pin-sha256 "$LISTENER_FP" "$NAME:$LISTENER_PORT" 2>"$TMP/$name.err") || rc=$?
   diag_add "$TMP/$name.err"
   [ "$rc" != 97 ] || fail "$name: could not bind-mount /etc/hosts for the client"
@@ -108,8 +108,14 @@ client_by_name refused
 grep -F "quicc: warning: no handshake with $FIRST:$LISTENER_PORT (" "$TMP/refused.err" |
   grep -q '; trying the next address$' || fail "refused: no warning that $FIRST failed and the next address is tried"
 handshake_starts refused
-[ "$GAP" -lt 900 ] ||
-  fail "refused first address: the second attempt started $GAP ms after the first; an ICMP error should move on at once, not after the per-address wait"
+# Against quicc's own per-address wait (~1 s), which does not scale: the normal build's check.
+if time_scaled; then
+  note "refused first address: not checking that the second attempt started < 900 ms after the" \
+       "first (quicc's per-address wait does not scale with QUICC_TIME_SCALE=$TIME_SCALE)"
+else
+  [ "$GAP" -lt 900 ] ||
+    fail "refused first address: the second attempt started $GAP ms after the first; an ICMP error should move on at once, not after the per-address wait"
+fi
 note "refused first address: the second attempt started $GAP ms after the first"
 kill "$LISTENER_PID" 2>/dev/null || true
 wait_pid "$LISTENER_PID" 5
@@ -127,7 +133,7 @@ while True:
 PY
 bg_track $!
 diag_add "$TMP/sink.err"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 "$(scaled 100)"); do
   [ -s "$TMP/sink.ready" ] && break
   sleep 0.05
 done
@@ -136,6 +142,6 @@ client_by_name silent
 grep -F "quicc: warning: no handshake with $FIRST:$LISTENER_PORT (" "$TMP/silent.err" |
   grep -q '; trying the next address$' || fail "silent: no warning that $FIRST did not answer and the next address is tried"
 handshake_starts silent
-[ "$GAP" -ge 900 ] && [ "$GAP" -le 3000 ] ||
-  fail "silent first address: the second attempt started $GAP ms after the first, expected the per-address wait (0.9 .. 3 s)"
+[ "$GAP" -ge 900 ] && [ "$GAP" -le "$(scaled_over 1000 3000)" ] ||
+  fail "silent first address: the second attempt started $GAP ms after the first, expected the per-address wait (900 .. $(scaled_over 1000 3000) ms)"
 pass "--listen PORT dual-stack; $NAME: refused first address left at once, silent one after $GAP ms"

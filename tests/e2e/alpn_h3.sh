@@ -33,7 +33,7 @@ rc=0
 q --alpn x,y --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" </dev/null \
   >/dev/null 2>"$TMP/x.err" || rc=$?
 [ "$rc" = 7 ] || fail "ALPN mismatch with quicc's listener exited $rc, expected 7"
-for _ in $(seq 1 20); do
+for _ in $(seq 1 "$(scaled 20)"); do
   grep -q 'client offered x,y, we accept a,b' "$TMP/l.out.err" && break
   sleep 0.1
 done

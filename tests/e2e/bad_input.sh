@@ -12,12 +12,12 @@ expect() {
   t0=$(now_ms)
   qt 5 "$@" </dev/null >"$TMP/$n.out" 2>"$TMP/$n.err" || rc=$?
   t1=$(now_ms)
-  [ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "$what: did not finish within 5 s"
+  [ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "$what: did not finish within $(scaled 5) s"
   [ "$rc" = "$want" ] ||
     fail "$what: exit $rc, expected $want; stderr: $(head -c 300 "$TMP/$n.err" | tr '\n' '|')"
   [ ! -s "$TMP/$n.out" ] || fail "$what: printed on stdout: $(head -c 100 "$TMP/$n.out")"
   check_one_error_line "$TMP/$n.err" "$what"
-  [ $((t1 - t0)) -le 5000 ] || fail "$what: took $((t1 - t0)) ms, expected <= 5000 ms"
+  [ $((t1 - t0)) -le "$(scaled 5000)" ] || fail "$what: took $((t1 - t0)) ms, expected <= $(scaled 5000) ms"
 }
 
 expect 2 localhost

@@ -43,11 +43,11 @@ key_log_clean() {
 
 # client NAME CLOSE PORT FP ARGS...: `quicc $D ARGS... --pin-sha256 FP 127.0.0.1:PORT` with the
 # descriptor CLOSE (in, out, err, or none) closed, stdin from $CLIENT_IN (default /dev/null),
-# stdout to $TMP/NAME.out, stderr to $TMP/NAME.err; at most 20 s. Sets RC.
+# stdout to $TMP/NAME.out, stderr to $TMP/NAME.err; at most 20 s (scaled). Sets RC.
 client() {
   local name=$1 close=$2 port=$3 fp=$4 in=${CLIENT_IN:-/dev/null}
   shift 4
-  local cmd=(timeout -k 2 20 "$QUICC" "$D" "$@" --pin-sha256 "$fp" "127.0.0.1:$port")
+  local cmd=(timeout -k 2 "$(scaled 20)" "$QUICC" "$D" "$@" --pin-sha256 "$fp" "127.0.0.1:$port")
   : >"$TMP/$name.out"; : >"$TMP/$name.err"
   diag_add "$TMP/$name.err"
   RC=0
@@ -57,7 +57,7 @@ client() {
     err) "${cmd[@]}" <"$in" >"$TMP/$name.out" 2>&- || RC=$? ;;
     none) "${cmd[@]}" <"$in" >"$TMP/$name.out" 2>"$TMP/$name.err" || RC=$? ;;
   esac
-  case $RC in 124|137) fail "$name: the client hung (killed after 20 s)" ;; esac
+  case $RC in 124|137) fail "$name: the client hung (killed after $(scaled 20) s)" ;; esac
 }
 
 # listener NAME CLOSE INPUT ARGS...: a pipe listener (`--listen` ARGS...) with the descriptor
@@ -83,19 +83,20 @@ listener() {
   bg_track "$LPID"
   if [ "$close" = err ]; then
     LFP=$CERT_FP
-    wait_udp_bound "$LPORT" "$LPID" || fail "$name: the listener did not bind 127.0.0.1:$LPORT within 10 s"
+    wait_udp_bound "$LPORT" "$LPID" || fail "$name: the listener did not bind 127.0.0.1:$LPORT within $(scaled 10) s"
   else
     wait_log "$err" 0 '^quicc: certificate sha256 fingerprint ' 10 ||
-      fail "$name: the listener printed no fingerprint line within 10 s"
+      fail "$name: the listener printed no fingerprint line within $(scaled 10) s"
     LPORT=$(sed -n 's/^quicc: listening on .*:\([0-9]*\)$/\1/p' "$err")
     LFP=$(sed -n 's/^quicc: certificate sha256 fingerprint \([0-9A-F:]*\).*/\1/p' "$err")
   fi
 }
 
-# wait_udp_bound PORT PID: waits (10 s at most) until process PID has a UDP socket bound to PORT.
+# wait_udp_bound PORT PID: waits (10 s at most, scaled) until process PID has a UDP socket bound
+# to PORT.
 wait_udp_bound() {
   local _
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 "$(scaled 200)"); do
     kill -0 "$2" 2>/dev/null || return 1
     ss -Hunlp "sport = :$1" 2>/dev/null | grep -q "pid=$2," && return 0
     sleep 0.05
@@ -106,7 +107,7 @@ wait_udp_bound() {
 # listener_exit NAME WANT: the listener LPID exits WANT within 10 s.
 listener_exit() {
   wait_pid "$LPID" 10
-  [ "$WAIT_RC" != 124 ] || fail "$1: the listener is still running 10 s after its client ended"
+  [ "$WAIT_RC" != 124 ] || fail "$1: the listener is still running $(scaled 10) s after its client ended"
   [ "$WAIT_RC" = "$2" ] || fail "$1: the listener exited $WAIT_RC, expected $2"
 }
 
@@ -202,7 +203,7 @@ LPORT=$(free_udp_port)
   --key "$TMP/pki/server.key" <&- >&- 2>&- &
 LPID=$!
 bg_track "$LPID"
-wait_udp_bound "$LPORT" "$LPID" || fail "echo.all: the listener did not bind 127.0.0.1:$LPORT within 10 s"
+wait_udp_bound "$LPORT" "$LPID" || fail "echo.all: the listener did not bind 127.0.0.1:$LPORT within $(scaled 10) s"
 CLIENT_IN=$TMP/hello client echo.all.client none "$LPORT" "$CERT_FP" -v
 [ "$RC" = 0 ] || fail "echo.all: the client of quicc --listen --echo <&- >&- 2>&- exited $RC, expected 0"
 [ "$(cat "$TMP/echo.all.client.out")" = hello ] || fail "echo.all: the client received '$(head -c 100 "$TMP/echo.all.client.out")'"

@@ -31,7 +31,8 @@ diag_add "$TMP/hello.err"
 # $(...) strips trailing newlines: check the exact bytes too.
 [ "$(printf hello | q --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 68656c6c6f ] ||
   fail "hello: client output is not exactly the 5 bytes 'hello'"
-[ $((t1 - t0)) -le 2000 ] || fail "hello: round trip took $((t1 - t0)) ms, expected <= 2000 ms"
+[ $((t1 - t0)) -le "$(scaled 2000)" ] ||
+  fail "hello: round trip took $((t1 - t0)) ms, expected <= $(scaled 2000) ms"
 
 kill -0 "$LISTENER_PID" 2>/dev/null || fail "echo listener exited after serving connections"
 

@@ -6,6 +6,7 @@
 #                  within 3 s (while the default policy is still waiting when killed after 3 s).
 #   ignore         no FIN: the echo still arrives, the run ends at --timeout 1s (exit 14) and the
 #                  listener never logs fin_received for that connection.
+# Upper bounds and timeout(1)'s limits are scaled by QUICC_TIME_SCALE (lib.sh).
 #   reset:7        RESET_STREAM with code 7, then close: exit 0; listener logs reset_received code=7.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,7 +47,8 @@ diag_add "$TMP/ignore.err"
 [ "$rc" = 14 ] || fail "--on-eof ignore --timeout 1s: client exited $rc, expected 14 (--timeout reached)"
 exactly_hello "$TMP/ignore.out" "--on-eof ignore"
 [ $((t1 - t0)) -ge 900 ] || fail "--on-eof ignore: client ended after $((t1 - t0)) ms, before --timeout 1s"
-[ $((t1 - t0)) -le 4000 ] || fail "--on-eof ignore: client took $((t1 - t0)) ms, expected <= 4000 ms"
+[ $((t1 - t0)) -le "$(scaled_over 1000 4000)" ] ||
+  fail "--on-eof ignore: client took $((t1 - t0)) ms, expected <= $(scaled_over 1000 4000) ms"
 ! grep -q 'change=fin_sent' "$TMP/ignore.err" || fail "--on-eof ignore: client log shows fin_sent"
 # The connection is over once the listener has logged its close; only then is "no FIN" final.
 wait_log "$ECHO_LOG" "$mark" '^\[.*\] close ' 3 ||
@@ -81,7 +83,7 @@ printf hello | qt 3 -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
 diag_add "$TMP/pipe1.client.err"
 [ "$rc" = 124 ] ||
   fail "default --on-eof fin against a listener that never sends FIN: client exited $rc, expected" \
-       "it to be still waiting when timeout(1) killed it after 3 s (124)"
+       "it to be still waiting when timeout(1) killed it after $(scaled 3) s (124)"
 grep -q 'stream id=0 change=fin_received' "$TMP/pipe1.out.err" ||
   fail "default --on-eof fin: the pipe listener logged no fin_received (so why did the client wait?)"
 kill_now "$LISTENER_PID"
@@ -94,8 +96,9 @@ printf hello | qt 10 -v --on-eof close --pin-sha256 "$LISTENER_FP" "127.0.0.1:$L
   >"$TMP/close.out" 2>"$TMP/close.err" || rc=$?
 t1=$(now_ms)
 diag_add "$TMP/close.err"
-[ "$rc" = 0 ] || fail "--on-eof close: client exited $rc, expected 0 (124 = still running after 10 s)"
-[ $((t1 - t0)) -le 3000 ] || fail "--on-eof close: client took $((t1 - t0)) ms, expected <= 3000 ms"
+[ "$rc" = 0 ] || fail "--on-eof close: client exited $rc, expected 0 (124 = still running after $(scaled 10) s)"
+[ $((t1 - t0)) -le "$(scaled 3000)" ] ||
+  fail "--on-eof close: client took $((t1 - t0)) ms, expected <= $(scaled 3000) ms"
 [ ! -s "$TMP/close.out" ] || fail "--on-eof close: client printed '$(head -c 100 "$TMP/close.out")'"
 grep -q 'stream id=0 change=fin_sent' "$TMP/close.err" || fail "--on-eof close: client log has no fin_sent"
 ! grep -q 'change=fin_received' "$TMP/close.err" ||

@@ -21,6 +21,8 @@
 #                  shell's $? cannot tell apart). Three different signals, because a signal that
 #                  is already pending is not queued a second time.
 # quicc is the direct child of lib_sigrun.py (no timeout(1) in between), which bounds every wait.
+# Upper bounds (time, CPU) are scaled by QUICC_TIME_SCALE (lib.sh); the two-signal check against
+# the first signal's 500 ms bound is not scalable and is made only when QUICC_TIME_SCALE is 1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_signals.sh"
 
@@ -45,9 +47,9 @@ if [ "$R_STATUS" != running ]; then
   [ "$R_DELAY" -ge 400 ] ||
     fail "one: quicc exited $R_DELAY ms after one SIGINT with a stopped peer 150 ms away; the" \
          "two-signal check below needs a graceful close that waits for its 500 ms bound (>= 400 ms)"
-  awk -v c="$R_CLOSING_CPU" 'BEGIN { exit !(c < 100) }' ||
+  awk -v c="$R_CLOSING_CPU" -v limit="$(scaled 100)" 'BEGIN { exit !(c < limit) }' ||
     problem one "quicc used $R_CLOSING_CPU ms of CPU in the $R_DELAY ms from SIGINT to its exit," \
-            "waiting for a stopped peer; expected < 100 ms"
+            "waiting for a stopped peer; expected < $(scaled 100) ms"
   RESULTS[-1]+=", CPU $R_CLOSING_CPU ms from the signal to the exit"
 fi
 
@@ -56,10 +58,18 @@ stopped_peer_run two --signal INT --signal INT --gap-ms 50
 [ "$R_SENT" = 2 ] || fail "two: quicc ended $R_FIRST ms after the first SIGINT, before the second"
 expect_interrupted two INT
 if [ "$R_STATUS" != running ]; then
-  [ "$R_DELAY" -le 500 ] || problem two "quicc exited $R_DELAY ms after the second SIGINT, expected <= 500 ms"
-  [ "$R_FIRST" -lt 500 ] ||
-    problem two "quicc exited $R_FIRST ms after the first SIGINT ($R_DELAY ms after the second): no" \
-            "sooner than the first one's 500 ms graceful close would have ended it alone"
+  [ "$R_DELAY" -le "$(scaled 500)" ] ||
+    problem two "quicc exited $R_DELAY ms after the second SIGINT, expected <= $(scaled 500) ms"
+  # The first signal's graceful close is bounded by quicc itself (500 ms, unscaled): a slower
+  # build cannot be held to end before it, so this check is the normal build's alone.
+  if time_scaled; then
+    note "two: not checking that quicc ended < 500 ms after the first SIGINT (it took $R_FIRST ms):" \
+         "quicc's own 500 ms bound does not scale with QUICC_TIME_SCALE=$TIME_SCALE"
+  else
+    [ "$R_FIRST" -lt 500 ] ||
+      problem two "quicc exited $R_FIRST ms after the first SIGINT ($R_DELAY ms after the second): no" \
+              "sooner than the first one's 500 ms graceful close would have ended it alone"
+  fi
   RESULTS[-1]+=" of the second SIGINT, $R_FIRST ms of the first"
 fi
 
@@ -69,9 +79,9 @@ RESULTS+=("three: $R_STATUS after $R_DELAY ms")
 case $R_STATUS in
   signal:1|signal:2|signal:15) ;;
   *) problem three "quicc ended with $R_STATUS after SIGINT, SIGTERM and SIGHUP, expected to be" \
-             "killed by one of them (signal:2, signal:15 or signal:1; running: still running 5 s later)" ;;
+             "killed by one of them (signal:2, signal:15 or signal:1; running: still running $(scaled 5) s later)" ;;
 esac
-[ "$R_DELAY" = - ] || [ "$R_DELAY" -le 500 ] ||
-  problem three "quicc ended $R_DELAY ms after the three signals, expected <= 500 ms"
+[ "$R_DELAY" = - ] || [ "$R_DELAY" -le "$(scaled 500)" ] ||
+  problem three "quicc ended $R_DELAY ms after the three signals, expected <= $(scaled 500) ms"
 
 report_results "1st signal: graceful close within 1 s; 2nd: rapid, within 0.5 s; 3rd: killed by the signal"

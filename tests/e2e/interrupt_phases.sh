@@ -66,7 +66,7 @@ for sigs in "TERM HUP" "INT INT"; do
     --ready "$TMP/$ln.relay.log" '^dropped' --ready-timeout 30 "${CPU_ARGS[@]}" --signal "$lsig" -- \
     "$QUICC" "$D" --listen 127.0.0.1:0 -v
   wait_log "$TMP/$ln.err" 0 '^quicc: certificate sha256 fingerprint ' 20 ||
-    fail "$ln: the listener printed no fingerprint line within 20 s"
+    fail "$ln: the listener printed no fingerprint line within $(scaled 20) s"
   port=$(sed -n 's/^quicc: listening on .*:\([0-9]*\)$/\1/p' "$TMP/$ln.err")
   fp=$(sed -n 's/^quicc: certificate sha256 fingerprint \([0-9A-F:]*\).*/\1/p' "$TMP/$ln.err")
   start_handshake_blackhole "$port" "$ln"

@@ -19,7 +19,7 @@ printf hello | q --pin-sha256 "$LISTENER_FP" "[::1]:$LISTENER_PORT" \
 diag_add "$TMP/client.err"
 [ "$rc" = 0 ] || fail "client to [::1]:$LISTENER_PORT exited with $rc"
 wait_pid "$LISTENER_PID" 10
-[ "$WAIT_RC" != 124 ] || fail "listener still running 10 s after the client finished"
+[ "$WAIT_RC" != 124 ] || fail "listener still running $(scaled 10) s after the client finished"
 [ "$WAIT_RC" = 0 ] || fail "listener exited with $WAIT_RC"
 [ "$(cat "$TMP/listener.out")" = hello ] ||
   fail "listener stdout is '$(head -c 100 "$TMP/listener.out")', expected 'hello'"

@@ -12,6 +12,12 @@
 # Optional:
 #   TEST_TMPDIR     parent directory for the test's scratch directory
 #   QUICC_E2E_KEEP  set to 1 to keep the scratch directory for post-mortems
+#   QUICC_TIME_SCALE  a positive integer (default 1) by which the upper bounds on elapsed time
+#                   and CPU time, and the waits before giving up, are multiplied: CTest sets it
+#                   in the sanitizer builds, whose binaries are several times slower (see
+#                   tests/CMakeLists.txt). Lower bounds ("not sooner than") are never scaled.
+#   QUICC_SANITIZER address | thread in a sanitizer build (set by CTest), for the few checks that
+#                   a sanitizer's runtime changes (TSan's background thread in a thread count)
 #
 # Exit codes: 0 pass, 77 skip, anything else fail (with one "FAIL: ..." line).
 
@@ -90,6 +96,59 @@ command -v timeout >/dev/null || { echo "FAIL: $TEST_NAME: timeout(1) not found"
 command -v python3 >/dev/null || { echo "FAIL: $TEST_NAME: python3 not found" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
+# Time scale: a sanitizer build runs the same tests several times slower. Every upper bound on
+# elapsed time or CPU time, and every wait before giving up, goes through `scaled` (or the
+# helpers below, which scale their own limits); with QUICC_TIME_SCALE unset every bound is the
+# one written in the test. Lower bounds stay as written.
+
+QUICC_TIME_SCALE=${QUICC_TIME_SCALE:-1}
+case $QUICC_TIME_SCALE in
+  [1-9]|[1-9][0-9]) ;;
+  *) echo "FAIL: $TEST_NAME: QUICC_TIME_SCALE must be an integer from 1 to 99 (got '$QUICC_TIME_SCALE')" >&2
+     exit 1 ;;
+esac
+# lib_sigrun.py and other helpers read it from the environment.
+export QUICC_TIME_SCALE
+TIME_SCALE=$QUICC_TIME_SCALE
+
+# scaled N: the integer N (milliseconds, seconds, ...) times QUICC_TIME_SCALE.
+scaled() {
+  case $1 in
+    ''|*[!0-9]*) echo "FAIL: $TEST_NAME: scaled: '$1' is not a non-negative integer" >&2; exit 1 ;;
+  esac
+  echo $(( $1 * TIME_SCALE ))
+}
+
+# scaled_f X: the decimal number X (seconds, for sleep or timeout(1)) times QUICC_TIME_SCALE,
+# printed without trailing zeros (scaled_f 0.8 -> 0.8 unscaled, 2.4 at scale 3).
+scaled_f() {
+  case $1 in
+    ''|*[!0-9.]*|*.*.*) echo "FAIL: $TEST_NAME: scaled_f: '$1' is not a decimal number" >&2; exit 1 ;;
+  esac
+  awk -v x="$1" -v k="$TIME_SCALE" 'BEGIN {
+    v = sprintf("%.3f", x * k)
+    if (v ~ /\./) sub(/\.?0+$/, "", v)
+    print v }'
+}
+
+# scaled_over BASE MS: an upper bound of MS ms made of a quicc timer of BASE ms, which does not
+# scale, and MS - BASE ms of slack (start-up, exit, a loaded machine), which does.
+scaled_over() {
+  case $1$2 in
+    ''|*[!0-9]*) echo "FAIL: $TEST_NAME: scaled_over: '$1' '$2' are not non-negative integers" >&2; exit 1 ;;
+  esac
+  echo $(( $1 + ($2 - $1) * TIME_SCALE ))
+}
+
+# time_scaled: true when QUICC_TIME_SCALE > 1 (a sanitizer build).
+time_scaled() { [ "$TIME_SCALE" -gt 1 ]; }
+
+if time_scaled; then
+  note "QUICC_TIME_SCALE=$TIME_SCALE: upper bounds on time and CPU, and waits before giving up," \
+       "are $TIME_SCALE times those written in the test (lower bounds are not)"
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Scratch directory and cleanup
 
 TMP=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/quicc-e2e-$TEST_NAME.XXXXXX")
@@ -138,26 +197,26 @@ bg_forget() {
 # ---------------------------------------------------------------------------------------------
 # Running quicc
 
-# Seconds a quicc client run may take before timeout(1) kills it (exit 124).
-QUICC_TIMEOUT=${QUICC_TIMEOUT:-50}
+# Seconds a quicc client run may take before timeout(1) kills it (exit 124); 50, scaled.
+QUICC_TIMEOUT=${QUICC_TIMEOUT:-$(scaled 50)}
 
 # q ARGS...: quicc with the driver option, bounded by $QUICC_TIMEOUT.
 q() { timeout -k 5 "$QUICC_TIMEOUT" "$QUICC" "--$QUICC_DRIVER" "$@"; }
 
-# qt SECONDS ARGS...: quicc with the driver option, bounded by SECONDS.
+# qt SECONDS ARGS...: quicc with the driver option, bounded by SECONDS (scaled).
 qt() {
   local secs=$1; shift
-  timeout -k 2 "$secs" "$QUICC" "--$QUICC_DRIVER" "$@"
+  timeout -k 2 "$(scaled_f "$secs")" "$QUICC" "--$QUICC_DRIVER" "$@"
 }
 
 # now_ms: monotonic-enough wall clock in milliseconds.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# wait_pid PID SECONDS: waits for a background child to exit, at most SECONDS; sets WAIT_RC to
-# its exit status, or to 124 (and leaves it running) if it did not exit in time.
+# wait_pid PID SECONDS: waits for a background child to exit, at most SECONDS (scaled); sets
+# WAIT_RC to its exit status, or to 124 (and leaves it running) if it did not exit in time.
 wait_pid() {
   local pid=$1 secs=$2 deadline
-  deadline=$(( $(now_ms) + secs * 1000 ))
+  deadline=$(( $(now_ms) + $(scaled "$secs") * 1000 ))
   while kill -0 "$pid" 2>/dev/null; do
     if [ "$(now_ms)" -ge "$deadline" ]; then
       WAIT_RC=124
@@ -176,9 +235,9 @@ wait_pid() {
 # start_listener OUTFILE ARGS...
 #   Starts `quicc --$QUICC_DRIVER --listen 127.0.0.1:0 ARGS...` in the background with stdout to
 #   OUTFILE, stderr to OUTFILE.err and stdin from $LISTENER_STDIN (default /dev/null). Waits up
-#   to 10 s for its "listening on" line (and, unless --cert is among ARGS, for its fingerprint
-#   line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and LISTENER_FP
-#   (empty when a certificate was given).
+#   to 10 s (scaled) for its "listening on" line (and, unless --cert is among ARGS, for its
+#   fingerprint line). Exports LISTENER_PID, LISTENER_ADDR (as printed), LISTENER_PORT and
+#   LISTENER_FP (empty when a certificate was given).
 start_listener() {
   local out=$1; shift
   start_listener_at 127.0.0.1:0 "$out" "$@"
@@ -200,7 +259,7 @@ start_listener_at() {
   LISTENER_ADDR=
   LISTENER_PORT=
   LISTENER_FP=
-  deadline=$(( $(now_ms) + 10000 ))
+  deadline=$(( $(now_ms) + $(scaled 10000) ))
   while :; do
     if [ -z "$LISTENER_ADDR" ]; then
       line=$(grep -m1 '^quicc: listening on ' "$err" || true)
@@ -227,7 +286,7 @@ start_listener_at() {
            "listening/fingerprint lines"
     fi
     if [ "$(now_ms)" -ge "$deadline" ]; then
-      fail "listener (quicc --listen $where $*) printed no '${LISTENER_ADDR:+certificate sha256 fingerprint}${LISTENER_ADDR:-listening on}' line within 10 s"
+      fail "listener (quicc --listen $where $*) printed no '${LISTENER_ADDR:+certificate sha256 fingerprint}${LISTENER_ADDR:-listening on}' line within $(scaled 10) s"
     fi
     sleep 0.05
   done
@@ -313,7 +372,8 @@ cert_fingerprint() {
 
 # start_demo_server DIR: starts OpenSSL's quic-server-block on a free UDP port with DIR's
 # server.crt / server.key (see make_cert) and waits until a quicc client gets "hello" echoed
-# through it (up to ~15 s). Exports DEMO_PID and DEMO_PORT. The client uses the CA in DIR.
+# through it (up to ~15 s; longer when time-scaled). Exports DEMO_PID and DEMO_PORT. The client
+# uses the CA in DIR.
 # Skips the test (exit 77) when there is no demo server: a system OpenSSL ships none.
 start_demo_server() {
   local dir=$1 attempt rc out
@@ -333,7 +393,7 @@ start_demo_server() {
       fi
       rc=0
       out=$(printf hello | qt 5 --alpn hq-interop --cafile "$dir/ca.pem" \
-              --connect-timeout 1s "localhost:$DEMO_PORT" 2>"$dir/probe.err") || rc=$?
+              --connect-timeout "$(scaled 1)s" "localhost:$DEMO_PORT" 2>"$dir/probe.err") || rc=$?
       if [ "$rc" = 0 ] && [ "$out" = hello ]; then
         export DEMO_PID DEMO_PORT
         return 0
@@ -379,10 +439,10 @@ log_mark() {
 log_since() { tail -n +"$(($2 + 1))" "$1"; }
 
 # wait_log FILE MARK ERE SECONDS: waits until a line logged after MARK matches the extended
-# regular expression ERE; returns 1 if none does within SECONDS.
+# regular expression ERE; returns 1 if none does within SECONDS (scaled).
 wait_log() {
   local file=$1 mark=$2 ere=$3 deadline
-  deadline=$(($(now_ms) + $4 * 1000))
+  deadline=$(($(now_ms) + $(scaled "$4") * 1000))
   # (grep -q on a process substitution: under pipefail, `log_since | grep -q` could fail when
   # grep's early exit kills tail with SIGPIPE.)
   until grep -Eq -- "$ere" <(log_since "$file" "$mark"); do

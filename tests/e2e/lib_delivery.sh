@@ -17,14 +17,14 @@ is_prefix() {
 }
 
 # The slow consumer: reads at most 64 KiB, sleeps 2 ms, repeats until EOF, and appends what it
-# read to OUT. With GATE it first waits (up to 60 s) until the file GATE exists, so that writers
-# meet a full pipe.
+# read to OUT. With GATE it first waits (up to 60 s, scaled) until the file GATE exists, so that
+# writers meet a full pipe.
 cat >"$TMP/slow_consumer.py" <<'PY'
 import os, sys, time
 out_path = sys.argv[1]
 gate = sys.argv[2] if len(sys.argv) > 2 else ""
 if gate:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 * int(os.environ.get("QUICC_TIME_SCALE", "1"))
     while not os.path.exists(gate) and time.monotonic() < deadline:
         time.sleep(0.01)
 with open(out_path, "wb") as out:
@@ -105,7 +105,7 @@ for line in sys.stdin:
         os.close(master)
         master_open = False
 try:
-    rc = child.wait(timeout=60)
+    rc = child.wait(timeout=60 * int(os.environ.get("QUICC_TIME_SCALE", "1")))
 except subprocess.TimeoutExpired:
     child.kill()
     rc = child.wait()
@@ -113,18 +113,18 @@ with open(rc_path, "w") as f:
     f.write(str(rc if rc >= 0 else 128 - rc) + "\n")
 PY
 
-# await_listening ERR PID: waits (up to 10 s) until the listener PID has printed its listening
-# and fingerprint lines into ERR; sets LISTENER_PORT and LISTENER_FP.
+# await_listening ERR PID: waits (up to 10 s, scaled) until the listener PID has printed its
+# listening and fingerprint lines into ERR; sets LISTENER_PORT and LISTENER_FP.
 await_listening() {
   local err=$1 pid=$2 deadline
-  deadline=$(( $(now_ms) + 10000 ))
+  deadline=$(( $(now_ms) + $(scaled 10000) ))
   LISTENER_PORT=
   LISTENER_FP=
   until [ -n "$LISTENER_PORT" ] && [ -n "$LISTENER_FP" ]; do
     LISTENER_PORT=$(sed -n 's/^quicc: listening on .*:\([0-9]*\)$/\1/p' "$err" 2>/dev/null | head -n1)
     LISTENER_FP=$(sed -n 's/^quicc: certificate sha256 fingerprint \([0-9A-F:]*\).*/\1/p' "$err" 2>/dev/null | head -n1)
     kill -0 "$pid" 2>/dev/null || fail "listener exited before printing its listening and fingerprint lines"
-    [ "$(now_ms)" -lt "$deadline" ] || fail "listener printed no listening/fingerprint lines within 10 s"
+    [ "$(now_ms)" -lt "$deadline" ] || fail "listener printed no listening/fingerprint lines within $(scaled 10) s"
     sleep 0.05
   done
 }

@@ -15,7 +15,7 @@ while True:
 ' >"$TMP/sink.port" 2>"$TMP/sink.err" &
   bg_track $!
   diag_add "$TMP/sink.err"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(scaled 100)"); do
     [ -s "$TMP/sink.port" ] && break
     sleep 0.05
   done
@@ -58,7 +58,7 @@ start_gtlsserver() {
       kill -0 "$GTLS_PID" 2>/dev/null || break
       rc=0
       qt 5 --alpn h3 --on-eof close --close-code 0x100 --cafile "$dir/ca.pem" \
-        --connect-timeout 1s "localhost:$GTLS_PORT" </dev/null >/dev/null 2>"$dir/gtls-probe.err" || rc=$?
+        --connect-timeout "$(scaled 1)s" "localhost:$GTLS_PORT" </dev/null >/dev/null 2>"$dir/gtls-probe.err" || rc=$?
       if [ "$rc" = 0 ]; then
         export GTLS_PID GTLS_PORT
         return 0

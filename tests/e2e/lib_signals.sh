@@ -23,8 +23,8 @@ sigrun_start() {
 }
 
 # sigrun_finish NAME: waits for the sigrun_start'ed run NAME (it bounds itself: its own ready
-# timeout, its settling and CPU window, and its exit timeout) and sets R_STATUS (exit:N,
-# signal:N or running), R_DELAY and R_FIRST (ms from the last / first signal to the end), R_CPU
+# timeout, its settling and CPU window, and its exit timeout; at most 90 s, scaled) and sets
+# R_STATUS (exit:N, signal:N or running), R_DELAY and R_FIRST (ms from the last / first signal to the end), R_CPU
 # (ms in the CPU window, or -), R_CLOSING_CPU (ms from the first signal to the end), R_SENT
 # (signals sent) and R_READY (ms until ready).
 # shellcheck disable=SC2034  # the R_ variables are read by the scripts that source this
@@ -33,7 +33,7 @@ sigrun_finish() {
   wait_pid "${SIGRUN_PIDS[$name]}" 90
   # By convention the run's quicc logs to $TMP/NAME.err: show it if the run went wrong.
   if [ "$WAIT_RC" != 0 ] || [ ! -s "$TMP/$name.sigrun" ]; then diag_add "$TMP/$name.err"; fi
-  [ "$WAIT_RC" != 124 ] || fail "$name: lib_sigrun.py still running after 90 s"
+  [ "$WAIT_RC" != 124 ] || fail "$name: lib_sigrun.py still running after $(scaled 90) s"
   [ "$WAIT_RC" = 0 ] || fail "$name: $(cat "$TMP/$name.sigrun.err")"
   line=$(cat "$TMP/$name.sigrun")
   R_STATUS=$(sigrun_field "$line" status)
@@ -102,7 +102,7 @@ while True:
 PY
   bg_track $!
   diag_add "$TMP/$name.relay.err"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 "$(scaled 200)"); do
     [ -s "$TMP/$name.relay.port" ] && break
     sleep 0.05
   done
@@ -148,7 +148,7 @@ while True:
 PY
   bg_track $!
   diag_add "$TMP/$name.relay.err"
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 "$(scaled 200)"); do
     [ -s "$TMP/$name.relay.port" ] && break
     sleep 0.05
   done
@@ -184,7 +184,7 @@ ip link set lo up
 mount --bind "$TMP/resolv.conf" /etc/resolv.conf
 python3 -S -u "$TMP/silent_dns.py" </dev/null >"$TMP/dns.log" 2>&1 &
 echo \$! >"$TMP/dns.pid"
-for _ in \$(seq 1 400); do
+for _ in \$(seq 1 $(scaled 400)); do
   grep -q '^ready' "$TMP/dns.log" && exec "\$@"
   sleep 0.05
 done
@@ -239,23 +239,24 @@ report_results() {
 
 # expect_interrupted NAME SIG: the last sigrun (NAME) ended quicc with exit 128+SIG within 1 s
 # of SIG, with the error line `quicc: error: interrupted (SIGxxx)`, and, when a CPU window was
-# measured, under 50 ms of CPU in it. Adds NAME's line to RESULTS.
+# measured, under 50 ms of CPU in it (both bounds scaled). Adds NAME's line to RESULTS.
 expect_interrupted() {
   local name=$1 sig=$2 want
   want=$((128 + $(signal_number "$sig")))
   RESULTS+=("$name: $R_STATUS after $R_DELAY ms")
   if [ "$R_STATUS" = running ]; then
-    problem "$name" "quicc was still running 5 s after SIG$sig (then killed)"
+    problem "$name" "quicc was still running $(scaled 5) s after SIG$sig (then killed)"
     return 0
   fi
   [ "$R_STATUS" = "exit:$want" ] || problem "$name" "quicc ended with $R_STATUS, expected exit:$want"
-  [ "$R_DELAY" -le 1000 ] || problem "$name" "quicc exited $R_DELAY ms after SIG$sig, expected <= 1000 ms"
+  [ "$R_DELAY" -le "$(scaled 1000)" ] ||
+    problem "$name" "quicc exited $R_DELAY ms after SIG$sig, expected <= $(scaled 1000) ms"
   grep -Fxq "quicc: error: interrupted (SIG$sig)" "$TMP/$name.err" ||
     problem "$name" "no line 'quicc: error: interrupted (SIG$sig)' on stderr; its errors:" \
             "$(grep 'error' "$TMP/$name.err" | head -n 3 | tr '\n' '|')"
   if [ "$R_CPU" != - ]; then
-    awk -v c="$R_CPU" 'BEGIN { exit !(c < 50) }' ||
-      problem "$name" "quicc used $R_CPU ms of CPU in $CPU_WINDOW s of waiting, expected < 50 ms"
+    awk -v c="$R_CPU" -v limit="$(scaled 50)" 'BEGIN { exit !(c < limit) }' ||
+      problem "$name" "quicc used $R_CPU ms of CPU in $CPU_WINDOW s of waiting, expected < $(scaled 50) ms"
     RESULTS[-1]+=", CPU $R_CPU ms in $CPU_WINDOW s of waiting"
   fi
 }

@@ -20,6 +20,11 @@ Prints one line of space-separated key=value results on stdout:
   - status=running: still running --exit-timeout seconds after the last signal (then killed).
 Exits 0 when that line was printed, 1 (with the reason on stderr) when the command ended before
 it was ready or did not become ready in time. The command never outlives this script.
+
+QUICC_TIME_SCALE (a positive integer, default 1; see lib.sh) multiplies every wait before giving
+up: --ready-timeout, --exit-timeout, the 0.3 s of quiet of --ready-stalled and the 5 s for
+SIGSTOP to take hold. --settle, --cpu-window and --gap-ms are part of what is measured and are
+not scaled.
 """
 
 import argparse
@@ -35,6 +40,16 @@ import threading
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def time_scale():
+    raw = os.environ.get("QUICC_TIME_SCALE", "") or "1"
+    if not re.fullmatch(r"[1-9][0-9]?", raw):
+        sys.exit(f"lib_sigrun: QUICC_TIME_SCALE must be an integer from 1 to 99 (got {raw!r})")
+    return int(raw)
+
+
+TIME_SCALE = time_scale()
 
 
 def parse_args():
@@ -84,6 +99,8 @@ def parse_args():
         p.error("no --signal")
     if (a.stall_prefill or a.ready_stalled) and not a.stall_stdout:
         p.error("--stall-prefill and --ready-stalled need --stall-stdout")
+    a.ready_timeout *= TIME_SCALE
+    a.exit_timeout *= TIME_SCALE
     return a
 
 
@@ -218,7 +235,7 @@ def main():
         now_queued = pending_bytes(stall_reader)
         if now_queued != queued[0]:
             queued = (now_queued, time.monotonic())
-        return now_queued > prefilled and time.monotonic() - queued[1] >= 0.3
+        return now_queued > prefilled and time.monotonic() - queued[1] >= 0.3 * TIME_SCALE
 
     def ready():
         for path, regex in patterns:
@@ -259,10 +276,10 @@ def main():
     sent_at = []
     if a.together:
         os.kill(pid, signal.SIGSTOP)
-        stop_deadline = time.monotonic() + 5
+        stop_deadline = time.monotonic() + 5 * TIME_SCALE
         while not all_threads_stopped(pid):
             if time.monotonic() > stop_deadline:
-                die("SIGSTOP did not stop every thread within 5 s")
+                die(f"SIGSTOP did not stop every thread within {5 * TIME_SCALE} s")
             time.sleep(0.001)
         for s in signals:
             os.kill(pid, s)

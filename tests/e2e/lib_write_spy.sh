@@ -18,7 +18,7 @@ GDB=$(command -v gdb || true)
 # have_write_spy: true when gdb is installed and can run a program here (ptrace allowed).
 have_write_spy() {
   [ -n "$GDB" ] || return 1
-  timeout 60 "$GDB" -q -batch -nx --readnever -iex 'set auto-load off' -ex run --args /bin/true \
+  timeout "$(scaled 60)" "$GDB" -q -batch -nx --readnever -iex 'set auto-load off' -ex run --args /bin/true \
     >/dev/null 2>&1
 }
 
@@ -69,11 +69,11 @@ spy_start() {
   shift 4
   [ -f "$TMP/spy.gdb" ] || spy_script "$TMP/spy.gdb"
   # --readnever and no auto-loading: only the ELF symbols are needed, and a loaded machine
-  # would otherwise spend seconds on debug information and pretty-printers.
-  # LeakSanitizer cannot run under ptrace (an ASan build would end in "LeakSanitizer has
-  # encountered a fatal error"): the process under the spy goes without leak checks.
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-  timeout -k 5 120 "$GDB" -q -batch -nx --readnever -iex 'set auto-load off' \
+  # would otherwise spend seconds on debug information and pretty-printers. LeakSanitizer cannot
+  # run under ptrace (at exit it reports "LeakSanitizer has encountered a fatal error" and quicc
+  # exits 1): the leak check is off for the spied run only (a later option overrides).
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+  timeout -k 5 "$(scaled 120)" "$GDB" -q -batch -nx --readnever -iex 'set auto-load off' \
     -iex 'set debuginfod enabled off' -x "$TMP/spy.gdb" \
     -ex "run $(spy_cmdline "$@")<$(spy_cmdline "$in")>$(spy_cmdline "$out")2>$(spy_cmdline "$err")" \
     -ex 'quit $_exitcode' --args "$QUICC" </dev/null >"$log" 2>&1 &
@@ -82,8 +82,8 @@ spy_start() {
   diag_add "$log"
 }
 
-# spy_run LOG IN OUT ERR ARGS...: as spy_start, and waits (up to 120 s); sets SPY_RC to quicc's
-# exit status (124: killed by the time limit).
+# spy_run LOG IN OUT ERR ARGS...: as spy_start, and waits (up to 120 s, scaled); sets SPY_RC to
+# quicc's exit status (124: killed by the time limit).
 spy_run() {
   spy_start "$@"
   wait_pid "$SPY_PID" 130

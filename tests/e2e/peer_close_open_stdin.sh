@@ -18,7 +18,7 @@ diag_add "$TMP/client1.err"
 [ "$(cat "$TMP/listener.out")" = hello ] || fail "listener side: listener printed '$(head -c 100 "$TMP/listener.out")'"
 wait_pid "$LISTENER_PID" 3
 [ "$WAIT_RC" != 124 ] ||
-  fail "listener side: the pipe listener (stdin still open) is still running 3 s after the client" \
+  fail "listener side: the pipe listener (stdin still open) is still running $(scaled 3) s after the client" \
        "closed the connection; its log has $(grep -c 'close by=' "$TMP/listener.out.err" || true) close line(s)"
 grep -q 'close by=peer ' "$TMP/listener.out.err" || fail "listener side: the listener logged no 'close by=peer'"
 note "listener side: the listener exited $WAIT_RC"
@@ -34,13 +34,13 @@ bg_track "$cpid"
 diag_add "$TMP/client2.err"
 printf x >"$TMP/client.fifo"   # opens the stream; the FIFO stays open (hold_fifo)
 wait_pid "$LISTENER_PID" 5
-[ "$WAIT_RC" != 124 ] || fail "client side: the listener (--on-eof close) did not finish within 5 s"
+[ "$WAIT_RC" != 124 ] || fail "client side: the listener (--on-eof close) did not finish within $(scaled 5) s"
 [ "$WAIT_RC" = 0 ] || fail "client side: the listener exited $WAIT_RC, expected 0"
 [ "$(cat "$TMP/client2.out")" = bye ] || fail "client side: client printed '$(head -c 100 "$TMP/client2.out")'"
 wait_pid "$cpid" 3
 if [ "$WAIT_RC" = 124 ]; then
   kill -9 "$cpid" 2>/dev/null || true
-  fail "client side: the client (stdin still open) is still running 3 s after the listener closed the" \
+  fail "client side: the client (stdin still open) is still running $(scaled 3) s after the listener closed the" \
        "connection; its log has $(grep -c 'close by=' "$TMP/client2.err" || true) close line(s)"
 fi
 grep -q 'close by=peer ' "$TMP/client2.err" || fail "client side: the client logged no 'close by=peer'"

@@ -15,7 +15,7 @@ diag_add "$TMP/client.err"
 [ "$rc" = 0 ] || fail "client exited with $rc (124 = killed by timeout after ${QUICC_TIMEOUT}s)"
 
 wait_pid "$LISTENER_PID" 10
-[ "$WAIT_RC" != 124 ] || fail "listener still running 10 s after the client finished"
+[ "$WAIT_RC" != 124 ] || fail "listener still running $(scaled 10) s after the client finished"
 [ "$WAIT_RC" = 0 ] || fail "listener exited with $WAIT_RC"
 
 [ "$(stat -c %s "$TMP/listener.out")" = $((10 * 1024 * 1024)) ] ||

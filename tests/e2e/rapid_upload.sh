@@ -12,7 +12,7 @@
 
 SIZE=$((20 * 1000 * 1000))
 random_file "$TMP/in" "$SIZE"
-LISTENER_GRACE=10   # seconds the listener may outlive the client (idle timeout: 30 s)
+LISTENER_GRACE=10   # seconds (scaled by wait_pid) the listener may outlive the client (idle timeout: 30 s)
 
 seen=
 missed=
@@ -41,7 +41,7 @@ for run in 1 2 3; do
       [ -n "$unacked" ] && [ "$unacked" -gt 0 ] ||
         fail "run $run: client exited 15 without the line 'quicc: error: N bytes we sent were not" \
              "acknowledged when the connection closed (--shutdown rapid)' (N > 0): '$(error_line "$TMP/$name.err")'" ;;
-    124) fail "run $run: client still running after 60 s" ;;
+    124) fail "run $run: client still running after $(scaled 60) s" ;;
     *) fail "run $run: client exited $rc, expected 0 or 15: '$(error_line "$TMP/$name.err")'" ;;
   esac
 
@@ -64,7 +64,7 @@ for run in 1 2 3; do
     fi
   fi
   note "run $run: client exit $rc${unacked:+ ($unacked bytes unacknowledged)} after $((t1 - t0)) ms;" \
-       "listener $([ "$lrc" = 124 ] && echo "still running $LISTENER_GRACE s later (killed)" ||
+       "listener $([ "$lrc" = 124 ] && echo "still running $(scaled "$LISTENER_GRACE") s later (killed)" ||
                    echo "exit $lrc $((t2 - t1)) ms after the client"), wrote $got of $SIZE bytes" \
        "$( [ -n "$unacked" ] && echo "(input minus unacknowledged: $((SIZE - unacked)))")"
   seen+="${seen:+, }$rc/$lrc"
@@ -72,6 +72,6 @@ for run in 1 2 3; do
 done
 
 [ -z "$missed" ] ||
-  fail "the listener did not see the client's rapid CONNECTION_CLOSE (still running $LISTENER_GRACE s" \
+  fail "the listener did not see the client's rapid CONNECTION_CLOSE (still running $(scaled "$LISTENER_GRACE") s" \
        "after the client exited; it would wait for its 30 s idle timeout) in: $missed"
 pass "--shutdown rapid 20 MB upload: delivered or the unacknowledged count named; the listener saw the close (client/listener exits: $seen)"

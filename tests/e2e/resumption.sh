@@ -21,15 +21,15 @@ diag_add "$TMP/2.err"
 
 make_cert "$TMP/gt" server
 start_gtlsserver "$TMP/gt"
-# Tickets come after the handshake: stay connected a moment (stdin open 0.5 s).
+# Tickets come after the handshake: stay connected a moment (stdin open 0.5 s, scaled).
 rc=0
-sleep 0.5 | q --alpn h3 --on-eof close --close-code 0x100 --cafile "$TMP/gt/ca.pem" \
+sleep "$(scaled_f 0.5)" | q --alpn h3 --on-eof close --close-code 0x100 --cafile "$TMP/gt/ca.pem" \
   --session-out "$TMP/g.pem" "localhost:$GTLS_PORT" >/dev/null 2>"$TMP/g1.err" || rc=$?
 diag_add "$TMP/g1.err"
 [ "$rc" = 0 ] || fail "first gtlsserver connection exited $rc"
 [ -s "$TMP/g.pem" ] || fail "gtlsserver: no ticket saved"
 rc=0
-sleep 0.2 | q --alpn h3 --on-eof close --close-code 0x100 --cafile "$TMP/gt/ca.pem" \
+sleep "$(scaled_f 0.2)" | q --alpn h3 --on-eof close --close-code 0x100 --cafile "$TMP/gt/ca.pem" \
   --session-in "$TMP/g.pem" --json-file "$TMP/g2.json" "localhost:$GTLS_PORT" \
   >/dev/null 2>"$TMP/g2.err" || rc=$?
 diag_add "$TMP/g2.err"

@@ -45,7 +45,7 @@ gpid=$!
 bg_track "$gpid"
 touch "$TMP/control.gate"
 wait_pid "$gpid" 30
-[ "$WAIT_RC" != 124 ] || fail "control pipeline did not finish within 30 s"
+[ "$WAIT_RC" != 124 ] || fail "control pipeline did not finish within $(scaled 30) s"
 [ "$(cat "$TMP/control.cat.rc")" != 0 ] && grep -q 'Resource temporarily unavailable' "$TMP/control.cat.err" ||
   fail "control: cat on a shared pipe left non-blocking exited $(cat "$TMP/control.cat.rc") without EAGAIN" \
        "('$(head -c 200 "$TMP/control.cat.err")'); this test could not see the fault it is for"
@@ -71,26 +71,26 @@ shared_run() {
   gpid=$!
   bg_track "$gpid"
   diag_add "$TMP/$name.err" "$TMP/$name.cat.err"
-  deadline=$(( $(now_ms) + 10000 ))
+  deadline=$(( $(now_ms) + $(scaled 10000) ))
   until [ -s "$TMP/$name.qpid" ]; do
-    [ "$(now_ms)" -lt "$deadline" ] || fail "$name: the pipeline did not start quicc within 10 s"
+    [ "$(now_ms)" -lt "$deadline" ] || fail "$name: the pipeline did not start quicc within $(scaled 10) s"
     sleep 0.05
   done
   qpid=$(cat "$TMP/$name.qpid")
   bg_track "$qpid"
   wait_log "$TMP/$name.err" 0 'stream id=[0-9]+ change=accepted' 15 ||
-    fail "$name: quicc logged no accepted stream within 15 s (the listener has 8 MB to send)"
+    fail "$name: quicc logged no accepted stream within $(scaled 15) s (the listener has 8 MB to send)"
   if [ "$kill" = 1 ]; then
     kill -9 "$qpid"
-    deadline=$(( $(now_ms) + 5000 ))
+    deadline=$(( $(now_ms) + $(scaled 5000) ))
     while kill -0 "$qpid" 2>/dev/null; do
-      [ "$(now_ms)" -lt "$deadline" ] || fail "$name: quicc survived SIGKILL for 5 s"
+      [ "$(now_ms)" -lt "$deadline" ] || fail "$name: quicc survived SIGKILL for $(scaled 5) s"
       sleep 0.05
     done
   fi
   touch "$TMP/$name.gate"
   wait_pid "$gpid" 90
-  [ "$WAIT_RC" != 124 ] || fail "$name: the pipeline still runs after 90 s"
+  [ "$WAIT_RC" != 124 ] || fail "$name: the pipeline still runs after $(scaled 90) s"
   bg_forget "$qpid"
   QRC=$(cat "$TMP/$name.quicc.rc")
   CRC=$(cat "$TMP/$name.cat.rc")

@@ -41,7 +41,9 @@ wait_pid "$LISTENER_PID" 5
 # stopped_peer_run NAME ARGS...: a pipe listener (stdin held open, so it never sends a FIN) is
 # stopped with SIGSTOP 0.4 s after the client starts (after the handshake); the client's input
 # ("hi") only ends at 0.8 s, then --on-eof close. Sets RC, and END_MS: how long after its input
-# ended the client exited.
+# ended the client exited. The whole schedule (0.4, 0.7, 0.8 s and the client's --timeout 3s) is
+# scaled by QUICC_TIME_SCALE, so that a slower build still stops the listener after the handshake
+# and before the input ends.
 stopped_peer_run() {
   local name=$1 lpid cpid t0 t_end stopped=0
   shift
@@ -49,24 +51,24 @@ stopped_peer_run() {
   LISTENER_STDIN=$TMP/$name.fifo start_listener "$TMP/$name.listener.out" -v
   lpid=$LISTENER_PID
   t0=$(now_ms)
-  { sleep 0.8; printf hi; } |
-    qt 10 -v --on-eof close --timeout 3s "$@" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+  { sleep "$(scaled_f 0.8)"; printf hi; } |
+    qt 10 -v --on-eof close --timeout "$(scaled 3)s" "$@" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
       >"$TMP/$name.out" 2>"$TMP/$name.err" &
   cpid=$!
   bg_track "$cpid"
   diag_add "$TMP/$name.err"
-  sleep 0.4
+  sleep "$(scaled_f 0.4)"
   grep -q handshake_done "$TMP/$name.listener.out.err" || {
-    sleep 0.3
+    sleep "$(scaled_f 0.3)"
     grep -q handshake_done "$TMP/$name.listener.out.err" ||
-      fail "$name: the listener logged no handshake_done 0.7 s after the client started"
+      fail "$name: the listener logged no handshake_done $(scaled_f 0.7) s after the client started"
   }
   kill -STOP "$lpid" && stopped=1
   [ "$stopped" = 1 ] || fail "$name: could not SIGSTOP the listener"
   wait_pid "$cpid" 12
   RC=$WAIT_RC
   t_end=$(now_ms)
-  END_MS=$((t_end - t0 - 800))
+  END_MS=$((t_end - t0 - $(scaled 800)))
   kill_now "$lpid"   # SIGKILL works on a stopped process
   grep -q 'stream id=0 change=fin_sent' "$TMP/$name.err" ||
     fail "$name: the client never sent its FIN (did its input reach EOF?)"
@@ -74,27 +76,27 @@ stopped_peer_run() {
 
 stopped_peer_run graceful
 [ "$RC" = 14 ] ||
-  fail "graceful shutdown, stopped peer: client exited $RC, expected 14 (--timeout 3s: its data is" \
+  fail "graceful shutdown, stopped peer: client exited $RC, expected 14 (--timeout $(scaled 3)s: its data is" \
        "never acknowledged)"
 [ "$END_MS" -ge 1800 ] ||
   fail "graceful shutdown, stopped peer: client exited ${END_MS} ms after its input ended, before" \
-       "--timeout 3s"
+       "--timeout $(scaled 3)s"
 note "graceful, stopped peer: exit $RC, ${END_MS} ms after input EOF"
 
 stopped_peer_run rapid --shutdown rapid
 [ "$RC" = 15 ] || fail "--shutdown rapid, stopped peer: client exited $RC, expected 15 (data unacknowledged)"
 grep -q '^quicc: error: 2 bytes we sent were not acknowledged when the connection closed (--shutdown rapid)$' \
   "$TMP/rapid.err" || fail "--shutdown rapid, stopped peer: no error line naming the 2 unacknowledged bytes"
-[ "$END_MS" -le 1000 ] ||
-  fail "--shutdown rapid, stopped peer: client exited ${END_MS} ms after its input ended, expected <= 1000 ms"
+[ "$END_MS" -le "$(scaled 1000)" ] ||
+  fail "--shutdown rapid, stopped peer: client exited ${END_MS} ms after its input ended, expected <= $(scaled 1000) ms"
 note "rapid, stopped peer: exit $RC, ${END_MS} ms after input EOF"
 
 stopped_peer_run noflush --no-stream-flush
 [ "$RC" = 15 ] || fail "--no-stream-flush, stopped peer: client exited $RC, expected 15 (data unacknowledged)"
 grep -q '^quicc: error: 2 bytes we sent were not acknowledged when the connection closed (--no-stream-flush)$' \
   "$TMP/noflush.err" || fail "--no-stream-flush, stopped peer: no error line naming the 2 unacknowledged bytes"
-[ "$END_MS" -le 1000 ] ||
-  fail "--no-stream-flush, stopped peer: client exited ${END_MS} ms after its input ended, expected <= 1000 ms"
+[ "$END_MS" -le "$(scaled 1000)" ] ||
+  fail "--no-stream-flush, stopped peer: client exited ${END_MS} ms after its input ended, expected <= $(scaled 1000) ms"
 note "no-stream-flush, stopped peer: exit $RC, ${END_MS} ms after input EOF"
 
 # --- --wait-peer -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@
 
 SIZE=$((20 * 1000 * 1000))
 random_file "$TMP/in" "$SIZE"
-BOUND=60   # seconds a run may take before it counts as a hang
+BOUND=60   # seconds a run may take before it counts as a hang (qt and wait_pid scale it)
 
 # finish_run NAME CLIENT_PID: waits for the client, then the listener, then the slow consumer;
 # sets RC (client), LRC (listener) and MS (duration since T0).
@@ -23,10 +23,10 @@ finish_run() {
   local name=$1 cpid=$2
   wait_pid "$cpid" $((BOUND + 10))
   RC=$WAIT_RC
-  [ "$RC" != 124 ] || fail "$name: the client still runs after $((BOUND + 10)) s (hang)"
+  [ "$RC" != 124 ] || fail "$name: the client still runs after $(scaled $((BOUND + 10))) s (hang)"
   wait_pid "$LISTENER_PID" "$BOUND"
   LRC=$WAIT_RC
-  [ "$LRC" != 124 ] || fail "$name: the listener still runs $BOUND s after the client exited $RC (hang)"
+  [ "$LRC" != 124 ] || fail "$name: the listener still runs $(scaled "$BOUND") s after the client exited $RC (hang)"
   wait_pid "$SLOW_PID" 30
   [ "$WAIT_RC" != 124 ] || fail "$name: the slow consumer still reads 30 s after both quicc exited"
   [ "$WAIT_RC" = 0 ] || fail "$name: the slow consumer failed ($WAIT_RC)"

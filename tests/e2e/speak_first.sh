@@ -25,8 +25,8 @@ diag_add "$TMP/a.err"
 wait_pid "$LISTENER_PID" 10
 lrc=$WAIT_RC
 note "a. listener < 1 MB, client --on-eof ignore </dev/null: client exit $rc, listener exit $lrc"
-[ "$rc" = 0 ] || fail "a. client exited $rc, expected 0 (124: killed after 30 s)"
-[ "$lrc" != 124 ] || fail "a. listener still running 10 s after the client exited"
+[ "$rc" = 0 ] || fail "a. client exited $rc, expected 0 (124: killed after $(scaled 30) s)"
+[ "$lrc" != 124 ] || fail "a. listener still running $(scaled 10) s after the client exited"
 [ "$lrc" = 0 ] || fail "a. listener exited $lrc, expected 0"
 [ "$(file_size "$TMP/a.out")" = $((1024 * 1024)) ] ||
   fail "a. client printed $(file_size "$TMP/a.out") bytes, expected 1048576"
@@ -51,18 +51,18 @@ bg_track "$PTY_PID"
 diag_add "$TMP/b.listener.err"
 exec 3>"$TMP/b.ctl"
 await_listening "$TMP/b.listener.err" "$PTY_PID"
-qt 40 -v --on-eof ignore --timeout 30s --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+qt 40 -v --on-eof ignore --timeout "$(scaled 30)s" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
   </dev/null >"$TMP/b.out" 2>"$TMP/b.err" &
 CPID=$!
 bg_track "$CPID"
 diag_add "$TMP/b.err"
 wait_log "$TMP/b.listener.err" 0 'handshake_done' 10 ||
-  fail "b. the listener on a terminal logged no handshake_done within 10 s of the client's start"
+  fail "b. the listener on a terminal logged no handshake_done within $(scaled 10) s of the client's start"
 echo "type $TYPED" >&3
-deadline=$(( $(now_ms) + 10000 ))
+deadline=$(( $(now_ms) + $(scaled 10000) ))
 until grep -qx "$TYPED" "$TMP/b.out" 2>/dev/null; do
   [ "$(now_ms)" -lt "$deadline" ] ||
-    fail "b. the line typed at the listener's terminal did not reach the client's stdout within 10 s" \
+    fail "b. the line typed at the listener's terminal did not reach the client's stdout within $(scaled 10) s" \
          "(client stdout: '$(head -c 200 "$TMP/b.out" | tr '\n' '|')'; terminal showed:" \
          "'$(head -c 200 "$TMP/b.screen" 2>/dev/null | tr '\r\n' '||')')"
   kill -0 "$CPID" 2>/dev/null || fail "b. the client exited before the typed line arrived"
@@ -78,7 +78,7 @@ lrc=$(cat "$TMP/b.listener.rc")
 note "b. typed line then Ctrl-D on the listener's terminal: client exit $rc, listener exit $lrc"
 [ "$rc" = 0 ] ||
   fail "b. client exited $rc after the listener's Ctrl-D, expected 0 (its peer's FIN arrived;" \
-       "14: --timeout 30s, 124: killed)"
+       "14: --timeout $(scaled 30)s, 124: killed)"
 [ "$lrc" = 0 ] || fail "b. listener on a terminal exited $lrc after Ctrl-D, expected 0"
 [ "$(cat "$TMP/b.out")" = "$TYPED" ] && [ "$(file_size "$TMP/b.out")" = $(( ${#TYPED} + 1 )) ] ||
   fail "b. client stdout is '$(head -c 200 "$TMP/b.out" | tr '\n' '|')', expected exactly the typed line"
@@ -150,7 +150,7 @@ name=c_plain
 mkfifo "$TMP/c_plain.in"
 ( python3 -c '
 import os, sys, time
-deadline = time.monotonic() + 30
+deadline = time.monotonic() + 30 * int(os.environ.get("QUICC_TIME_SCALE", "1"))
 while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:
     time.sleep(0.02)' "$TMP/c_plain.go"; cat "$TMP/B" ) >"$TMP/c_plain.in" &
 bg_track $!
@@ -161,7 +161,7 @@ CPID=$!
 bg_track "$CPID"
 diag_add "$TMP/$name.err"
 wait_log "$TMP/$name.listener.out.err" 0 'change=accepted' 15 ||
-  fail "c. plain order: the listener (no input yet) did not accept the client's stream within 15 s"
+  fail "c. plain order: the listener (no input yet) did not accept the client's stream within $(scaled 15) s"
 touch "$TMP/c_plain.go"
 wait_pid "$CPID" 35
 rc=$WAIT_RC

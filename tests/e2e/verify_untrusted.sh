@@ -14,7 +14,7 @@ expect_verify_failure() {
     qt 15 "$@" >"$TMP/$what.out" 2>"$TMP/$what.err" || rc=$?
   diag_add "$TMP/$what.err"
   [ "$rc" != 0 ] || fail "$what: client exited 0, expected 6 (certificate verification failure)"
-  [ "$rc" != 124 ] || fail "$what: client hung (killed by timeout after 15 s), expected exit 6"
+  [ "$rc" != 124 ] || fail "$what: client hung (killed by timeout after $(scaled 15) s), expected exit 6"
   [ ! -s "$TMP/$what.out" ] ||
     fail "$what: stdout not empty ($(stat -c %s "$TMP/$what.out") bytes: $(head -c 60 "$TMP/$what.out"))"
   [ "$rc" = 6 ] || fail "$what: client exited $rc, expected 6 (certificate verification failure)"
