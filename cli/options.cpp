@@ -40,8 +40,8 @@ constexpr OptionSpec table[] = {
     {"--session-in", "FILE", "", "Offer the TLS session in FILE to resume it",
      Category::connection, &Options::session_in},
     {"--key-update", "BYTES", "",
-     "Request a key update once BYTES have been sent (0: right after the handshake; K, M, G "
-     "suffixes)",
+     "Request a key update once BYTES have been sent and the peer's handshake is confirmed "
+     "(0: as soon as it is; K, M, G suffixes)",
      Category::connection, &Options::key_update},
     {"--connect-timeout", "DURATION", "10s",
      "Handshake deadline: 250ms, 3s, 2m; a bare number means seconds", Category::connection,

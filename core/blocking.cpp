@@ -523,6 +523,7 @@ PipeFacts BlockingPipe::snapshot() {
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   facts_.receive_moved = streams_.awaiting_peer_stream();
   facts_.handshake_confirmed = conn_.handshake_confirmed();
+  facts_.key_update_safe = conn_.key_update_safe();
   if (SSL* s = streams_.send()) {
     // OpenSSL keeps the send buffer, and so this count, after the connection has ended; it
     // frees it (and the count reads 0) once every byte and the FIN are acknowledged.

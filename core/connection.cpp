@@ -183,7 +183,12 @@ Outcome Connection::report_handshake(Clock::time_point started) {
   return {};
 }
 
+bool Connection::key_update_safe() const {
+  return accepted_ ? wire_.ack_after_handshake_done.load() : wire_.handshake_done_received.load();
+}
+
 bool Connection::request_key_update(uint64_t after_bytes) {
+  if (!key_update_safe()) return false;  // not yet: asked again later
   if (SSL_key_update(conn_.get(), SSL_KEY_UPDATE_REQUESTED) != 1) {
     ERR_clear_error();
     return false;

@@ -69,6 +69,13 @@ class Connection {
   bool close_frame_sent() const;
   // The handshake is confirmed: a server's at once, a client's once HANDSHAKE_DONE arrived.
   bool handshake_confirmed() const;
+  // A key update of ours cannot reach the peer before its handshake is confirmed. OpenSSL
+  // lets a server update its keys as soon as its handshake completes, and the packet that
+  // carries HANDSHAKE_DONE may then already use the new keys: the client sees a key update
+  // before its handshake is confirmed and closes with KEY_UPDATE_ERROR ("RX key update again
+  // too soon"). So a server waits for an ACK from the peer after its HANDSHAKE_DONE left;
+  // a client, for HANDSHAKE_DONE (RFC 9001, 6.1).
+  bool key_update_safe() const;
   // A RESET_STREAM of ours has been packetized and nothing is left queued for the socket.
   bool reset_frame_sent() const;
   // Everything ack-eliciting the peer sent has been acknowledged, and the ACK has left.

@@ -47,9 +47,6 @@ void echo_stream(EchoEntry& e, SSL* stream, RunContext& run) {
       }
       e.echoed += done;
       if (done < n) break;
-      auto after = run.config.key_update_after;
-      if (after && e.echoed >= *after && !e.key_updated.exchange(true))
-        e.conn->request_key_update(e.echoed);
       continue;
     }
     if (SSL_get_error(stream, 0) == SSL_ERROR_ZERO_RETURN) {
@@ -160,6 +157,13 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
         } else {
           next = earliest(next, until);
         }
+      }
+      // --key-update: made from here, once due and once the peer's handshake is confirmed
+      // (Connection::key_update_safe); byte counts move on other threads, so look often.
+      auto after = config.key_update_after;
+      if (after && e.established && !e.key_updated && !e.conn->closed()) {
+        if (e.echoed >= *after && e.conn->request_key_update(e.echoed)) e.key_updated = true;
+        else next = earliest(next, now + std::chrono::milliseconds(10));
       }
       ++it;
     }

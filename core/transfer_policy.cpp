@@ -8,6 +8,10 @@ namespace quicc {
 
 namespace {
 
+// How long a transfer that is over waits for the key update it was asked to make (the peer's
+// handshake must be confirmed first: see Connection::key_update_safe).
+constexpr std::chrono::milliseconds key_update_wait{1000};
+
 std::string hex(uint64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
@@ -268,11 +272,20 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   s.read_stream = next.read_stream;
   s.send_fin = next.send_fin;
   s.reset_stream = next.reset_stream;
-  if (settings_.key_update_after && !key_update_done_ && f.stream_open &&
-      f.sent >= *settings_.key_update_after)
-    s.key_update = true;
+  bool key_update_due = settings_.key_update_after && !key_update_done_ && f.stream_open &&
+                        f.sent >= *settings_.key_update_after;
+  if (key_update_due && f.key_update_safe) s.key_update = true;
 
   bool finished = stream_.finished(f);
+  if (key_update_due) {
+    // The key update the user asked for is part of the transfer: a transfer that is over
+    // before the key update may be made waits for it (an RTT or so), bounded.
+    if (!key_update_wait_until_) key_update_wait_until_ = now + key_update_wait;
+    if (now < *key_update_wait_until_) {
+      s.wake = earliest(next_deadline(f), std::min(*key_update_wait_until_, now + std::chrono::milliseconds(5)));
+      if (finished || !f.key_update_safe) return s;
+    }
+  }
   if (finished && !f.peer_acked) {
     // Our ACK of what the peer sent last (its FIN, say) may still be waiting for OpenSSL's ACK
     // delay; a CONNECTION_CLOSE overtaking it would leave the peer's data unacknowledged, which

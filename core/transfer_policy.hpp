@@ -32,6 +32,7 @@ struct PipeFacts : StreamFacts {
   std::optional<Outcome> local_error;  // reading the input or writing the output failed
   bool reset_left = false;  // our RESET_STREAM frame has left the host
   bool handshake_confirmed = true;  // a client has received HANDSHAKE_DONE (a server: always)
+  bool key_update_safe = true;  // see Connection::key_update_safe
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
 };
@@ -144,6 +145,7 @@ class TransferPolicy {
   Clock::time_point clearing_until_{};
   bool clear_first_ = false;  // the held close waits for the stream's reset to leave
   bool key_update_done_ = false;
+  std::optional<Clock::time_point> key_update_wait_until_;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment
   uint64_t unacked_at_close_ = 0;

@@ -30,6 +30,9 @@ struct WireState {
   std::atomic<bool> close_frame_packetized{false};
   std::atomic<bool> reset_frame_packetized{false};  // a RESET_STREAM of ours
   std::atomic<bool> handshake_done_received{false};  // the server confirmed the handshake
+  // A server's HANDSHAKE_DONE has been packetized, and an ACK from the peer came after it.
+  std::atomic<bool> handshake_done_sent{false};
+  std::atomic<bool> ack_after_handshake_done{false};
   // An ack-eliciting frame arrived after the last ACK frame we packetized.
   std::atomic<bool> received_unacked{false};
   std::atomic<int64_t> last_datagram_in_ns{0};  // steady_clock, since its epoch; 0: none yet

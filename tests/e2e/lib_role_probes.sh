@@ -382,7 +382,23 @@ probe_key_update() {
     has "--key-update 0" "$TMP/ku.err" 'key_update after_bytes='
     return
   fi
-  session "$1" -v --key-update 0
+  # A listener's key update waits until the client's handshake is confirmed (it has our
+  # HANDSHAKE_DONE: an ACK from it came after). A two-byte exchange that the client closes can
+  # be over before that; 1 MB cannot.
+  head -c 1000000 /dev/urandom >"$TMP/mb"
+  if [ "$1" = echo ]; then
+    sut_listen echo -v --key-update 0
+    CIN=$TMP/mb peer_run peer 20 "${TO_SUT[@]}"
+    want_rc "the client of an echo listener with --key-update 0" 0 peer
+    cmp -s "$TMP/mb" "$TMP/peer.out" || fail "--key-update 0 (echo): the echo differs from the input"
+    kill -INT "$SUT_PID"
+  else
+    LISTENER_STDIN=$TMP/mb sut_listen pipe -v --key-update 0
+    CIN=$TMP/hi peer_run peer 20 "${TO_SUT[@]}"
+    want_rc "the client of a pipe listener with --key-update 0" 0 peer
+    cmp -s "$TMP/mb" "$TMP/peer.out" || fail "--key-update 0 (pipe): the client got other bytes"
+  fi
+  wait_pid "$SUT_PID" 10
   has "--key-update 0" "$TMP/sut.err" 'key_update after_bytes='
 }
 

@@ -388,6 +388,52 @@ TEST_CASE("TransferPolicy: key update once enough was sent") {
   CHECK_FALSE(p.decide(moved(200, 0), t0).key_update);
 }
 
+TEST_CASE("TransferPolicy: a key update waits until the peer's handshake is confirmed") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  s.key_update_after = 0;
+  TransferPolicy p(s);
+  PipeFacts f = moved(10, 0);
+  f.key_update_safe = false;
+  Step step = p.decide(f, t0);
+  CHECK_FALSE(step.key_update);
+  REQUIRE(step.wake);
+  CHECK(*step.wake <= t0 + std::chrono::milliseconds(5));  // looks again soon
+  f.key_update_safe = true;
+  CHECK(p.decide(f, t0 + std::chrono::milliseconds(30)).key_update);
+}
+
+TEST_CASE("TransferPolicy: a transfer that is over waits for its key update, bounded") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  s.key_update_after = 0;
+  // Over, both FINs exchanged; the key update cannot be made yet: no close.
+  PipeFacts f = moved(3, 3);
+  f.input_eof = f.fin_sent = f.fin_received = f.read_ended = true;
+  f.key_update_safe = false;
+  {
+    TransferPolicy p(s);
+    Step step = p.decide(f, t0);
+    CHECK_FALSE(step.close);
+    CHECK_FALSE(step.done);
+    // It becomes possible: the key update, then the close.
+    f.key_update_safe = true;
+    step = p.decide(f, t0 + std::chrono::milliseconds(40));
+    CHECK(step.key_update);
+    CHECK_FALSE(step.close);
+    p.key_update_requested();
+    CHECK(p.decide(f, t0 + std::chrono::milliseconds(41)).close);
+  }
+  {
+    // Never possible: the close comes after the bound (1 s) without it.
+    f.key_update_safe = false;
+    TransferPolicy p(s);
+    CHECK_FALSE(p.decide(f, t0).close);
+    CHECK_FALSE(p.decide(f, t0 + std::chrono::milliseconds(900)).close);
+    Step step = p.decide(f, t0 + std::chrono::milliseconds(1001));
+    CHECK(step.close);
+    CHECK_FALSE(step.key_update);
+  }
+}
+
 TEST_CASE("TransferPolicy: a listener leaves the close to the client for a moment") {
   TransferPolicy p(settings(EofPolicy::fin, Role::listener));
   PipeFacts f = moved(3, 3);
