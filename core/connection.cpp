@@ -39,13 +39,15 @@ uint64_t shutdown_flags(const CloseRequest& request) {
 
 Connection::Connection(SslPtr conn, Emitter& emitter, bool accepted)
     : conn_(std::move(conn)), emitter_(emitter), accepted_(accepted) {
-  attach_wire_state(conn_.get(), &wire_);
+  attach_wire_state(conn_.get(), wire_.get());
 }
 
 Connection::~Connection() {
-  // Streams first: they hold references into the connection.
+  // Streams first: they hold references into the connection. Then the connection, whose
+  // threads (OpenSSL's assist thread) call the wire callback until it is freed: the wire
+  // state outlives it. (Detaching the state first raced with that thread.)
   streams_.clear();
-  if (conn_) attach_wire_state(conn_.get(), nullptr);
+  conn_.reset();
 }
 
 std::list<SSL*> Connection::accept_streams() {
@@ -106,7 +108,7 @@ bool Connection::reset_streams(uint64_t code) {
 }
 
 bool Connection::close_frame_sent() const {
-  if (wire_.close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0) return true;
+  if (wire_->close_frame_packetized && SSL_net_write_desired(conn_.get()) == 0) return true;
   // Ended without a CONNECTION_CLOSE of ours to wait for: the peer closed first, the idle
   // timer fired, or the network failed.
   auto info = close_info();
@@ -114,19 +116,19 @@ bool Connection::close_frame_sent() const {
 }
 
 bool Connection::handshake_confirmed() const {
-  return accepted_ || wire_.handshake_done_received;
+  return accepted_ || wire_->handshake_done_received;
 }
 
 bool Connection::reset_frame_sent() const {
-  return wire_.reset_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
+  return wire_->reset_frame_packetized && SSL_net_write_desired(conn_.get()) == 0;
 }
 
 bool Connection::peer_acked() const {
-  return !wire_.received_unacked && SSL_net_write_desired(conn_.get()) == 0;
+  return !wire_->received_unacked && SSL_net_write_desired(conn_.get()) == 0;
 }
 
 Clock::time_point Connection::last_datagram_in() const {
-  int64_t ns = wire_.last_datagram_in_ns;
+  int64_t ns = wire_->last_datagram_in_ns;
   if (ns == 0) return created_;
   return Clock::time_point(Clock::duration(ns));
 }
@@ -184,7 +186,7 @@ Outcome Connection::report_handshake(Clock::time_point started) {
 }
 
 bool Connection::key_update_safe() const {
-  return accepted_ ? wire_.ack_after_handshake_done.load() : wire_.handshake_done_received.load();
+  return accepted_ ? wire_->ack_after_handshake_done.load() : wire_->handshake_done_received.load();
 }
 
 bool Connection::request_key_update(uint64_t after_bytes) {
@@ -202,7 +204,10 @@ void Connection::leak() {
   std::lock_guard lock(streams_mutex_);
   for (auto& s : streams_) s.release();
   streams_.clear();
-  attach_wire_state(conn_.get(), nullptr);
+  // OpenSSL's threads may still call back into the wire state: leave it to them, and keep a
+  // fresh one for whatever this object is still asked.
+  (void)wire_.release();
+  wire_ = std::make_unique<WireState>();
   conn_.release();
 }
 

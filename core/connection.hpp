@@ -61,7 +61,7 @@ class Connection {
   bool closed() const { return close_info().has_value(); }
   // The code of the peer's RESET_STREAM for `stream`, also once the connection has closed.
   std::optional<uint64_t> peer_reset_code(SSL* stream) const {
-    return wire_.peer_reset_code(SSL_get_stream_id(stream));
+    return wire_->peer_reset_code(SSL_get_stream_id(stream));
   }
   // After a close of ours: its CONNECTION_CLOSE has been packetized and nothing is left
   // queued for the socket (or there is none to send: the peer closed first, the connection
@@ -110,7 +110,7 @@ class Connection {
   SslPtr conn_;
   Emitter& emitter_;
   bool accepted_;
-  WireState wire_;
+  std::unique_ptr<WireState> wire_ = std::make_unique<WireState>();  // leak() leaks it
   std::list<SslPtr> streams_;
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
   Clock::time_point created_ = Clock::now();

@@ -43,8 +43,9 @@ l1=$(cpu_ms "$LISTENER_PID") || fail "the listener exited during the idle window
 client_ms=$((c1 - c0))
 listener_ms=$((l1 - l0))
 note "CPU over ${WINDOW_S} s idle: client ${client_ms} ms, listener ${listener_ms} ms (resolution $((1000 / TICK)) ms)"
-[ "$client_ms" -lt "$LIMIT_MS" ] ||
+cpu_limits_apply || note "ThreadSanitizer build: the CPU figures are shown, not judged (see lib.sh)"
+! cpu_limits_apply || [ "$client_ms" -lt "$LIMIT_MS" ] ||
   fail "the client used ${client_ms} ms of CPU in ${WINDOW_S} s idle, limit ${LIMIT_MS} ms"
-[ "$listener_ms" -lt "$LIMIT_MS" ] ||
+! cpu_limits_apply || [ "$listener_ms" -lt "$LIMIT_MS" ] ||
   fail "the listener used ${listener_ms} ms of CPU in ${WINDOW_S} s idle, limit ${LIMIT_MS} ms"
 pass "idle connection is cheap: client ${client_ms} ms, listener ${listener_ms} ms in ${WINDOW_S} s"
