@@ -17,10 +17,18 @@ SIZE=$((20 * 1000 * 1000))
 random_file "$TMP/in" "$SIZE"
 BOUND=60   # seconds a run may take before it counts as a hang (qt and wait_pid scale it)
 
-# finish_run NAME CLIENT_PID: waits for the client, then the listener, then the slow consumer;
-# sets RC (client), LRC (listener) and MS (duration since T0).
-finish_run() {
-  local name=$1 cpid=$2
+# client_run NAME IN OUT ARGS...: runs the client (`quicc -v ARGS` to the listener, IN to OUT,
+# stderr to NAME.err) in the background, then waits for it, the listener and the slow consumer;
+# sets RC (client), LRC (listener) and MS (duration since the client started).
+client_run() {
+  local name=$1 in=$2 out=$3 cpid
+  shift 3
+  T0=$(now_ms)
+  qt "$BOUND" -v "$@" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+    <"$in" >"$out" 2>"$TMP/$name.err" &
+  cpid=$!
+  bg_track "$cpid"
+  diag_add "$TMP/$name.err"
   wait_pid "$cpid" $((BOUND + 10))
   RC=$WAIT_RC
   [ "$RC" != 124 ] || fail "$name: the client still runs after $(scaled $((BOUND + 10))) s (hang)"
@@ -47,13 +55,7 @@ for run in 1 2 3; do
   name=c1.$run
   start_slow_fifo "$TMP/$name.fifo" "$TMP/$name.slow"
   LISTENER_STDIN=$TMP/in start_listener "$TMP/$name.listener.out" -v --on-eof close
-  T0=$(now_ms)
-  qt "$BOUND" -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
-    </dev/null >"$TMP/$name.fifo" 2>"$TMP/$name.err" &
-  cpid=$!
-  bg_track "$cpid"
-  diag_add "$TMP/$name.err"
-  finish_run "$name" "$cpid"
+  client_run "$name" /dev/null "$TMP/$name.fifo"
   check_side "case 1 run $run: listener (--on-eof close < 20MB, sender)" "$LRC" "$TMP/$name.listener.out.err"
   check_side "case 1 run $run: client (</dev/null | slow, receiver)" "$RC" "$TMP/$name.err" \
     "$TMP/$name.slow" "$TMP/in"
@@ -65,13 +67,7 @@ for run in 1 2 3; do
   name=c2.$run
   start_slow_fifo "$TMP/$name.fifo" "$TMP/$name.slow"
   start_listener "$TMP/$name.fifo" -v
-  T0=$(now_ms)
-  qt "$BOUND" -v --on-eof close --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
-    <"$TMP/in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  cpid=$!
-  bg_track "$cpid"
-  diag_add "$TMP/$name.err"
-  finish_run "$name" "$cpid"
+  client_run "$name" "$TMP/in" "$TMP/$name.out" --on-eof close
   check_side "case 2 run $run: client (--on-eof close < 20MB, sender)" "$RC" "$TMP/$name.err"
   check_side "case 2 run $run: listener (| slow, receiver)" "$LRC" "$TMP/$name.fifo.err" \
     "$TMP/$name.slow" "$TMP/in"
@@ -83,13 +79,7 @@ for run in 1 2 3; do
   name=c3.$run
   start_slow_fifo "$TMP/$name.fifo" "$TMP/$name.slow"
   LISTENER_STDIN=$TMP/in start_listener "$TMP/$name.listener.out" -v
-  T0=$(now_ms)
-  qt "$BOUND" -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
-    </dev/null >"$TMP/$name.fifo" 2>"$TMP/$name.err" &
-  cpid=$!
-  bg_track "$cpid"
-  diag_add "$TMP/$name.err"
-  finish_run "$name" "$cpid"
+  client_run "$name" /dev/null "$TMP/$name.fifo"
   check_side "case 3 run $run: listener (< 20MB, sender)" "$LRC" "$TMP/$name.listener.out.err"
   check_side "case 3 run $run: client (</dev/null | slow, receiver)" "$RC" "$TMP/$name.err" \
     "$TMP/$name.slow" "$TMP/in"
