@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <set>
 
 #include "cli/file_checks.hpp"
 #include "cli/role_rules.hpp"
@@ -118,6 +120,32 @@ std::optional<uint64_t> parse_size(std::string_view text, std::string& error) {
   return value * scale;
 }
 
+std::optional<std::string> parse_request_path(std::string_view text, std::string& error) {
+  std::string path = text.starts_with('/') ? std::string(text) : "/" + std::string(text);
+  for (unsigned char c : path) {
+    if (c <= 0x20 || c == 0x7f) {
+      error = "invalid request path '" + std::string(text) +
+              "': no spaces or control characters (they would end the request line)";
+      return std::nullopt;
+    }
+  }
+  if (path.size() > 1024) {
+    error = "request path longer than 1024 bytes: '" + path.substr(0, 40) + "...'";
+    return std::nullopt;
+  }
+  return path;
+}
+
+std::optional<std::string> response_file_name(std::string_view path, std::string& error) {
+  std::string_view name = path.substr(path.rfind('/') + 1);
+  if (name.empty() || name == "." || name == "..") {
+    error = "request path '" + std::string(path) +
+            "' names no file to save the response as (--output-dir uses its last component)";
+    return std::nullopt;
+  }
+  return std::string(name);
+}
+
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error) {
   if (text == "text") return LogFormat::text;
   if (text == "json") return LogFormat::json;
@@ -145,7 +173,129 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   if (o.require_client_cert && !was_given(o, "--cafile") && !was_given(o, "--capath"))
     return "--require-client-cert needs --cafile or --capath to verify clients against";
   if (o.ipv4 && o.ipv6) return "-4 and -6 exclude each other";
+  int services = 0;
+  for (std::string_view service : service_options) services += was_given(o, service) ? 1 : 0;
+  if (services > 1) return "--echo, --serve, --sink and --source exclude each other";
+  bool requesting = was_given(o, "--get") || was_given(o, "--get-list");
+  for (std::string_view option : {"--max-streams", "--output"})
+    if (was_given(o, option) && !requesting)
+      return std::string(option) + " needs --get or --get-list";
+  if (was_given(o, "--output") && was_given(o, "--output-dir"))
+    return "--output and --output-dir exclude each other";
   return std::nullopt;
+}
+
+std::optional<std::string> read_request_list(const std::string& file,
+                                             std::vector<std::string>& paths) {
+  std::ifstream in(file);
+  if (!in) return "cannot read --get-list '" + file + "'";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    paths.push_back(line);
+  }
+  if (in.bad()) return "cannot read --get-list '" + file + "'";
+  return std::nullopt;
+}
+
+// --get and --get-list: the paths, where their responses go, how many at once.
+bool set_requests(const Options& o, Config& config, std::string& error) {
+  std::vector<std::string> raw = o.get;
+  if (was_given(o, "--get-list")) {
+    if (auto problem = check_readable_file("--get-list", o.get_list)) {
+      error = *problem;
+      return false;
+    }
+    if (auto problem = read_request_list(o.get_list, raw)) {
+      error = *problem;
+      return false;
+    }
+    if (raw.empty()) {
+      error = "--get-list '" + o.get_list + "' lists no path";
+      return false;
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& text : raw) {
+    auto path = parse_request_path(text, error);
+    if (!path) return false;
+    if (was_given(o, "--output-dir")) {
+      auto name = response_file_name(*path, error);
+      if (!name) return false;
+      if (!names.insert(*name).second) {
+        error = "two requests would be saved as '" + *name + "' in --output-dir";
+        return false;
+      }
+    }
+    config.requests.push_back(*path);
+  }
+  if (config.requests.size() > 1 && !was_given(o, "--output-dir")) {
+    error = std::to_string(config.requests.size()) +
+            " requests need --output-dir (stdout or --output takes one response)";
+    return false;
+  }
+  if (was_given(o, "--max-streams")) {
+    uint64_t k = 0;
+    auto [ptr, ec] = std::from_chars(o.max_streams.data(), o.max_streams.data() + o.max_streams.size(), k);
+    if (ec != std::errc() || ptr != o.max_streams.data() + o.max_streams.size() || k == 0 ||
+        k > 1'000'000) {
+      error = "invalid --max-streams '" + o.max_streams + "': expected 1 to 1000000";
+      return false;
+    }
+    config.max_streams = k;
+  }
+  config.output_dir = o.output_dir;
+  config.output_file = o.output;
+  return true;
+}
+
+bool set_peer_streams(std::string_view text, Config& config, std::string& error) {
+  if (text == "ignore") {
+    config.peer_streams = PeerStreams::ignore;
+  } else if (text == "accept") {
+    config.peer_streams = PeerStreams::accept;
+  } else if (text == "reject") {
+    config.peer_streams = PeerStreams::reject;
+  } else if (text.starts_with("reject:") && text.size() > 7) {
+    auto code = parse_error_code(text.substr(7), error);
+    if (!code) {
+      error = "--peer-streams: " + error;
+      return false;
+    }
+    config.peer_streams = PeerStreams::reject;
+    config.peer_stream_reject_code = *code;
+  } else {
+    error = "invalid --peer-streams '" + std::string(text) +
+            "': expected accept, reject[:CODE] or ignore";
+    return false;
+  }
+  return true;
+}
+
+// The listener's service: pipe unless --echo, --serve, --sink or --source.
+bool set_service(const Options& o, Config& config, std::string& error) {
+  if (o.echo) config.service = Service::echo;
+  if (was_given(o, "--sink")) config.service = Service::sink;
+  if (was_given(o, "--serve")) {
+    if (auto problem = check_readable_directory("--serve", o.serve)) {
+      error = *problem;
+      return false;
+    }
+    config.service = Service::serve;
+    config.serve_dir = o.serve;
+  }
+  if (was_given(o, "--source")) {
+    auto size = parse_size(o.source, error);
+    if (!size) {
+      error = "--source: " + error;
+      return false;
+    }
+    config.service = Service::source;
+    config.source_size = *size;
+  }
+  config.keep_open = o.keep_open;
+  return true;
 }
 
 // Every file the run will open, checked now so that a bad path is a usage error before any
@@ -169,6 +319,8 @@ std::optional<std::string> check_paths(const Options& o, Config& config) {
       {"--keylog", o.keylog, check_writable_file},
       {"--log-file", o.log_file, check_writable_file},
       {"--qlog-dir", o.qlog_dir, check_writable_directory},
+      {"--output", o.output, check_writable_file},
+      {"--output-dir", o.output_dir, check_writable_directory},
   };
   for (const auto& p : paths)
     if (was_given(o, p.option))
@@ -259,6 +411,9 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   auto alpn = parse_alpn_list(o.alpn, error);
   if (!alpn) return std::nullopt;
   config.alpn = *alpn;
+  // HTTP/0.9 over QUIC speaks hq-interop, as the interop runner's endpoints do.
+  bool http09 = was_given(o, "--get") || was_given(o, "--get-list") || was_given(o, "--serve");
+  if (http09 && !was_given(o, "--alpn")) config.alpn = {"hq-interop"};
 
   if (!o.pin_sha256.empty()) {
     auto pin = parse_pin(o.pin_sha256, error);
@@ -335,7 +490,8 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   config.cafile = o.cafile;
   config.cert_file = o.cert;
   config.key_file = o.key;
-  config.echo = o.echo;
+  if (!set_service(o, config, error)) return std::nullopt;
+  if (!set_peer_streams(o.peer_streams, config, error)) return std::nullopt;
   config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;
 
   // Last, as they touch the file system and OpenSSL: everything cheaper has passed.
@@ -343,6 +499,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     error = *problem;
     return std::nullopt;
   }
+  if (!set_requests(o, config, error)) return std::nullopt;
   if (Outcome tls = check_tls_lists(config); !tls.ok()) {
     error = tls.message;
     return std::nullopt;

@@ -29,6 +29,14 @@ std::optional<uint64_t> parse_error_code(std::string_view text, std::string& err
 // "1500", "64K", "10M", "1G" (powers of 1024).
 std::optional<uint64_t> parse_size(std::string_view text, std::string& error);
 
+// A request path as --get takes it: "x", "/x", "/dir/x" -> "/x", "/dir/x". No whitespace or
+// control bytes (they would end the request line), at most 1024 bytes.
+std::optional<std::string> parse_request_path(std::string_view text, std::string& error);
+
+// The file name a response is saved as: the path's last component. None for "/", "/dir/",
+// "/..", "/." (they name no file, or one outside the directory).
+std::optional<std::string> response_file_name(std::string_view path, std::string& error);
+
 // "text" or "json".
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error);
 

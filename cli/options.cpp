@@ -19,8 +19,42 @@ constexpr OptionSpec table[] = {
      "Listen for one QUIC connection instead of connecting (like nc -l); port 0 picks a free "
      "port; without ADDR, IPv6 and IPv4 ([::], dual-stack)",
      Category::listener, &Options::listen},
-    {"--echo", "", "", "With --listen: echo every stream of every connection, until interrupted",
+    {"--echo", "", "", "With --listen: echo every stream back to its sender",
      Category::listener, &Options::echo},
+    {"--serve", "DIR", "",
+     "With --listen: serve the files in DIR over HTTP/0.9 (GET /PATH on each stream, ALPN "
+     "hq-interop unless --alpn); paths out of DIR are refused with a stream reset",
+     Category::listener, &Options::serve},
+    {"--sink", "", "",
+     "With --listen: read every stream to its end and report its bytes and rate",
+     Category::listener, &Options::sink},
+    {"--source", "SIZE", "",
+     "With --listen: send SIZE bytes, then FIN, on every stream the client opens (K, M, G "
+     "suffixes)",
+     Category::listener, &Options::source},
+    {"--keep-open", "", "",
+     "With --echo, --serve, --sink or --source: serve connections concurrently until "
+     "interrupted (like ncat -k); without it the listener exits after its first connection",
+     Category::listener, &Options::keep_open},
+    {"--get", "PATH", "",
+     "Request PATH over HTTP/0.9 (GET /PATH, then FIN) on a stream of its own; repeatable; "
+     "ALPN hq-interop unless --alpn",
+     Category::requests, &Options::get},
+    {"--get-list", "FILE", "", "Request every path in FILE, one per line, as --get does",
+     Category::requests, &Options::get_list},
+    {"--max-streams", "K", "",
+     "At most K requests in flight at once (default: as many as the peer allows)",
+     Category::requests, &Options::max_streams},
+    {"--output-dir", "DIR", "",
+     "Save each response to DIR, named by its path's last component", Category::requests,
+     &Options::output_dir},
+    {"-o,--output", "FILE", "", "Save the response of the one request to FILE (default: stdout)",
+     Category::requests, &Options::output},
+    {"--peer-streams", "MODE", "ignore",
+     "Pipe mode, streams the peer opens beyond the pipe's: accept (show their data on stderr, "
+     "or save it to --output-dir as stream-ID), reject[:CODE] (reset them, STOP_SENDING), "
+     "ignore (leave them unread, with a warning)",
+     Category::requests, &Options::peer_streams},
     {"--alpn", "LIST", "quicc",
      "Comma-separated ALPN protocols to offer (client) or accept (listener)",
      Category::connection, &Options::alpn},
@@ -136,7 +170,8 @@ constexpr OptionSpec table[] = {
      &Options::version},
 };
 
-constexpr Category category_order[] = {Category::connection, Category::listener,
+constexpr Category category_order[] = {Category::connection, Category::requests,
+                                       Category::listener,
                                        Category::lifecycle,  Category::security,
                                        Category::engine,     Category::output,
                                        Category::general};
@@ -166,6 +201,7 @@ std::span<const OptionSpec> option_table() { return table; }
 std::string_view category_title(Category c) {
   switch (c) {
     case Category::connection: return "Connection";
+    case Category::requests: return "Requests and streams";
     case Category::listener: return "Listener";
     case Category::security: return "Security";
     case Category::lifecycle: return "Ending the connection";
@@ -204,8 +240,17 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     CLI::Option* option = std::visit(
         [&](auto member) {
           using T = std::remove_reference_t<decltype(o.*member)>;
-          if constexpr (std::is_same_v<T, std::string>) return app.add_option(flags, o.*member);
-          else return app.add_flag(flags, o.*member);
+          if constexpr (std::is_same_v<T, std::string>) {
+            return app.add_option(flags, o.*member);
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            // One value per occurrence (--get a --get b), so a target after it stays the target.
+            return app.add_option(flags, o.*member)
+                ->expected(1)
+                ->allow_extra_args(false)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+          } else {
+            return app.add_flag(flags, o.*member);
+          }
         },
         spec.binding);
     added.emplace_back(long_name(spec), option);
@@ -226,9 +271,11 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
 std::string help_text() {
   std::string out =
       "Usage: quicc [OPTIONS] HOST:PORT\n"
-      "       quicc [OPTIONS] --listen [ADDR:]PORT\n"
+      "       quicc [OPTIONS] --get PATH... [--output-dir DIR] HOST:PORT\n"
+      "       quicc [OPTIONS] --listen [ADDR:]PORT [--echo|--serve DIR|--sink|--source SIZE]\n"
       "\n"
-      "Pipes stdin and stdout over one bidirectional QUIC stream (OpenSSL 3.5).\n"
+      "Pipes stdin and stdout over one bidirectional QUIC stream (OpenSSL 3.5), fetches files\n"
+      "over HTTP/0.9 (--get), or serves them (--listen --serve).\n"
       "HOST may be a name, an IPv4 address or a bracketed IPv6 address: [::1]:4433.\n";
   for (Category c : category_order) {
     out += fmt::format("\n{}:\n", category_title(c));

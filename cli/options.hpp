@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace quicc::cli {
 
@@ -15,6 +16,16 @@ struct Options {
   std::string target;  // HOST:PORT (client)
   std::string listen;  // [ADDR:]PORT (listener)
   bool echo = false;
+  std::string serve;   // --serve DIR
+  bool sink = false;
+  std::string source;  // --source SIZE
+  bool keep_open = false;
+  std::vector<std::string> get;  // --get PATH, repeatable
+  std::string get_list;
+  std::string max_streams;
+  std::string output_dir;
+  std::string output;
+  std::string peer_streams = "ignore";
   std::string alpn = "quicc";
   std::string sni;
   bool no_sni = false;
@@ -63,12 +74,13 @@ struct Options {
   std::set<std::string, std::less<>> given;
 };
 
-enum class Category { connection, listener, security, lifecycle, engine, output, general };
+enum class Category { connection, requests, listener, security, lifecycle, engine, output, general };
 
 // How a table entry stores its value in Options.
-using Binding = std::variant<std::string Options::*,  // takes an argument
-                             bool Options::*,         // a switch
-                             int Options::*>;         // a counting switch (-v -v)
+using Binding = std::variant<std::string Options::*,               // takes an argument
+                             std::vector<std::string> Options::*,  // repeatable, one each
+                             bool Options::*,                      // a switch
+                             int Options::*>;                      // a counting switch (-v -v)
 
 struct OptionSpec {
   std::string_view flags;     // CLI11 spelling: "-l,--listen"

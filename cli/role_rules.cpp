@@ -6,6 +6,7 @@ namespace {
 
 constexpr std::string_view only_client_verifies =
     "a listener verifies clients only with --require-client-cert, against --cafile/--capath";
+constexpr std::string_view only_clients_request = "only a client makes requests";
 constexpr std::string_view clients_close =
     "its clients end their connections, and SIGINT closes the rest with code 0x1";
 
@@ -18,10 +19,22 @@ constexpr RoleRule rules[] = {
     {"--insecure", true, false, false, only_client_verifies},
     {"--session-in", true, false, false, "only a client resumes a session"},
     {"--session-out", true, false, false, "only a client saves session tickets"},
-    // Only a listener verifies clients or echoes.
+    // Only a client makes requests; a pipe listener may save the streams its client opens.
+    {"--get", true, false, false, only_clients_request},
+    {"--get-list", true, false, false, only_clients_request},
+    {"--max-streams", true, false, false, only_clients_request},
+    {"--output", true, false, false, only_clients_request},
+    {"--output-dir", true, true, false, "it serves streams, it saves none"},
+    {"--peer-streams", true, true, false, "it serves every stream its clients open"},
+    // Only a listener verifies clients or serves streams.
     {"--require-client-cert", false, true, true, "it makes a listener verify its clients"},
     {"--echo", false, true, true, "it needs --listen"},
-    // An echo listener reads no input and leaves the end of each connection to its client.
+    {"--serve", false, true, true, "it needs --listen"},
+    {"--sink", false, true, true, "it needs --listen"},
+    {"--source", false, true, true, "it needs --listen"},
+    {"--keep-open", false, false, true,
+     "it makes a listener with --echo, --serve, --sink or --source serve many connections"},
+    // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
     {"--shutdown", true, true, false, clients_close},
     {"--no-stream-flush", true, true, false, clients_close},
@@ -41,7 +54,7 @@ bool RoleRule::allows(RunMode mode) const {
   switch (mode) {
     case RunMode::client: return client;
     case RunMode::pipe_listener: return pipe_listener;
-    case RunMode::echo_listener: return echo_listener;
+    case RunMode::service_listener: return service_listener;
   }
   return false;
 }
@@ -57,15 +70,18 @@ const RoleRule* role_rule(std::string_view option) {
 std::string_view run_mode_name(RunMode mode) {
   switch (mode) {
     case RunMode::client: return "a client";
-    case RunMode::pipe_listener: return "a listener without --echo";
-    case RunMode::echo_listener: return "an echo listener";
+    case RunMode::pipe_listener: return "a pipe listener";
+    case RunMode::service_listener:
+      return "a service listener (--echo, --serve, --sink, --source)";
   }
   return "";
 }
 
 RunMode run_mode_of(const Options& options) {
   if (!was_given(options, "--listen")) return RunMode::client;
-  return was_given(options, "--echo") ? RunMode::echo_listener : RunMode::pipe_listener;
+  for (std::string_view service : service_options)
+    if (was_given(options, service)) return RunMode::service_listener;
+  return RunMode::pipe_listener;
 }
 
 std::optional<std::string> role_refusal(const Options& options, RunMode mode) {
@@ -74,7 +90,7 @@ std::optional<std::string> role_refusal(const Options& options, RunMode mode) {
     std::string option(rule.option);
     if (!rule.allows(mode)) {
       // Refused by both kinds of listener: say "a listener", not the one kind this run is.
-      std::string_view who = is_listener(mode) && !rule.pipe_listener && !rule.echo_listener
+      std::string_view who = is_listener(mode) && !rule.pipe_listener && !rule.service_listener
                                  ? "a listener"
                                  : run_mode_name(mode);
       return option + " does not apply to " + std::string(who) + " (" + std::string(rule.why) +

@@ -22,6 +22,22 @@ enum class Driver {
 
 enum class Role { client, listener };
 
+// What a listener does with its connections' streams.
+enum class Service {
+  pipe,    // stdin/stdout over one stream of one connection (nc -l)
+  echo,    // every stream echoed back
+  serve,   // HTTP/0.9 files from serve_dir (GET /PATH)
+  sink,    // every stream read to its end and counted
+  source,  // source_size bytes, then FIN, on every stream the client opens
+};
+
+// Pipe mode: streams the peer opens beyond the one the pipe uses.
+enum class PeerStreams {
+  ignore,  // left unread, with a warning
+  accept,  // read; shown on stderr, or saved to output_dir as stream-ID
+  reject,  // reset and STOP_SENDING with peer_stream_reject_code
+};
+
 // What local input EOF does to the stream (and so to the connection).
 enum class EofPolicy {
   fin,     // send FIN, keep reading until the peer's FIN (ncat's half-close); the default
@@ -98,8 +114,24 @@ struct Config {
   // Request a key update once this many bytes have been sent (0: right after the handshake).
   std::optional<uint64_t> key_update_after;
 
-  // Listener: echo every stream of every connection instead of piping stdin/stdout.
-  bool echo = false;
+  // Listener: what it does with its streams, and whether it serves connections concurrently
+  // until interrupted (--keep-open) or exits after its first one.
+  Service service = Service::pipe;
+  std::string serve_dir;     // Service::serve
+  uint64_t source_size = 0;  // Service::source
+  bool keep_open = false;
+
+  // Client requests (--get): each path is asked for with "GET /PATH\r\n" and FIN on a
+  // bidirectional stream of its own; empty: pipe mode. At most max_streams in flight (0: as
+  // many as the peer allows). Responses go to output_dir/<last component of the path>, or to
+  // output_file, or (one request) to output_fd.
+  std::vector<std::string> requests;
+  uint64_t max_streams = 0;
+  std::string output_dir;
+  std::string output_file;
+
+  PeerStreams peer_streams = PeerStreams::ignore;
+  uint64_t peer_stream_reject_code = 0;
 
   // Handshake deadline, counted from the first packet sent (client) or accepted (listener).
   std::chrono::milliseconds connect_timeout{10'000};

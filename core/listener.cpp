@@ -137,7 +137,8 @@ Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& int
   emitter.emit(ListeningEvent{bound.to_string()});
   emitter.emit(cert);
 
-  if (!config.echo) return serve_pipe(listener.get(), fd.get(), run);
+  if (config.service == Service::pipe) return serve_pipe(listener.get(), fd.get(), run);
+  if (config.service != Service::echo) return {Status::internal, "service not built yet"};
   return config.driver == Driver::blocking ? echo_blocking(listener.get(), fd.get(), run)
                                            : echo_nonblocking(listener.get(), run);
 }

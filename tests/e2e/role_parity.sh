@@ -7,7 +7,7 @@
 #   honoured  the option's probe (lib_role_probes.sh) shows it took effect in that role;
 #   honoured with `X`  refused alone ("OPTION on a listener is used only with X"), and the probe
 #             (which gives X) shows it took effect.
-# The table must cover every option of `quicc --help` (bar --listen and --echo, which choose the
+# The table must cover every option of `quicc --help` (bar --listen and the service options, which choose the
 # column) and every honoured option must have a probe. Cells run in parallel, each with its own
 # peers and scratch directory (ROLE_PARITY_JOBS, default 6: most cells wait on timers and peers,
 # not on the CPU; 2 in a sanitizer build, QUICC_TIME_SCALE > 1, whose cells do: with 6 at once
@@ -51,7 +51,7 @@ done <"$TMP/rows.md"
 HELP_TXT=$TMP/help.txt
 "$QUICC" --help >"$HELP_TXT" || fail "quicc --help failed"
 grep -oE '^  (-[a-zA-Z0-9],)?--[a-z0-9-]+' "$HELP_TXT" | sed -E 's/^ +(-.,)?//' |
-  grep -vxE -- '--listen|--echo' | sort >"$TMP/help.options"
+  grep -vxE -- '--listen|--echo|--serve|--sink|--source' | sort >"$TMP/help.options"
 cut -d' ' -f1 "$TMP/table" | sort >"$TMP/table.options"
 missing=$(comm -23 "$TMP/help.options" "$TMP/table.options" | tr '\n' ' ')
 [ -z "$missing" ] || fail "options of --help without a row in ARCHITECTURE.md: $missing"

@@ -80,7 +80,8 @@ TEST_CASE("cli::build_config") {
     auto config = cli::build_config(parsed.options, error);
     REQUIRE(config);
     CHECK(config->role == Role::listener);
-    CHECK(config->echo);
+    CHECK(config->service == Service::echo);
+    CHECK_FALSE(config->keep_open);
     CHECK(config->driver == Driver::blocking);
   }
   SUBCASE("conflicts are usage errors") {
@@ -283,7 +284,7 @@ std::vector<std::string> mode_arguments(cli::RunMode mode) {
   switch (mode) {
     case cli::RunMode::client: return {"localhost:4433"};
     case cli::RunMode::pipe_listener: return {"--listen", "127.0.0.1:0"};
-    case cli::RunMode::echo_listener: return {"--listen", "127.0.0.1:0", "--echo"};
+    case cli::RunMode::service_listener: return {"--listen", "127.0.0.1:0", "--echo"};
   }
   return {};
 }
@@ -318,12 +319,22 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--json-file", dir.path + "/summary.json"},
       {"--log-format", "json"},
       {"--log-file", dir.path + "/log.txt"},
+      {"--serve", dir.path},
+      {"--source", "1M"},
+      {"--get", "/index.html"},
+      {"--get-list", dir.file("paths.txt", "/a\n/b\n")},
+      {"--max-streams", "4"},
+      {"--output-dir", dir.path},
+      {"--output", dir.path + "/response"},
+      {"--peer-streams", "reject:7"},
   };
 }
 
 // Options that need another one to be valid at all, whatever the mode.
 const std::map<std::string, std::string> companion = {
-    {"--cert", "--key"}, {"--key", "--cert"}, {"--require-client-cert", "--cafile"}};
+    {"--cert", "--key"},          {"--key", "--cert"},         {"--require-client-cert", "--cafile"},
+    {"--max-streams", "--get"},   {"--output", "--get"},       {"--get-list", "--output-dir"},
+    {"--keep-open", "--echo"}};
 
 }  // namespace
 
@@ -332,7 +343,7 @@ TEST_CASE("cli::role_rules: every option in every mode, as the table says") {
   TempDir dir;
   auto samples = sample_arguments(dir);
   const cli::RunMode modes[] = {cli::RunMode::client, cli::RunMode::pipe_listener,
-                                cli::RunMode::echo_listener};
+                                cli::RunMode::service_listener};
 
   // The table names real options only.
   for (const auto& rule : cli::role_rules()) {
@@ -353,13 +364,19 @@ TEST_CASE("cli::role_rules: every option in every mode, as the table says") {
       CAPTURE(name);
       CAPTURE(cli::run_mode_name(mode));
       std::vector<std::string> args = mode_arguments(mode);
+      // A service option makes the service listener itself (they exclude each other).
+      bool service = std::find(std::begin(cli::service_options), std::end(cli::service_options),
+                               name) != std::end(cli::service_options);
+      if (service && mode == cli::RunMode::service_listener) args = {"--listen", "127.0.0.1:0"};
       auto add = [&](const std::string& option) {
         if (std::find(args.begin(), args.end(), option) != args.end()) return;
         args.push_back(option);
         if (samples.contains(option)) args.push_back(samples[option]);
       };
       add(name);
-      if (companion.contains(name)) add(companion.at(name));
+      // A companion only where the option itself applies: refused there, it would be refused
+      // itself first (the rules are checked in table order).
+      if (companion.contains(name) && (!rule || rule->allows(mode))) add(companion.at(name));
 
       bool listener = mode != cli::RunMode::client;
       bool allowed = !rule || rule->allows(mode);
@@ -383,10 +400,98 @@ TEST_CASE("cli::role_rules: every option in every mode, as the table says") {
   }
 }
 
+TEST_CASE("cli::build_config: requests (--get, --get-list) and where their responses go") {
+  CleanEnvironment env;
+  TempDir dir;
+  SUBCASE("one path, slash added, ALPN hq-interop unless --alpn") {
+    Built b = build({"--get", "index.html", "h:1"});
+    REQUIRE_MESSAGE(b.config, b.error);
+    CHECK(b.config->requests == std::vector<std::string>{"/index.html"});
+    CHECK(b.config->alpn == std::vector<std::string>{"hq-interop"});
+    CHECK(b.config->max_streams == 0);
+    Built h3 = build({"--get", "/x", "--alpn", "h3", "h:1"});
+    REQUIRE(h3.config);
+    CHECK(h3.config->alpn == std::vector<std::string>{"h3"});
+  }
+  SUBCASE("--get repeated and --get-list add up, in order; the target stays the target") {
+    std::string list = dir.file("list.txt", "/m/1\r\n\nm/2\n");
+    Built b = build({"--get", "/a", "--get-list", list.c_str(), "--get", "b", "--output-dir",
+                     dir.path.c_str(), "--max-streams", "3", "h:1"});
+    REQUIRE_MESSAGE(b.config, b.error);
+    CHECK(b.config->requests == std::vector<std::string>{"/a", "/b", "/m/1", "/m/2"});
+    CHECK(b.config->max_streams == 3);
+    CHECK(b.config->endpoint.host == "h");
+    CHECK(b.config->output_dir == dir.path);
+  }
+  SUBCASE("refusals, one line each") {
+    std::string empty = dir.file("empty.txt", "\n");
+    std::string out = dir.path.c_str();
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--get", "/a", "--get", "/b", "h:1"},
+         "2 requests need --output-dir (stdout or --output takes one response)"},
+        {{"--get", "/a", "--get", "/b", "-o", out + "/f", "h:1"},
+         "2 requests need --output-dir (stdout or --output takes one response)"},
+        {{"--get", "/a b", "h:1"},
+         "invalid request path '/a b': no spaces or control characters (they would end the "
+         "request line)"},
+        {{"--get", "/dir/", "--output-dir", out, "h:1"},
+         "request path '/dir/' names no file to save the response as (--output-dir uses its "
+         "last component)"},
+        {{"--get", "/..", "--output-dir", out, "h:1"},
+         "request path '/..' names no file to save the response as (--output-dir uses its "
+         "last component)"},
+        {{"--get", "/a/x", "--get", "/b/x", "--output-dir", out, "h:1"},
+         "two requests would be saved as 'x' in --output-dir"},
+        {{"--max-streams", "2", "h:1"}, "--max-streams needs --get or --get-list"},
+        {{"--get", "/a", "--max-streams", "0", "h:1"},
+         "invalid --max-streams '0': expected 1 to 1000000"},
+        {{"--get", "/a", "-o", out + "/f", "--output-dir", out, "h:1"},
+         "--output and --output-dir exclude each other"},
+        {{"--get-list", empty, "h:1"}, "--get-list '" + empty + "' lists no path"},
+        {{"--get", "/a", "h:1", "--peer-streams", "reject:x"},
+         "--peer-streams: invalid error code 'x' (decimal or 0x hex, below 2^62)"},
+        {{"--peer-streams", "drop", "h:1"},
+         "invalid --peer-streams 'drop': expected accept, reject[:CODE] or ignore"},
+        {{"--listen", "0", "--echo", "--sink"},
+         "--echo, --serve, --sink and --source exclude each other"},
+        {{"--listen", "0", "--source", "lots"},
+         "--source: invalid size 'lots' (examples: 0, 1500, 64K, 10M)"},
+        {{"--listen", "0", "--keep-open"},
+         "--keep-open does not apply to a pipe listener (it makes a listener with --echo, "
+         "--serve, --sink or --source serve many connections)"},
+        {{"--listen", "0", "--sink", "--get", "/a"},
+         "--get does not apply to a listener (only a client makes requests)"},
+    };
+    for (const auto& [args, message] : cases) {
+      CAPTURE(args.front());
+      Built b = build(args);
+      CHECK_FALSE(b.config);
+      CHECK(b.error == message);
+    }
+  }
+  SUBCASE("services") {
+    Built serve = build({"--listen", "0", "--serve", dir.path.c_str(), "--keep-open"});
+    REQUIRE_MESSAGE(serve.config, serve.error);
+    CHECK(serve.config->service == Service::serve);
+    CHECK(serve.config->serve_dir == dir.path);
+    CHECK(serve.config->alpn == std::vector<std::string>{"hq-interop"});
+    CHECK(serve.config->keep_open);
+    Built source = build({"--listen", "0", "--source", "1G"});
+    REQUIRE(source.config);
+    CHECK(source.config->service == Service::source);
+    CHECK(source.config->source_size == (uint64_t{1} << 30));
+    CHECK(source.config->alpn == std::vector<std::string>{"quicc"});
+    Built peer = build({"--listen", "0", "--peer-streams", "reject:0x10"});
+    REQUIRE(peer.config);
+    CHECK(peer.config->peer_streams == PeerStreams::reject);
+    CHECK(peer.config->peer_stream_reject_code == 0x10);
+  }
+}
+
 TEST_CASE("cli::build_config: role refusals read as one line naming option and mode") {
   CleanEnvironment env;
   CHECK(build({"--listen", "0", "--echo", "--on-eof", "close"}).error ==
-        "--on-eof does not apply to an echo listener (it has no input)");
+        "--on-eof does not apply to a service listener (--echo, --serve, --sink, --source) (it has no input)");
   CHECK(build({"--listen", "0", "--sni", "x"}).error ==
         "--sni does not apply to a listener (only a client sends a server name)");
   CHECK(build({"--echo", "h:1"}).error == "--echo does not apply to a client (it needs --listen)");
@@ -424,7 +529,7 @@ TEST_CASE("cli::build_config: an option given with its default value is still gi
   o.wait_peer = true;
   std::string error;
   CHECK_FALSE(cli::build_config(o, error));
-  CHECK(error.starts_with("--wait-peer does not apply to an echo listener"));
+  CHECK(error.starts_with("--wait-peer does not apply to a service listener"));
 }
 
 TEST_CASE("cli::build_config: files are checked before the network, in the system's words") {

@@ -25,10 +25,11 @@ namespace {
 const char* const section_title = "## Options by role";
 
 // The options that choose the column instead of having a row.
-const std::set<std::string> column_choosers = {"--listen", "--echo"};
+const std::set<std::string> column_choosers = {"--listen", "--echo", "--serve", "--sink",
+                                                "--source"};
 
 const cli::RunMode modes[] = {cli::RunMode::client, cli::RunMode::pipe_listener,
-                              cli::RunMode::echo_listener};
+                              cli::RunMode::service_listener};
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
@@ -100,7 +101,8 @@ std::string expected_cell(const std::string& option, cli::RunMode mode) {
 TEST_CASE("ARCHITECTURE.md: the options-by-role table is the code's") {
   DocTable doc = read_doc_table();
   REQUIRE_MESSAGE(!doc.header.empty(), "no table under '" << section_title << "'");
-  CHECK(doc.header == std::vector<std::string>{"option", "client", "pipe listener", "echo listener"});
+  CHECK(doc.header ==
+        std::vector<std::string>{"option", "client", "pipe listener", "service listener"});
   CHECK_MESSAGE(doc.malformed.empty(), "rows that are not '| `--option` | cell | cell | cell |': "
                                            << (doc.malformed.empty() ? "" : doc.malformed[0]));
   CHECK_MESSAGE(doc.duplicates.empty(),
