@@ -114,6 +114,14 @@ struct Record {
   EventRecord operator()(const KeyUpdateEvent& e) const {
     return {"key_update", {{"after_bytes", e.after_bytes}}};
   }
+  EventRecord operator()(const ResponseEvent& e) const {
+    return {"response",
+            {{"path", e.path},
+             {"stream", e.stream_id},
+             {"bytes", e.bytes},
+             {"ms", ms(e.took_us)},
+             {"saved_to", e.saved_to}}};
+  }
   EventRecord operator()(const ErrorEvent& e) const {
     return {"error",
             {{"status", std::string(status_name(e.outcome.status))}, {"message", e.outcome.message}}};

@@ -167,6 +167,9 @@ Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& inter
       o.message += "; we offered " + join(config.alpn) + " (--alpn)";
       return o;
     }
+    bool blocking = config.driver == Driver::blocking;
+    if (!config.requests.empty())
+      return blocking ? fetch_blocking(conn, run, waker) : fetch_nonblocking(conn, run);
     PipeOptions options{conn.ssl(), std::nullopt};
     return config.driver == Driver::blocking ? pipe_blocking(conn, run, options, waker)
                                              : pipe_nonblocking(conn, run, options);

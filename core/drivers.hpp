@@ -42,6 +42,12 @@ Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& o
 Outcome pipe_blocking(Connection& conn, RunContext& run, const PipeOptions& options,
                       Waker& waker);
 
+class Waker;
+// `--get`: every request of the configuration over an established connection (fetch.hpp);
+// reports the connection's end before returning the run's outcome.
+Outcome fetch_nonblocking(Connection& conn, RunContext& run);
+Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker);
+
 // `--listen --echo`: every stream of every connection echoed, until an interrupt, --timeout or
 // --idle-exit ends the run.
 Outcome echo_nonblocking(SSL* listener, RunContext& run);

@@ -94,6 +94,15 @@ struct StreamEvent {
   std::optional<uint64_t> error_code;
 };
 
+// A response to a --get request arrived whole (FIN) and was saved.
+struct ResponseEvent {
+  std::string path;    // the request's path
+  uint64_t stream_id = 0;
+  uint64_t bytes = 0;
+  uint64_t took_us = 0;  // from the request's stream opening to the response's FIN
+  std::string saved_to;  // file name, or "-" for the output
+};
+
 // The local input reached end-of-file (what makes us send FIN by default).
 struct InputClosedEvent {};
 
@@ -126,7 +135,7 @@ using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
-                 WarningEvent, KeyUpdateEvent>;
+                 WarningEvent, KeyUpdateEvent, ResponseEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

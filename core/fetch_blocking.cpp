@@ -1,0 +1,201 @@
+// `--get` under the blocking driver: worker threads, each taking the next request, opening its
+// stream (OpenSSL's blocking SSL_new_stream waits for the peer's MAX_STREAMS at its limit),
+// writing the request with FIN and reading the response to its end. The calling thread watches
+// interrupts, deadlines and the connection, closes it, wakes the workers blocked inside
+// OpenSSL and joins them. As many workers as --max-streams, else as many as there are
+// requests, at most blocking_fetch_threads.
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "blocking.hpp"
+#include "drivers.hpp"
+#include "event_loop.hpp"
+#include "fetch.hpp"
+#include "stream_writer.hpp"
+
+namespace quicc {
+
+namespace {
+
+constexpr uint64_t blocking_fetch_threads = 32;
+
+struct Shared {
+  Connection& conn;
+  RunContext& run;
+  FetchPlan& plan;
+  Notifier notify;  // a worker ended, or a response did
+  std::atomic<uint64_t> bytes{0};
+};
+
+// One request, start to end; false when the connection is over (no more requests then).
+bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
+  Emitter& emitter = s.run.emitter;
+  auto started = Clock::now();
+  std::string error;
+  SSL* stream = s.conn.open_stream(true, error);
+  if (!stream) {
+    std::lock_guard lock(s.plan.lock());
+    if (!error.empty() && !s.conn.closed()) {
+      s.plan.failed(i, Status::internal, error);
+      s.plan.stop();
+    }
+    return false;  // a closed connection fails what is left (connection_ended)
+  }
+  uint64_t id = SSL_get_stream_id(stream);
+  ResponseFile file;
+  std::string request = s.plan.request_line(i);
+  size_t written = 0;
+  bool ok = file.open(s.plan.request(i).target, s.run.config.output_fd, error);
+  if (!ok) {
+    std::lock_guard lock(s.plan.lock());
+    s.plan.failed(i, Status::io_error, error);
+    s.plan.stop();
+  } else if (ERR_clear_error(), SSL_write_ex2(stream, request.data(), request.size(),
+                                              SSL_WRITE_FLAG_CONCLUDE, &written) == 1) {
+    emitter.emit(StreamEvent{id, StreamChange::fin_sent, {}});
+  } else {
+    ok = false;
+  }
+  uint64_t bytes = 0;
+  size_t n = 0;
+  while (ok && (ERR_clear_error(), SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1)) {
+    bytes += n;
+    s.bytes += n;
+    if (!file.write(buffer.data(), n, error)) {
+      std::lock_guard lock(s.plan.lock());
+      s.plan.failed(i, file.closed() ? Status::output_closed : Status::io_error, error);
+      s.plan.stop();
+      ok = false;
+    }
+  }
+  bool going = true;
+  // The stream's end comes from its read state: SSL_get_error reports the stream's last error,
+  // whichever call made it (see ARCHITECTURE.md).
+  if (ok && SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_FINISHED) {
+    emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
+    emitter.emit(response_event(s.plan, i, id, bytes,
+                                std::chrono::duration_cast<std::chrono::microseconds>(
+                                    Clock::now() - started)));
+    file.keep();
+    std::lock_guard lock(s.plan.lock());
+    s.plan.completed(i, bytes);
+  } else {
+    file.discard();
+    uint64_t code = 0;
+    std::string why;
+    if (response_reset(s.conn, stream, bytes, code, why)) {
+      emitter.emit(StreamEvent{id, StreamChange::reset_received, code});
+      std::lock_guard lock(s.plan.lock());
+      s.plan.failed(i, Status::stream_reset, why);
+    } else if (ok) {
+      going = false;  // the connection is over
+    }
+  }
+  ERR_clear_error();
+  s.conn.forget_stream(stream);
+  s.notify.notify();
+  return going;
+}
+
+void worker(Shared& s) {
+  std::vector<unsigned char> buffer(chunk_size);
+  for (;;) {
+    std::optional<size_t> next;
+    {
+      std::lock_guard lock(s.plan.lock());
+      next = s.plan.start_next();
+    }
+    if (!next || !exchange(s, *next, buffer)) break;
+  }
+  s.notify.notify();
+}
+
+}  // namespace
+
+Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
+  const Config& config = run.config;
+  FetchPlan plan(config, 0);  // the workers are the limit
+  Shared shared{conn, run, plan};
+  uint64_t threads = config.max_streams > 0 ? config.max_streams : blocking_fetch_threads;
+  threads = std::min<uint64_t>(threads, plan.size());
+  Workers workers;
+  for (uint64_t t = 0; t < threads; ++t) workers.start([&shared] { worker(shared); });
+
+  Outcome ending;
+  CloseRequest request;
+  auto last_activity = Clock::now();
+  uint64_t last_bytes = 0;
+  bool key_updated = false;
+  for (;;) {
+    auto now = Clock::now();
+    if (run.interrupts.take_new() > 0) {
+      ending = interrupted_outcome(run.interrupts.signal());
+      request = {false, false, false, close_code_interrupted, "interrupted"};
+    } else if (run.run_deadline() && now >= *run.run_deadline()) {
+      ending = timeout_outcome(config);
+      request = {false, false, false, close_code_timeout, "timeout"};
+    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
+      ending = idle_exit_outcome(config);
+      request = {false, false, false, close_code_timeout, "idle"};
+    }
+    if (!ending.ok()) break;
+    if (workers.running() == 0 || conn.closed()) break;
+    uint64_t bytes = shared.bytes;
+    if (bytes != last_bytes) last_activity = now;
+    last_bytes = bytes;
+    std::optional<Clock::time_point> next = run.run_deadline();
+    if (config.idle_exit.count() > 0) {
+      next = earliest(next, last_activity + config.idle_exit);
+      next = earliest(next, now + std::chrono::milliseconds(100));  // bytes move elsewhere
+    }
+    if (config.key_update_after && !key_updated) {
+      if (bytes >= *config.key_update_after && conn.key_update_safe())
+        key_updated = conn.request_key_update(bytes);
+      else
+        next = earliest(next, now + std::chrono::milliseconds(10));
+    }
+    // The connection's close is noticed at the latest within 100 ms.
+    next = earliest(next, now + std::chrono::milliseconds(100));
+    if (wait_readable({shared.notify.fd()}, run.interrupts.wake_fd(), next) & 1u)
+      shared.notify.drain();
+  }
+
+  {
+    std::lock_guard lock(plan.lock());
+    plan.stop();
+  }
+  // Done: the peer's last data acknowledged (at most 100 ms), then a graceful close. An
+  // interrupt or a deadline: close at once, what is in flight is lost.
+  if (!conn.closed()) {
+    if (ending.ok()) {
+      auto until = Clock::now() + std::chrono::milliseconds(100);
+      while (!conn.peer_acked() && Clock::now() < until)
+        wait_readable({}, -1, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
+    }
+    auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
+    while (!conn.close_step(request) || !conn.close_frame_sent()) {
+      if (Clock::now() >= deadline) break;
+      if (run.interrupts.take_new() > 0) request.rapid = true;
+      wait_readable({}, run.interrupts.wake_fd(),
+                    std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
+    }
+  }
+  if (!conn.closed()) conn.abort();
+  if (!workers.join(worker_join_limit, [&waker] { waker.wake(); })) {
+    run.emitter.emit(WarningEvent{"a worker thread did not end; leaving it behind"});
+    conn.leak();
+  }
+  {
+    std::lock_guard lock(plan.lock());
+    auto info = conn.close_info();
+    plan.connection_ended(!ending.ok() ? ending : info ? close_outcome(*info) : Outcome{});
+  }
+  conn.report_end({plan.bytes(), 0, 0});
+  if (!ending.ok()) return ending;
+  return plan.outcome();
+}
+
+}  // namespace quicc

@@ -1,0 +1,291 @@
+// `--get` under the non-blocking driver: every request's stream moved by one poll() loop.
+// Requests start while fewer than the limit are in flight; at the peer's stream limit
+// (SSL_R_STREAM_COUNT_LIMITED) the next waits for its MAX_STREAMS. Responses to files are
+// written as they arrive (files never block); a response to the output descriptor is read
+// only as fast as that descriptor takes it.
+#include <openssl/err.h>
+
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "drivers.hpp"
+#include "event_loop.hpp"
+#include "fetch.hpp"
+#include "local_io.hpp"
+#include "stream_writer.hpp"
+
+namespace quicc {
+
+namespace {
+
+// Bytes read per stream per turn before the loop turns again, so that every stream moves.
+constexpr uint64_t turn_budget = 4 * chunk_size;
+
+struct Exchange {
+  size_t index = 0;
+  SSL* stream = nullptr;
+  uint64_t id = 0;
+  std::string request;  // the request line, until it has been written with FIN
+  ResponseFile file;
+  std::vector<unsigned char> pending;  // read, not yet taken by the output descriptor
+  uint64_t bytes = 0;
+  Clock::time_point started;
+};
+
+class NonblockingFetch {
+ public:
+  NonblockingFetch(Connection& conn, RunContext& run, FetchPlan& plan)
+      : conn_(conn), run_(run), plan_(plan), output_(run.config.output_fd),
+        buffer_(chunk_size) {}
+
+  // Opens streams for the requests that may start; false on a failure that ends the run.
+  void start_requests() {
+    while (auto i = plan_.start_next()) {
+      std::string error;
+      SSL* s = conn_.open_stream(false, error);
+      if (!s) {
+        plan_.put_back(*i);
+        if (!error.empty()) {
+          plan_.failed(*i, Status::internal, error);
+          plan_.stop();
+        }
+        return;  // at the peer's limit: its MAX_STREAMS will let the next one go
+      }
+      auto& x = exchanges_.emplace_back();
+      x.index = *i;
+      x.stream = s;
+      x.id = SSL_get_stream_id(s);
+      x.request = plan_.request_line(*i);
+      x.started = Clock::now();
+      if (!x.file.open(plan_.request(*i).target, output_.fd(), error)) {
+        plan_.failed(*i, Status::io_error, error);
+        plan_.stop();
+        finish(x, false);
+      }
+    }
+  }
+
+  // Moves every exchange; true if any byte moved.
+  bool step(bool& busy) {
+    bool moved = false;
+    for (auto it = exchanges_.begin(); it != exchanges_.end();) {
+      if (!it->stream) {
+        it = exchanges_.erase(it);
+        continue;
+      }
+      moved = move(*it, busy) || moved;
+      if (it->stream) ++it;
+      else it = exchanges_.erase(it);
+    }
+    return moved;
+  }
+
+  // poll() said the output takes a write (one write each time: see local_io.hpp).
+  void output_ready() { output_ready_ = true; }
+
+  bool wants_output() const {
+    for (const auto& x : exchanges_)
+      if (!x.pending.empty()) return true;
+    return false;
+  }
+
+  // The connection is over: what was in flight is lost.
+  void abandon() {
+    for (auto& x : exchanges_)
+      if (x.stream) finish(x, false);
+    exchanges_.clear();
+  }
+
+ private:
+  bool move(Exchange& x, bool& busy) {
+    bool moved = false;
+    if (!x.request.empty()) {
+      size_t written = 0;
+      ERR_clear_error();
+      if (SSL_write_ex2(x.stream, x.request.data(), x.request.size(), SSL_WRITE_FLAG_CONCLUDE,
+                        &written) == 1) {
+        x.request.clear();
+        run_.emitter.emit(StreamEvent{x.id, StreamChange::fin_sent, {}});
+        moved = true;
+      } else if (int e = SSL_get_error(x.stream, 0);
+                 e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
+        return stream_failed(x) || moved;
+      }
+    }
+    uint64_t read = 0;
+    for (;;) {
+      if (!flush_pending(x)) return moved;
+      if (!x.pending.empty()) return moved;  // the output will say when it takes more
+      if (read >= turn_budget) {
+        busy = true;
+        return moved;
+      }
+      size_t n = 0;
+      ERR_clear_error();
+      if (SSL_read_ex(x.stream, buffer_.data(), buffer_.size(), &n) == 1) {
+        read += n;
+        x.bytes += n;
+        moved = true;
+        if (x.file.path().empty()) {
+          x.pending.assign(buffer_.begin(), buffer_.begin() + static_cast<long>(n));
+          continue;
+        }
+        std::string error;
+        if (!x.file.write(buffer_.data(), n, error)) {
+          plan_.failed(x.index, Status::io_error, error);
+          finish(x, false);
+          return true;
+        }
+        continue;
+      }
+      int e = SSL_get_error(x.stream, 0);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return moved;
+      if (SSL_get_stream_read_state(x.stream) == SSL_STREAM_STATE_FINISHED) {
+        run_.emitter.emit(StreamEvent{x.id, StreamChange::fin_received, {}});
+        run_.emitter.emit(response_event(plan_, x.index, x.id, x.bytes,
+                                         std::chrono::duration_cast<std::chrono::microseconds>(
+                                             Clock::now() - x.started)));
+        plan_.completed(x.index, x.bytes);
+        finish(x, true);
+        return true;
+      }
+      return stream_failed(x) || moved;
+    }
+  }
+
+  // The output descriptor takes what it can of the pending bytes; false if it failed.
+  bool flush_pending(Exchange& x) {
+    while (!x.pending.empty()) {
+      if (!output_.always_ready() && !output_ready_) return true;
+      output_ready_ = false;
+      size_t n = 0;
+      std::string error;
+      switch (output_.write(x.pending.data(), x.pending.size(), n, error)) {
+        case LocalOutput::Result::written:
+          x.pending.erase(x.pending.begin(), x.pending.begin() + static_cast<long>(n));
+          break;
+        case LocalOutput::Result::not_ready:
+          return true;
+        case LocalOutput::Result::closed:
+          plan_.failed(x.index, Status::output_closed, "output closed by its reader");
+          plan_.stop();
+          finish(x, false);
+          return false;
+        case LocalOutput::Result::failed:
+          plan_.failed(x.index, Status::io_error, "cannot write the output: " + error);
+          plan_.stop();
+          finish(x, false);
+          return false;
+      }
+    }
+    return true;
+  }
+
+  // A read or write failed: the peer reset the stream, or the connection is over (reported
+  // by the loop, for every request at once).
+  bool stream_failed(Exchange& x) {
+    uint64_t code = 0;
+    std::string why;
+    if (!response_reset(conn_, x.stream, x.bytes, code, why)) return false;
+    run_.emitter.emit(StreamEvent{x.id, StreamChange::reset_received, code});
+    plan_.failed(x.index, Status::stream_reset, why);
+    finish(x, false);
+    return true;
+  }
+
+  void finish(Exchange& x, bool complete) {
+    if (complete) x.file.keep();
+    else x.file.discard();
+    if (x.stream) conn_.forget_stream(x.stream);
+    x.stream = nullptr;
+  }
+
+  Connection& conn_;
+  RunContext& run_;
+  FetchPlan& plan_;
+  LocalOutput output_;
+  std::vector<unsigned char> buffer_;
+  std::list<Exchange> exchanges_;
+  bool output_ready_ = false;
+};
+
+}  // namespace
+
+Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
+  const Config& config = run.config;
+  FetchPlan plan(config, config.max_streams);
+  NonblockingFetch fetch(conn, run, plan);
+  EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
+  Outcome ending;  // an interrupt or a deadline
+  CloseRequest request;
+  auto last_activity = Clock::now();
+  bool key_updated = false;
+  for (;;) {
+    auto now = Clock::now();
+    if (run.interrupts.take_new() > 0) {
+      ending = interrupted_outcome(run.interrupts.signal());
+      request = {false, false, false, close_code_interrupted, "interrupted"};
+    } else if (run.run_deadline() && now >= *run.run_deadline()) {
+      ending = timeout_outcome(config);
+      request = {false, false, false, close_code_timeout, "timeout"};
+    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
+      ending = idle_exit_outcome(config);
+      request = {false, false, false, close_code_timeout, "idle"};
+    }
+    if (!ending.ok()) {
+      plan.stop();
+      break;
+    }
+    if (auto info = conn.close_info()) {
+      // What arrived before the close is still readable: save it, then count the rest lost.
+      for (bool busy = true; busy;) {
+        busy = false;
+        fetch.step(busy);
+      }
+      fetch.abandon();
+      plan.connection_ended(close_outcome(*info));
+      break;
+    }
+    fetch.start_requests();
+    bool busy = false;
+    if (fetch.step(busy)) last_activity = now;
+    if (config.key_update_after && !key_updated && plan.bytes() >= *config.key_update_after &&
+        conn.key_update_safe())
+      key_updated = conn.request_key_update(plan.bytes());
+    if (plan.finished()) break;
+
+    std::optional<Clock::time_point> deadline = run.run_deadline();
+    if (config.idle_exit.count() > 0) deadline = earliest(deadline, last_activity + config.idle_exit);
+    if (config.key_update_after && !key_updated)
+      deadline = earliest(deadline, now + std::chrono::milliseconds(10));
+    if (busy) deadline = now;
+    PipeInterest interest;
+    if (fetch.wants_output()) interest.write_fd = config.output_fd;
+    if (loop.wait(interest, deadline) & wake_output) fetch.output_ready();
+  }
+
+  // Close: at once after an interrupt or a deadline (in-flight responses are lost); else once
+  // the peer's last data is acknowledged (at most 100 ms), gracefully, bounded.
+  if (!conn.closed()) {
+    if (ending.ok()) {
+      auto until = Clock::now() + std::chrono::milliseconds(100);
+      while (!conn.peer_acked() && Clock::now() < until && run.interrupts.take_new() == 0)
+        loop.wait({}, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
+    } else {
+      fetch.abandon();
+      plan.connection_ended(ending);
+    }
+    auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
+    while (!conn.close_step(request) || !conn.close_frame_sent()) {
+      if (Clock::now() >= deadline) break;
+      if (run.interrupts.take_new() > 0) request.rapid = true;
+      loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
+    }
+  }
+  conn.report_end({plan.bytes(), 0, 0});
+  if (!ending.ok()) return ending;
+  return plan.outcome();
+}
+
+}  // namespace quicc
