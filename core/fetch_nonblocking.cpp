@@ -237,6 +237,15 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
       plan.stop();
       break;
     }
+    // OpenSSL 3.5 was seen reporting no timer at all (an infinite event timeout) on a client
+    // whose server died mid-response, so its idle timeout never fired: keep our own.
+    auto idle = listener_idle_limit(config);
+    if (idle && !conn.closed() && now - conn.last_datagram_in() >= *idle) {
+      conn.abort();
+      fetch.abandon();
+      plan.connection_ended(close_outcome(local_idle_close()));
+      break;
+    }
     if (auto info = conn.close_info()) {
       // What arrived before the close is still readable: save it, then count the rest lost.
       for (bool busy = true; busy;) {
@@ -249,7 +258,12 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     }
     fetch.start_requests();
     bool busy = false;
-    if (fetch.step(busy)) last_activity = now;
+    // Anything that moved (a response ended, making room for the next request) is looked at
+    // again before sleeping.
+    if (fetch.step(busy)) {
+      last_activity = now;
+      busy = true;
+    }
     if (config.key_update_after && !key_updated && plan.bytes() >= *config.key_update_after &&
         conn.key_update_safe())
       key_updated = conn.request_key_update(plan.bytes());
@@ -259,6 +273,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     if (config.idle_exit.count() > 0) deadline = earliest(deadline, last_activity + config.idle_exit);
     if (config.key_update_after && !key_updated)
       deadline = earliest(deadline, now + std::chrono::milliseconds(10));
+    if (idle) deadline = earliest(deadline, conn.last_datagram_in() + *idle);
     if (busy) deadline = now;
     PipeInterest interest;
     if (fetch.wants_output()) interest.write_fd = config.output_fd;
@@ -272,9 +287,6 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
       auto until = Clock::now() + std::chrono::milliseconds(100);
       while (!conn.peer_acked() && Clock::now() < until && run.interrupts.take_new() == 0)
         loop.wait({}, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
-    } else {
-      fetch.abandon();
-      plan.connection_ended(ending);
     }
     auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
     while (!conn.close_step(request) || !conn.close_frame_sent()) {
@@ -282,6 +294,10 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
       if (run.interrupts.take_new() > 0) request.rapid = true;
       loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
     }
+  }
+  if (!ending.ok()) {
+    fetch.abandon();  // in-flight responses are lost: no partial file stays behind
+    plan.connection_ended(ending);
   }
   conn.report_end({plan.bytes(), 0, 0});
   if (!ending.ok()) return ending;

@@ -82,10 +82,12 @@ case "${OPENSSL_PREFIX:-}" in
   ''|system)
     OPENSSL_PREFIX=
     OPENSSL_BIN=$(command -v openssl || true)
-    DEMO_SERVER= ;;
+    DEMO_SERVER=
+    HQ_SERVER= ;;
   *)
     OPENSSL_BIN=$OPENSSL_PREFIX/bin/openssl
-    DEMO_SERVER=$OPENSSL_PREFIX/peers/quic-server-block ;;
+    DEMO_SERVER=$OPENSSL_PREFIX/peers/quic-server-block
+    HQ_SERVER=$OPENSSL_PREFIX/peers/quic-hq-interop-server ;;
 esac
 
 # The system's python3 first: a version manager's shim (pyenv) costs a second of CPU per call

@@ -71,6 +71,48 @@ start_gtlsserver() {
   fail "gtlsserver did not answer an h3 handshake on 3 different ports"
 }
 
+# start_hq_server PKI WWW: OpenSSL's HTTP/0.9 server (quic-hq-interop-server, ALPN
+# hq-interop) on a free UDP port with PKI's server.crt / server.key (make_cert), serving the
+# files of WWW by their base name (GET /m/5 is WWW/5; a missing file is an empty response), and
+# waits until a quicc --get works (up to ~10 s, scaled). Exports HQ_PID and HQ_PORT. Skips
+# without the bootstrap's peers.
+start_hq_server() {
+  local pki=$1 www=$2 attempt rc
+  [ -n "$HQ_SERVER" ] && [ -x "$HQ_SERVER" ] ||
+    skip "no quic-hq-interop-server: OPENSSL_PREFIX names no bootstrap build"
+  printf ready >"$www/.ready"
+  for attempt in 1 2 3; do
+    HQ_PORT=$(free_udp_port)
+    FILEPREFIX=$www NO_ADDR_VALIDATE=yes "$HQ_SERVER" "$HQ_PORT" "$pki/server.crt" \
+      "$pki/server.key" </dev/null >"$pki/hq.$attempt.log" 2>&1 &
+    HQ_PID=$!
+    bg_track "$HQ_PID"
+    diag_add "$pki/hq.$attempt.log"
+    for _ in $(seq 1 20); do
+      kill -0 "$HQ_PID" 2>/dev/null || break
+      rc=0
+      qt 5 --get /.ready --cafile "$pki/ca.pem" --connect-timeout "$(scaled 1)s" \
+        "localhost:$HQ_PORT" >"$pki/hq-probe.out" 2>"$pki/hq-probe.err" || rc=$?
+      if [ "$rc" = 0 ] && [ "$(cat "$pki/hq-probe.out")" = ready ]; then
+        export HQ_PID HQ_PORT
+        return 0
+      fi
+      sleep 0.3
+    done
+    kill "$HQ_PID" 2>/dev/null || true
+  done
+  diag_add "$pki/hq-probe.err"
+  fail "quic-hq-interop-server did not answer --get /.ready on 3 different ports"
+}
+
+# max_in_flight LOG: the most streams open at once in a -v text log of a --get run (opened,
+# then fin_received or reset_received).
+max_in_flight() {
+  awk '/ stream id=[0-9]+ change=opened/ { n++; if (n > max) max = n }
+       / stream id=[0-9]+ change=(fin_received|reset_received)/ { n-- }
+       END { print max + 0 }' "$1"
+}
+
 # json_field FILE KEY: the value of KEY in the one-line JSON object in FILE.
 json_field() {
   python3 -c 'import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"
