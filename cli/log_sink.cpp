@@ -35,7 +35,8 @@ double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
 // Events shown at every verbosity: what a user of `nc -l`, or of a run that failed, needs.
 bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
-         std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data);
+         std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data) ||
+         std::holds_alternative<PeerStreamEvent>(data);
 }
 
 struct Record {
@@ -90,6 +91,15 @@ struct Record {
   EventRecord operator()(const StreamEvent& e) const {
     EventRecord r{"stream", {{"id", e.stream_id}, {"change", std::string(stream_change_name(e.change))}}};
     if (e.error_code) r.fields.push_back({"code", *e.error_code});
+    return r;
+  }
+  EventRecord operator()(const PeerStreamEvent& e) const {
+    EventRecord r{"peer_stream",
+                  {{"id", e.stream_id}, {"change", std::string(peer_stream_change_name(e.change))}}};
+    if (e.change == PeerStreamChange::text) r.fields.push_back({"text", e.text});
+    if (e.change != PeerStreamChange::text && !e.text.empty()) r.fields.push_back({"file", e.text});
+    if (e.code) r.fields.push_back({"code", *e.code});
+    if (e.change == PeerStreamChange::ended) r.fields.push_back({"bytes", e.bytes});
     return r;
   }
   EventRecord operator()(const InputClosedEvent&) const { return {"input_closed", {}}; }
@@ -149,6 +159,24 @@ struct TextValue {
   std::string operator()(bool v) const { return v ? "1" : "0"; }
 };
 
+std::string peer_stream_text(const PeerStreamEvent& e) {
+  std::string stream = "stream " + std::to_string(e.stream_id);
+  switch (e.change) {
+    case PeerStreamChange::rejected:
+      return fmt::format("{} rejected (code {:#x})", stream, e.code.value_or(0));
+    case PeerStreamChange::text:
+      return stream + ": " + e.text;
+    case PeerStreamChange::saving:
+      return stream + ": saving to " + e.text;
+    case PeerStreamChange::ended: {
+      std::string how = e.code ? fmt::format("reset by the peer (code {:#x})", *e.code) : "FIN";
+      std::string where = e.text.empty() ? "" : ", saved to " + e.text;
+      return fmt::format("{} ended: {} after {} bytes{}", stream, how, e.bytes, where);
+    }
+  }
+  return stream;
+}
+
 }  // namespace
 
 EventRecord record_of(const EventData& data) { return std::visit(Record{}, data); }
@@ -160,6 +188,7 @@ std::string notice_text(const EventData& data) {
   if (auto* e = std::get_if<ErrorEvent>(&data)) text = "error: " + e->outcome.message;
   if (auto* e = std::get_if<WarningEvent>(&data)) text = "warning: " + e->text;
   if (auto* e = std::get_if<ListeningEvent>(&data)) text = "listening on " + e->local;
+  if (auto* e = std::get_if<PeerStreamEvent>(&data)) text = peer_stream_text(*e);
   if (auto* e = std::get_if<CertificateEvent>(&data))
     text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +
            (e->ephemeral ? " (ephemeral, self-signed)" : "");

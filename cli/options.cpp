@@ -51,9 +51,10 @@ constexpr OptionSpec table[] = {
     {"-o,--output", "FILE", "", "Save the response of the one request to FILE (default: stdout)",
      Category::requests, &Options::output},
     {"--peer-streams", "MODE", "ignore",
-     "Pipe mode, streams the peer opens beyond the pipe's: accept (show their data on stderr, "
-     "or save it to --output-dir as stream-ID), reject[:CODE] (reset them, STOP_SENDING), "
-     "ignore (leave them unread, with a warning)",
+     "Pipe mode, streams the peer opens beyond the pipe's (unidirectional ones too): accept "
+     "(show their data on stderr, escaped, or save it to --output-dir as stream-ID), "
+     "reject[:CODE] (reset our half with CODE, default 0; STOP_SENDING, whose code OpenSSL "
+     "3.5 sets to 0), ignore (leave them unread, with a warning)",
      Category::requests, &Options::peer_streams},
     {"--alpn", "LIST", "quicc",
      "Comma-separated ALPN protocols to offer (client) or accept (listener)",

@@ -24,6 +24,7 @@
 
 #include "drivers.hpp"
 #include "event_loop.hpp"
+#include "extra_streams.hpp"
 #include "local_io.hpp"
 #include "pipe_streams.hpp"
 #include "stream_writer.hpp"
@@ -212,7 +213,8 @@ class BlockingPipe {
         options_(options),
         waker_(waker),
         input_(config_.input_fd),
-        output_(config_.output_fd) {
+        output_(config_.output_fd),
+        extra_rules_(config_.peer_streams, config_.peer_stream_reject_code) {
     facts_.last_activity = Clock::now();
   }
 
@@ -222,6 +224,9 @@ class BlockingPipe {
   void accept_loop();
   void send_loop();
   void receive_loop(SSL* s);
+  // An accepted extra stream (--peer-streams accept), read to its end by a worker of its
+  // own; it alone uses the stream.
+  void extra_loop(SSL* s);
   void start_receiver(SSL* s);  // with mutex_ held
   void adopt_locked(SSL* s);    // a stream the peer opened: its part in the pipe
   SSL* send_stream_locked(std::string& error);
@@ -256,6 +261,7 @@ class BlockingPipe {
   Waker& waker_;
   LocalInput input_;
   LocalOutput output_;
+  const ExtraStreamRules extra_rules_;
 
   std::mutex mutex_;  // guards everything below
   PipeFacts facts_;
@@ -291,8 +297,8 @@ void BlockingPipe::start_receiver(SSL* s) {
 }
 
 void BlockingPipe::adopt_locked(SSL* s) {
-  if (!stream_is_bidi(s)) return;  // e.g. HTTP/3 control
-  switch (streams_.peer_opened(s)) {
+  // A unidirectional stream (e.g. HTTP/3 control) is never part of the pipe.
+  switch (stream_is_bidi(s) ? streams_.peer_opened(s) : PipeStreams::Use::extra) {
     case PipeStreams::Use::pipe:
       apply_write_mode(s, config_);
       facts_.stream_open = true;
@@ -306,8 +312,7 @@ void BlockingPipe::adopt_locked(SSL* s) {
       break;
     }
     case PipeStreams::Use::extra:
-      emitter_.emit(WarningEvent{"ignoring stream " + std::to_string(SSL_get_stream_id(s)) +
-                                 ": pipe mode uses one stream"});
+      if (start_extra_stream(conn_, s, extra_rules_)) workers_.start([this, s] { extra_loop(s); });
       break;
   }
   ERR_clear_error();
@@ -459,6 +464,29 @@ void BlockingPipe::receive_loop(SSL* s) {
     ERR_clear_error();
     --users_[s];
     notify_.notify();
+    return;
+  }
+}
+
+void BlockingPipe::extra_loop(SSL* s) {
+  ExtraStreamReader reader(SSL_get_stream_id(s), config_.output_dir, emitter_);
+  std::vector<unsigned char> buffer(16 * 1024);
+  bool connection_gone = false;  // one more read after the close, as in receive_loop
+  for (;;) {
+    size_t n = 0;
+    ERR_clear_error();
+    if (SSL_read_ex(s, buffer.data(), buffer.size(), &n) == 1) {
+      if (reader.data(buffer.data(), n)) continue;
+      conn_.forget_stream(s);  // the file failed: STOP_SENDING
+      return;
+    }
+    int state = SSL_get_stream_read_state(s);
+    bool fin = SSL_get_error(s, 0) == SSL_ERROR_ZERO_RETURN || state == SSL_STREAM_STATE_FINISHED;
+    if (!fin && state == SSL_STREAM_STATE_CONN_CLOSED && !read_failed_by_reset() && !connection_gone) {
+      connection_gone = true;
+      continue;
+    }
+    finish_extra_stream(conn_, s, reader, fin);
     return;
   }
 }

@@ -103,6 +103,23 @@ struct ResponseEvent {
   std::string saved_to;  // file name, or "-" for the output
 };
 
+// Pipe mode, a stream the peer opened beyond the pipe's (--peer-streams).
+enum class PeerStreamChange {
+  rejected,  // reset and stopped; `code` is ours
+  text,      // accepted: one line of its bytes (`text`, as the peer sent them)
+  saving,    // accepted: its bytes go to the file `text`
+  ended,     // accepted: its end; `code` is the peer's reset code (none: a FIN); `text`
+             // the file it was saved to, if any
+};
+
+struct PeerStreamEvent {
+  uint64_t stream_id = 0;
+  PeerStreamChange change = PeerStreamChange::text;
+  std::string text;
+  std::optional<uint64_t> code;
+  uint64_t bytes = 0;  // ended: how many it carried
+};
+
 // The local input reached end-of-file (what makes us send FIN by default).
 struct InputClosedEvent {};
 
@@ -135,7 +152,7 @@ using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
-                 WarningEvent, KeyUpdateEvent, ResponseEvent>;
+                 WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};
@@ -143,6 +160,7 @@ struct Event {
 };
 
 const char* stream_change_name(StreamChange c);
+const char* peer_stream_change_name(PeerStreamChange c);
 
 class EventSink {
  public:

@@ -20,16 +20,18 @@ PipePump::PipePump(Connection& conn, const Config& config)
       emitter_(conn.emitter()),
       input_(config.input_fd),
       output_(config.output_fd),
+      extra_rules_(config.peer_streams, config.peer_stream_reject_code),
       to_stream_(config.moving_buffer),
       input_waits_(!input_.always_ready()) {
   out_buffer_.resize(chunk_size);
+  extra_buffer_.resize(16 * 1024);
   facts_.last_activity = Clock::now();
 }
 
 void PipePump::accept_streams() {
   for (SSL* s : conn_.accept_streams()) {
-    if (!stream_is_bidi(s)) continue;  // e.g. HTTP/3 control
-    switch (streams_.peer_opened(s)) {
+    // A unidirectional stream (e.g. HTTP/3 control) is never part of the pipe.
+    switch (stream_is_bidi(s) ? streams_.peer_opened(s) : PipeStreams::Use::extra) {
       case PipeStreams::Use::pipe:
         apply_write_mode(s, config_);
         facts_.stream_open = true;
@@ -44,8 +46,9 @@ void PipePump::accept_streams() {
         break;
       }
       case PipeStreams::Use::extra:
-        emitter_.emit(WarningEvent{"ignoring stream " + std::to_string(SSL_get_stream_id(s)) +
-                                   ": pipe mode uses one stream"});
+        if (start_extra_stream(conn_, s, extra_rules_))
+          extras_.push_back({s, std::make_unique<ExtraStreamReader>(SSL_get_stream_id(s),
+                                                                    config_.output_dir, emitter_)});
         break;
     }
   }
@@ -71,6 +74,7 @@ bool PipePump::pump(const Step& step, unsigned wake) {
   if (wake & wake_input) input_waits_ = false;
   if (wake & wake_output) output_waits_ = false;
   bool changed = receive(step);
+  changed = read_extras() || changed;
   changed = send(step) || changed;
   changed = finish_sending() || changed;
   return changed;
@@ -138,6 +142,35 @@ bool PipePump::receive(const Step& step) {
         return true;
     }
   }
+}
+
+bool PipePump::read_extras() {
+  bool changed = false;
+  for (auto it = extras_.begin(); it != extras_.end();) {
+    uint64_t moved = 0;
+    bool done = false;
+    while (!done && moved < turn_budget) {
+      size_t n = 0;
+      ERR_clear_error();
+      if (SSL_read_ex(it->stream, extra_buffer_.data(), extra_buffer_.size(), &n) == 1) {
+        moved += n;
+        changed = true;
+        if (!it->reader->data(extra_buffer_.data(), n)) {
+          conn_.forget_stream(it->stream);  // the file failed: STOP_SENDING
+          done = true;
+        }
+        continue;
+      }
+      int error = SSL_get_error(it->stream, 0);
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
+      finish_extra_stream(conn_, it->stream, *it->reader, error == SSL_ERROR_ZERO_RETURN);
+      changed = done = true;
+    }
+    if (moved >= turn_budget) busy_ = true;
+    it = done ? extras_.erase(it) : it + 1;
+  }
+  ERR_clear_error();
+  return changed;
 }
 
 void PipePump::read_failed(SSL* s) {

@@ -7,12 +7,14 @@
 
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "config.hpp"
 #include "connection.hpp"
 #include "event_loop.hpp"
+#include "extra_streams.hpp"
 #include "local_io.hpp"
 #include "pipe_streams.hpp"
 #include "stream_writer.hpp"
@@ -51,6 +53,8 @@ class PipePump {
   void read_failed(SSL* stream);
   void write_failed(SSL* stream);
   void watch_own_receive();
+  // Reads the accepted extra streams (--peer-streams accept) as far as they have data.
+  bool read_extras();
 
   Connection& conn_;
   const Config& config_;
@@ -58,6 +62,13 @@ class PipePump {
   LocalInput input_;
   LocalOutput output_;
   PipeStreams streams_;
+  ExtraStreamRules extra_rules_;
+  struct Extra {
+    SSL* stream;
+    std::unique_ptr<ExtraStreamReader> reader;
+  };
+  std::vector<Extra> extras_;
+  std::vector<unsigned char> extra_buffer_;
 
   StreamWriter to_stream_;
   std::vector<unsigned char> out_buffer_;

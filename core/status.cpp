@@ -39,4 +39,14 @@ const char* stream_change_name(StreamChange c) {
   return "?";
 }
 
+const char* peer_stream_change_name(PeerStreamChange c) {
+  switch (c) {
+    case PeerStreamChange::rejected: return "rejected";
+    case PeerStreamChange::text: return "text";
+    case PeerStreamChange::saving: return "saving";
+    case PeerStreamChange::ended: return "ended";
+  }
+  return "?";
+}
+
 }  // namespace quicc

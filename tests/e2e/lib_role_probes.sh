@@ -4,7 +4,7 @@
 # effect for ROLE (client | pipe | echo), and fails (lib.sh's fail) otherwise: each probe checks
 # something that would not happen without the option. Probes run in a subshell of their own,
 # with TMP their scratch directory, and may run in parallel with one another. Source after
-# lib.sh, lib_peers.sh, lib_trace.sh and lib_write_spy.sh.
+# lib.sh, lib_peers.sh, lib_trace.sh, lib_write_spy.sh and lib_stream_opener.sh.
 #
 # Shared, read-only inputs (role_parity.sh makes them): $SHARED/pki (server.crt/key and
 # ca.pem from make_cert, client.crt/key signed by the same CA, other.key: a key of another
@@ -515,6 +515,37 @@ wait_frame() {
     [ "$(now_ms)" -lt "$deadline" ] || return 1
     sleep 0.05
   done
+}
+
+# --- Probes: the peer's extra streams (stream_opener, lib_stream_opener.sh) ---------------------
+
+# --peer-streams reject:0x7: the peer sees its extra bidirectional stream reset with code 7
+# (left alone, the stream would get no answer at all).
+probe_peer_streams() {
+  opener_extra_files "$TMP"
+  OPENER_PKI=$SHARED/pki opener_session "$1" ps open --peer-streams reject:0x7
+  opener_reported ps "bidi id=$BIDI_ID read=reset:7 "
+}
+
+# --output-dir on a pipe listener: with --peer-streams accept, the peer's extra streams are
+# saved there byte for byte. A client's --output-dir belongs to --get: its probe,
+# probe_output_dir_client, comes with it.
+probe_output_dir() {
+  case $1 in
+    pipe)
+      opener_extra_files "$TMP"
+      mkdir "$TMP/od"
+      opener_session pipe od fin --peer-streams accept --output-dir "$TMP/od"
+      cmp -s "$TMP/od/stream-$BIDI_ID" "$TMP/extra_bidi" ||
+        fail "--output-dir: $TMP/od/stream-$BIDI_ID is not the bytes of the peer's stream $BIDI_ID"
+      ;;
+    client)
+      declare -F probe_output_dir_client >/dev/null ||
+        fail "--output-dir (client): no client probe yet"
+      probe_output_dir_client
+      ;;
+    *) fail "--output-dir: no probe for role $1" ;;
+  esac
 }
 
 probe_on_eof() {

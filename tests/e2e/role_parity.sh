@@ -17,6 +17,7 @@
 . "$(dirname "$0")/lib_peers.sh"
 . "$(dirname "$0")/lib_trace.sh"
 . "$(dirname "$0")/lib_write_spy.sh"
+. "$(dirname "$0")/lib_stream_opener.sh"
 . "$(dirname "$0")/lib_role_probes.sh"
 
 ARCHITECTURE=$(dirname "$0")/../../ARCHITECTURE.md
@@ -101,6 +102,7 @@ declare -A SAMPLE=(
   [--ciphersuites]=TLS_AES_128_GCM_SHA256 [--groups]=X25519 [--pin-sha256]=$ZERO_PIN
   [--cert]=$SHARED/pki/server.crt [--key]=$SHARED/pki/server.key [--keylog]=$TMP/keys.txt
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
+  [--peer-streams]=accept [--output-dir]=$TMP
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)

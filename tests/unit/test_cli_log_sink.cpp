@@ -366,3 +366,22 @@ TEST_CASE("cli::notice_text keeps the fixed shapes scripts look for") {
         "error: no data within 3s");
   CHECK(cli::notice_text(InputClosedEvent{}).empty());
 }
+
+TEST_CASE("cli::notice_text shows the peer's extra streams, their bytes escaped") {
+  auto shown = [](PeerStreamChange change, std::string text, std::optional<uint64_t> code,
+                  uint64_t bytes = 0) {
+    return cli::notice_text(PeerStreamEvent{4, change, std::move(text), code, bytes});
+  };
+  CHECK(shown(PeerStreamChange::text, "hi \x1b[2J\0!"s, {}) == "stream 4: hi \\x1b[2J\\x00!");
+  CHECK(shown(PeerStreamChange::text, "\xff\x9b", {}) == "stream 4: \\xff\\x9b");
+  CHECK(shown(PeerStreamChange::rejected, "", 7) == "stream 4 rejected (code 0x7)");
+  CHECK(shown(PeerStreamChange::saving, "d/stream-4", {}) == "stream 4: saving to d/stream-4");
+  CHECK(shown(PeerStreamChange::ended, "", {}, 12) == "stream 4 ended: FIN after 12 bytes");
+  CHECK(shown(PeerStreamChange::ended, "d/stream-4", 0x10, 3) ==
+        "stream 4 ended: reset by the peer (code 0x10) after 3 bytes, saved to d/stream-4");
+  // In JSON the bytes stay one valid string.
+  std::string line = cli::format_json(
+      cli::record_of(PeerStreamEvent{4, PeerStreamChange::text, "a\x1b\0\xff"s, {}, 0}), 0us);
+  CHECK(line == R"({"t_ms":0.000,"event":"peer_stream","id":4,"change":"text","text":"a\u001b\u0000)"
+                "\xef\xbf\xbd" R"("})");  // U+FFFD for the byte that is not UTF-8
+}
