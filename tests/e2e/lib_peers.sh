@@ -73,7 +73,8 @@ start_gtlsserver() {
 
 # start_hq_server PKI WWW: OpenSSL's HTTP/0.9 server (quic-hq-interop-server, ALPN
 # hq-interop) on a free UDP port with PKI's server.crt / server.key (make_cert), serving the
-# files of WWW by their base name (GET /m/5 is WWW/5; a missing file is an empty response), and
+# files of WWW by their base name (GET /m/5 is WWW/5; a missing file is an empty response; logs
+# in $TMP), and
 # waits until a quicc --get works (up to ~10 s, scaled). Exports HQ_PID and HQ_PORT. Skips
 # without the bootstrap's peers.
 start_hq_server() {
@@ -84,16 +85,16 @@ start_hq_server() {
   for attempt in 1 2 3; do
     HQ_PORT=$(free_udp_port)
     FILEPREFIX=$www NO_ADDR_VALIDATE=yes "$HQ_SERVER" "$HQ_PORT" "$pki/server.crt" \
-      "$pki/server.key" </dev/null >"$pki/hq.$attempt.log" 2>&1 &
+      "$pki/server.key" </dev/null >"$TMP/hq.$attempt.log" 2>&1 &
     HQ_PID=$!
     bg_track "$HQ_PID"
-    diag_add "$pki/hq.$attempt.log"
+    diag_add "$TMP/hq.$attempt.log"
     for _ in $(seq 1 20); do
       kill -0 "$HQ_PID" 2>/dev/null || break
       rc=0
       qt 5 --get /.ready --cafile "$pki/ca.pem" --connect-timeout "$(scaled 1)s" \
-        "localhost:$HQ_PORT" >"$pki/hq-probe.out" 2>"$pki/hq-probe.err" || rc=$?
-      if [ "$rc" = 0 ] && [ "$(cat "$pki/hq-probe.out")" = ready ]; then
+        "localhost:$HQ_PORT" >"$TMP/hq-probe.out" 2>"$TMP/hq-probe.err" || rc=$?
+      if [ "$rc" = 0 ] && [ "$(cat "$TMP/hq-probe.out")" = ready ]; then
         export HQ_PID HQ_PORT
         return 0
       fi
@@ -101,7 +102,7 @@ start_hq_server() {
     done
     kill "$HQ_PID" 2>/dev/null || true
   done
-  diag_add "$pki/hq-probe.err"
+  diag_add "$TMP/hq-probe.err"
   fail "quic-hq-interop-server did not answer --get /.ready on 3 different ports"
 }
 

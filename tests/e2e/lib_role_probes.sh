@@ -955,6 +955,63 @@ probe_log_file() {
   lacks "--log-file" "$TMP/sut.err" 'handshake_done'
 }
 
+# --- Probes: requests (--get) --------------------------------------------------------------------
+
+# hq_files: OpenSSL's HTTP/0.9 server serving $TMP/www (files a, b, c0..c5 of random bytes).
+# Sets TO_HQ.
+hq_files() {
+  mkdir -p "$TMP/www" "$TMP/got"
+  local f
+  for f in a b c0 c1 c2 c3 c4 c5; do head -c $((RANDOM % 20000 + 1)) /dev/urandom >"$TMP/www/$f"; done
+  start_hq_server "$SHARED/pki" "$TMP/www"
+  TO_HQ=(--cafile "$SHARED/pki/ca.pem" "localhost:$HQ_PORT")
+}
+
+# --get: the response is on stdout (without the option the client would pipe empty stdin).
+probe_get() {
+  hq_files
+  sut_run get 20 --get /dir/a "${TO_HQ[@]}"
+  want_rc "--get /dir/a" 0 get
+  cmp -s "$TMP/get.out" "$TMP/www/a" || fail "--get /dir/a: stdout differs from the file"
+}
+
+probe_get_list() {
+  hq_files
+  printf '/a\n/x/b\n' >"$TMP/list"
+  sut_run list 20 --get-list "$TMP/list" --output-dir "$TMP/got" "${TO_HQ[@]}"
+  want_rc "--get-list" 0 list
+  cmp -s "$TMP/got/a" "$TMP/www/a" && cmp -s "$TMP/got/b" "$TMP/www/b" ||
+    fail "--get-list: the saved files differ from the server's"
+}
+
+# --max-streams 2: never more than 2 requests in flight (6 go out at once without it).
+probe_max_streams() {
+  hq_files
+  local args=() f
+  for f in c0 c1 c2 c3 c4 c5; do args+=(--get "/$f"); done
+  sut_run max 20 -v --max-streams 2 "${args[@]}" --output-dir "$TMP/got" "${TO_HQ[@]}"
+  want_rc "--max-streams 2" 0 max
+  local peak
+  peak=$(max_in_flight "$TMP/max.err")
+  [ "$peak" -le 2 ] || fail "--max-streams 2: $peak requests in flight at once"
+}
+
+probe_output() {
+  hq_files
+  sut_run output 20 --get /b -o "$TMP/got/response" "${TO_HQ[@]}"
+  want_rc "-o" 0 output
+  [ ! -s "$TMP/output.out" ] || fail "-o: the response went to stdout too"
+  cmp -s "$TMP/got/response" "$TMP/www/b" || fail "-o: the saved file differs"
+}
+
+probe_output_dir_client() {
+  hq_files
+  sut_run dir 20 --get /a --output-dir "$TMP/got" "${TO_HQ[@]}"
+  want_rc "--output-dir" 0 dir
+  [ ! -s "$TMP/dir.out" ] || fail "--output-dir: the response went to stdout too"
+  cmp -s "$TMP/got/a" "$TMP/www/a" || fail "--output-dir: $TMP/got/a differs"
+}
+
 # --- Probes: general ------------------------------------------------------------------------------
 
 probe_help() {

@@ -102,6 +102,7 @@ declare -A SAMPLE=(
   [--ciphersuites]=TLS_AES_128_GCM_SHA256 [--groups]=X25519 [--pin-sha256]=$ZERO_PIN
   [--cert]=$SHARED/pki/server.crt [--key]=$SHARED/pki/server.key [--keylog]=$TMP/keys.txt
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
+  [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
   [--peer-streams]=accept [--output-dir]=$TMP
 )
 # Options that are invalid without another one in any role.
