@@ -1,0 +1,167 @@
+// FetchPlan: the rules of --get both drivers obey, as tables: which request starts next and
+// how many are in flight, what completes a run, what a failure or the connection's end costs.
+// ResponseFile: a response is kept whole or removed.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/fetch.hpp"
+
+using namespace quicc;
+
+namespace {
+
+Config config_with(std::vector<std::string> paths, std::string dir = "") {
+  Config c;
+  c.requests = std::move(paths);
+  c.output_dir = std::move(dir);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("FetchPlan: targets are the output directory and the path's last component") {
+  FetchPlan plan(config_with({"/m/1", "/x", "/a/b/c.txt"}, "/tmp/d"), 0);
+  CHECK(plan.request(0).target == "/tmp/d/1");
+  CHECK(plan.request(1).target == "/tmp/d/x");
+  CHECK(plan.request(2).target == "/tmp/d/c.txt");
+  CHECK(plan.request_line(0) == "GET /m/1\r\n");
+  Config one = config_with({"/x"});
+  one.output_file = "/tmp/out";
+  CHECK(FetchPlan(one, 0).request(0).target == "/tmp/out");
+  CHECK(FetchPlan(config_with({"/x"}), 0).request(0).target.empty());  // the output fd
+}
+
+TEST_CASE("FetchPlan: at most the limit in flight; put back first; finished when all are") {
+  struct Row {
+    uint64_t limit;
+    size_t requests;
+    size_t first_wave;  // started before anything completes
+  };
+  const Row rows[] = {{0, 5, 5}, {1, 5, 1}, {3, 5, 3}, {3, 2, 2}, {100, 2000, 100}};
+  for (const Row& r : rows) {
+    CAPTURE(r.limit);
+    CAPTURE(r.requests);
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < r.requests; ++i) paths.push_back("/" + std::to_string(i));
+    FetchPlan plan(config_with(paths), r.limit);
+    size_t started = 0;
+    while (plan.start_next()) ++started;
+    CHECK(started == r.first_wave);
+    CHECK(plan.in_flight() == r.first_wave);
+    CHECK_FALSE(plan.finished());
+    // Completing them one at a time lets the rest start, in order.
+    size_t done = 0;
+    std::vector<size_t> order;
+    for (size_t i = 0; i < r.first_wave; ++i) order.push_back(i);
+    while (done < order.size()) {
+      plan.completed(order[done++], 10);
+      if (auto next = plan.start_next()) order.push_back(*next);
+      CHECK(plan.in_flight() <= (r.limit ? r.limit : r.requests));
+    }
+    CHECK(order.size() == r.requests);
+    for (size_t i = 0; i < order.size(); ++i) CHECK(order[i] == i);
+    CHECK(plan.finished());
+    CHECK(plan.all_done());
+    CHECK(plan.outcome().ok());
+    CHECK(plan.bytes() == 10 * r.requests);
+  }
+
+  // At the peer's stream limit a request goes back and is the next to start.
+  FetchPlan plan(config_with({"/a", "/b", "/c"}), 0);
+  auto a = plan.start_next();
+  auto b = plan.start_next();
+  REQUIRE(a);
+  REQUIRE(b);
+  plan.put_back(*b);
+  CHECK(plan.in_flight() == 1);
+  CHECK(plan.start_next() == b);
+  CHECK(plan.start_next() == std::optional<size_t>(2));
+  CHECK_FALSE(plan.start_next());
+}
+
+TEST_CASE("FetchPlan: failures and the connection's end, the run's one outcome") {
+  SUBCASE("a reset names its path; the others go on; the count of losses is told") {
+    FetchPlan plan(config_with({"/a", "/b", "/c"}), 0);
+    while (plan.start_next()) {}
+    plan.failed(1, Status::stream_reset, "peer reset the stream (code 0x10) after 0 bytes");
+    CHECK_FALSE(plan.finished());
+    plan.completed(0, 5);
+    plan.completed(2, 5);
+    CHECK(plan.finished());
+    CHECK_FALSE(plan.all_done());
+    Outcome o = plan.outcome();
+    CHECK(o.status == Status::stream_reset);
+    CHECK(o.message == "response to /b: peer reset the stream (code 0x10) after 0 bytes");
+  }
+  SUBCASE("the connection ends: in flight and waiting requests are lost, with its cause") {
+    FetchPlan plan(config_with({"/a", "/b", "/c"}), 1);
+    plan.start_next();
+    plan.completed(0, 1);
+    plan.start_next();
+    plan.connection_ended({Status::peer_app_error, "peer closed: application error 0x5"});
+    CHECK(plan.finished());
+    CHECK(plan.state(1) == FetchPlan::State::failed);
+    CHECK(plan.state(2) == FetchPlan::State::failed);
+    Outcome o = plan.outcome();
+    CHECK(o.status == Status::peer_app_error);
+    CHECK(o.message ==
+          "response to /b: peer closed: application error 0x5 (2 of 3 responses lost)");
+  }
+  SUBCASE("a clean close before a response's FIN is incomplete, never success") {
+    FetchPlan plan(config_with({"/a"}), 0);
+    plan.start_next();
+    plan.connection_ended({});
+    Outcome o = plan.outcome();
+    CHECK(o.status == Status::incomplete);
+    CHECK(o.message == "response to /a: the connection closed before its FIN");
+  }
+  SUBCASE("the end after every response changes nothing") {
+    FetchPlan plan(config_with({"/a"}), 0);
+    plan.start_next();
+    plan.completed(0, 3);
+    plan.connection_ended({Status::peer_app_error, "x"});
+    CHECK(plan.outcome().ok());
+  }
+  SUBCASE("stopped (an interrupt): nothing more starts") {
+    FetchPlan plan(config_with({"/a", "/b"}), 0);
+    plan.start_next();
+    plan.stop();
+    CHECK_FALSE(plan.start_next());
+    CHECK_FALSE(plan.finished());  // one still in flight
+    plan.completed(0, 1);
+    CHECK(plan.finished());
+    CHECK(plan.outcome().status == Status::incomplete);
+  }
+}
+
+TEST_CASE("ResponseFile: kept whole, or removed when the response failed") {
+  char dir[] = "/tmp/quicc-unit-fetch-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  std::string kept = std::string(dir) + "/kept", lost = std::string(dir) + "/lost";
+  std::string error;
+  {
+    ResponseFile f;
+    REQUIRE(f.open(kept, -1, error));
+    const unsigned char bytes[] = {'a', 0, 'b'};
+    REQUIRE(f.write(bytes, 3, error));
+    f.keep();
+  }
+  CHECK(std::filesystem::file_size(kept) == 3);
+  {
+    ResponseFile f;
+    REQUIRE(f.open(lost, -1, error));
+    const unsigned char bytes[] = {'x'};
+    REQUIRE(f.write(bytes, 1, error));
+    f.discard();
+  }
+  CHECK_FALSE(std::filesystem::exists(lost));
+  ResponseFile bad;
+  CHECK_FALSE(bad.open(std::string(dir) + "/no/such/dir/f", -1, error));
+  CHECK(error.starts_with("cannot write '"));
+  std::filesystem::remove_all(dir);
+}
