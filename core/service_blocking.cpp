@@ -167,6 +167,13 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
         continue;
       }
       live += e.moved;
+      // A connection the client closed: OpenSSL 3.5 does not wake the thread blocked in
+      // SSL_accept_stream, so it is poked until it has seen the end. Looked at often, as
+      // nothing else wakes this loop when the close arrives.
+      if (e.established) {
+        if (e.conn->closed()) waker.wake();
+        next = earliest(next, now + std::chrono::milliseconds(e.conn->closed() ? 20 : 100));
+      }
       // Deadlines the blocked threads cannot watch themselves.
       if (!e.established && !e.timed_out && now >= e.deadline) {
         e.timed_out = true;
