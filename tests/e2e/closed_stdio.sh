@@ -112,7 +112,7 @@ listener_exit() {
 }
 
 # --- clients against an echo listener ------------------------------------------------------------
-start_listener "$TMP/echo-listener.out" --echo -v
+start_listener "$TMP/echo-listener.out" --echo --keep-open -v
 EP=$LISTENER_PORT EFP=$LISTENER_FP
 
 client echo.in in "$EP" "$EFP" -v
