@@ -199,7 +199,7 @@ key_log_clean "$TMP/listen.err.keys" listen.err
 
 # --- an echo listener with all three closed --------------------------------------------------------
 LPORT=$(free_udp_port)
-"$QUICC" "$D" --listen "127.0.0.1:$LPORT" --echo -v --cert "$TMP/pki/server.crt" \
+"$QUICC" "$D" --listen "127.0.0.1:$LPORT" --echo --keep-open -v --cert "$TMP/pki/server.crt" \
   --key "$TMP/pki/server.key" <&- >&- 2>&- &
 LPID=$!
 bg_track "$LPID"
