@@ -473,7 +473,7 @@ probe_connect_timeout() {
 import json, sys
 events = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 accepted = next(e["t_ms"] for e in events if e["event"] == "connection_accepted")
-dropped = next(e["t_ms"] for e in events if e["event"] == "error" and "handshake not done" in e["message"])
+dropped = next(e["t_ms"] for e in events if e["event"] in ("error", "warning") and "handshake not done" in e["message"])
 print(round(dropped - accepted))
 PY
 ) || fail "--connect-timeout: cannot read the listener's JSON log"
@@ -680,7 +680,7 @@ write_mode_probe() {
       ;;
     echo)
       spy_start "$TMP/spy.log" /dev/null "$TMP/sut.out" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
-        --listen 127.0.0.1:0 --echo "$option"
+        --listen 127.0.0.1:0 --echo --keep-open "$option"
       LISTEN_WAIT=60 await_listening "$SPY_PID" 1 "$TMP/sut.err"
       RC=0
       qt 60 "${TO_SUT[@]}" <"$TMP/data.fifo" >"$TMP/back.fifo" 2>"$TMP/peer.err" || RC=$?
