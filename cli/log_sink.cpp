@@ -32,11 +32,18 @@ std::string join(const std::vector<std::string>& items) {
 
 double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
 
+// Decimal megabytes (10^6 bytes) per second; 0 for a stream that took no measurable time.
+double megabytes_per_second(uint64_t bytes, std::chrono::microseconds duration) {
+  if (duration.count() <= 0) return 0;
+  return static_cast<double>(bytes) / static_cast<double>(duration.count());
+}
+
 // Events shown at every verbosity: what a user of `nc -l`, or of a run that failed, needs.
 bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
          std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data) ||
-         std::holds_alternative<PeerStreamEvent>(data);
+         std::holds_alternative<PeerStreamEvent>(data) ||
+         std::holds_alternative<StreamReportEvent>(data);
 }
 
 struct Record {
@@ -75,7 +82,7 @@ struct Record {
     return r;
   }
   EventRecord operator()(const ConnectionAcceptedEvent& e) const {
-    return {"connection_accepted", {{"index", e.index}}};
+    return {"connection_accepted", {{"index", e.index}, {"peer", e.peer}}};
   }
   EventRecord operator()(const TickEvent& e) const {
     return {"tick",
@@ -131,6 +138,14 @@ struct Record {
              {"bytes", e.bytes},
              {"ms", ms(e.took_us)},
              {"saved_to", e.saved_to}}};
+  }
+  EventRecord operator()(const StreamReportEvent& e) const {
+    double seconds = static_cast<double>(e.duration.count()) / 1e6;
+    return {"stream_report",
+            {{"id", e.stream_id},
+             {"bytes", e.bytes},
+             {"seconds", seconds},
+             {"mb_per_s", megabytes_per_second(e.bytes, e.duration)}}};
   }
   EventRecord operator()(const ErrorEvent& e) const {
     return {"error",
@@ -189,6 +204,10 @@ std::string notice_text(const EventData& data) {
   if (auto* e = std::get_if<WarningEvent>(&data)) text = "warning: " + e->text;
   if (auto* e = std::get_if<ListeningEvent>(&data)) text = "listening on " + e->local;
   if (auto* e = std::get_if<PeerStreamEvent>(&data)) text = peer_stream_text(*e);
+  if (auto* e = std::get_if<StreamReportEvent>(&data))
+    text = fmt::format("stream {}: {} bytes in {:.2f} s ({:.1f} MB/s)", e->stream_id, e->bytes,
+                       static_cast<double>(e->duration.count()) / 1e6,
+                       megabytes_per_second(e->bytes, e->duration));
   if (auto* e = std::get_if<CertificateEvent>(&data))
     text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +
            (e->ephemeral ? " (ephemeral, self-signed)" : "");
@@ -253,19 +272,33 @@ LogSink::LogSink(int verbosity, LogFormat format, const std::string& log_file)
   }
 }
 
+// The connection an event is about (a service listener's), as one more field of its record.
+EventRecord record_of(const Event& event) {
+  EventRecord record = record_of(event.data);
+  if (event.connection) record.fields.push_back({"connection", *event.connection});
+  return record;
+}
+
+// A notice about one of a service listener's connections ends with the connection's number.
+std::string notice_text(const Event& event) {
+  std::string text = notice_text(event.data);
+  if (event.connection) text += fmt::format(" (connection {})", *event.connection);
+  return text;
+}
+
 void LogSink::on_event(const Event& event) {
   bool notice = always_shown(event.data);
   if (!notice && verbosity_ < 1) return;
   if (format_ == LogFormat::json) {
-    logger_->info(format_json(record_of(event.data), event.since_start));
+    logger_->info(format_json(record_of(event), event.since_start));
   } else if (notice) {
-    logger_->info("quicc: {}", notice_text(event.data));
+    logger_->info("quicc: {}", notice_text(event));
   } else {
     logger_->info("[{:10.3f}ms] {}", event.since_start.count() / 1000.0,
-                  format_text(record_of(event.data)));
+                  format_text(record_of(event)));
   }
   // With the log in a file, stderr still gets the lines a script or a user must not miss.
-  if (to_file_ && notice) stderr_->info("quicc: {}", notice_text(event.data));
+  if (to_file_ && notice) stderr_->info("quicc: {}", notice_text(event));
 }
 
 }  // namespace quicc::cli

@@ -32,6 +32,8 @@ struct EventRecord {
 };
 
 EventRecord record_of(const EventData& data);
+// The same, with the connection the event is about (Event::connection), if any.
+EventRecord record_of(const Event& event);
 
 // The functions below are the only way event text reaches a sink. Whatever bytes a peer put in
 // a field, their text is safe to print on a terminal and their JSON is valid UTF-8; the rules
@@ -41,6 +43,8 @@ EventRecord record_of(const EventData& data);
 // certificate), after "quicc: ": it keeps one fixed shape that scripts look for
 // ("quicc: listening on ADDR"). Empty for other events.
 std::string notice_text(const EventData& data);
+// The same, naming the connection the event is about (Event::connection), if any.
+std::string notice_text(const Event& event);
 
 // One line for the event, without time prefix: "tick wake=timeout next_timeout_ms=12.5 ...".
 std::string format_text(const EventRecord& record);

@@ -305,8 +305,11 @@ std::string help_text() {
       "  0x{:x}  our output was closed by its reader (the stream is reset with this code too)\n"
       "  0x{:x}  --timeout or --idle-exit\n"
       "  otherwise --close-code (default 0)\n"
-      "Stream reset code 0x{:x}: both sides opened a stream at once; this half is unused.\n",
-      close_code_interrupted, close_code_output_closed, close_code_timeout, stream_code_crossed);
+      "Stream reset code 0x{:x}: both sides opened a stream at once; this half is unused.\n"
+      "Stream reset code 0x{:x}: --serve found no such file, or refused the request (not\n"
+      "  GET /PATH, outside DIR, not a regular file).\n",
+      close_code_interrupted, close_code_output_closed, close_code_timeout, stream_code_crossed,
+      stream_code_refused);
   return out;
 }
 

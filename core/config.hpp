@@ -62,6 +62,9 @@ inline constexpr uint64_t close_code_timeout = 0x3;        // --timeout / --idle
 // Stream reset code: both sides opened a pipe stream at once; this half carries nothing, the
 // data comes on the sender's own stream (see core/pipe_streams.hpp).
 inline constexpr uint64_t stream_code_crossed = 0x4;
+// Stream reset code of --serve: the requested file is missing, or refused (outside the served
+// directory, not a regular file, not a GET request).
+inline constexpr uint64_t stream_code_refused = 0x10;
 // A stream reset whose code is unknown: OpenSSL reports a reset that arrived with the
 // connection's close only as "stream reset" (openssl#21762), without its code.
 inline constexpr uint64_t stream_code_unknown = UINT64_MAX;

@@ -48,12 +48,19 @@ class Waker;
 Outcome fetch_nonblocking(Connection& conn, RunContext& run);
 Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker);
 
-// `--listen --echo`: every stream of every connection echoed, until an interrupt, --timeout or
-// --idle-exit ends the run.
-Outcome echo_nonblocking(SSL* listener, RunContext& run);
-Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run);
+// A service listener (--echo, --serve, --sink, --source; service_stream.hpp): every stream
+// of every connection served. With --keep-open, until an interrupt, --timeout or --idle-exit
+// ends the run; without it, the first connection that completes its handshake is served
+// alone, and its end (ServiceTally::outcome) is the run's.
+Outcome service_nonblocking(SSL* listener, RunContext& run);
+Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run);
 
-// Before an echo listener closes its connections: resets every stream, so that their unsent
+// The warning for a client whose handshake was cut short because a listener without
+// --keep-open is serving another.
+inline constexpr const char* turned_away_text =
+    "turned away: another connection is being served (--keep-open serves several)";
+
+// Before a service listener closes its connections: resets every stream, so that their unsent
 // echo is dropped and the ACKs of what is in flight make room in the congestion window for the
 // CONNECTION_CLOSE (OpenSSL 3.5 ignores ACKs once a connection is closing; see
 // TransferPolicy's clearing_). Waits at most 250 ms (and never past `deadline`) for the
@@ -67,6 +74,8 @@ bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch
 SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter);
 // The listener's own idle timer (--idle-timeout), if any; see listener.cpp.
 std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config);
+// The address of the client of a connection accept_connection returned, "" if unknown.
+std::string accepted_peer_address(RunContext& run, SSL* conn);
 
 // Wakes threads blocked inside OpenSSL on a connection that is closing (OpenSSL 3.5 does not
 // wake them itself when another thread closes it): a client shuts the reading side of its own

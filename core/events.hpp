@@ -75,6 +75,7 @@ struct KeyUpdateEvent {
 
 struct ConnectionAcceptedEvent {
   uint64_t index = 0;  // 1 for the listener's first connection
+  std::string peer;    // the client's address, "" if OpenSSL did not say (see peer_address.hpp)
 };
 
 struct TickEvent {
@@ -144,6 +145,13 @@ struct CloseEvent {
   uint64_t bytes_unacked = 0;  // sent but not acknowledged when the connection closed
 };
 
+// A service listener's stream that reached its FIN (--sink: what it received).
+struct StreamReportEvent {
+  uint64_t stream_id = 0;
+  uint64_t bytes = 0;
+  std::chrono::microseconds duration{0};  // from the stream's acceptance to its FIN
+};
+
 struct ErrorEvent {
   Outcome outcome;
 };
@@ -152,11 +160,15 @@ using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
-                 WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent>;
+                 WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
+                 StreamReportEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};
   EventData data;
+  // The listener's connection number (ConnectionAcceptedEvent::index) for events about one of
+  // several connections; empty for the run's own events and for a client.
+  std::optional<uint64_t> connection;
 };
 
 const char* stream_change_name(StreamChange c);
@@ -172,23 +184,38 @@ class EventSink {
 };
 
 // Stamps events with the time since the run started and hands them to the sink, one at a time
-// (the blocking driver emits from several threads).
+// (the blocking driver emits from several threads). A service listener gives each connection
+// an Emitter of its own that also stamps the connection's number, so that everything said
+// about that connection (streams, warnings, its close) names it.
 class Emitter {
  public:
   explicit Emitter(EventSink& sink) : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+  // Emits through `parent` (its sink, clock and lock), stamped with `connection`.
+  Emitter(Emitter& parent, uint64_t connection)
+      : sink_(parent.sink_), start_(parent.start_), parent_(&parent), connection_(connection) {}
 
   void emit(EventData data) {
-    auto since = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start_);
-    std::lock_guard lock(mutex_);
-    sink_.on_event(Event{since, std::move(data)});
+    if (parent_) {
+      parent_->emit_stamped(std::move(data), connection_);
+      return;
+    }
+    emit_stamped(std::move(data), std::nullopt);
   }
   bool wants_ticks() const { return sink_.wants_ticks(); }
   bool wants_trace() const { return sink_.wants_trace(); }
 
  private:
+  void emit_stamped(EventData data, std::optional<uint64_t> connection) {
+    auto since = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start_);
+    std::lock_guard lock(mutex_);
+    sink_.on_event(Event{since, std::move(data), connection});
+  }
+
   EventSink& sink_;
   std::chrono::steady_clock::time_point start_;
+  Emitter* parent_ = nullptr;
+  std::optional<uint64_t> connection_;
   std::mutex mutex_;
 };
 

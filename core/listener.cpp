@@ -1,6 +1,6 @@
-// The listener (`--listen`): OpenSSL 3.5's listener API on one UDP socket. Without --echo it is
-// `nc -l`: one connection, piped to stdout and stdin. With --echo it echoes every stream of
-// every connection until interrupted.
+// The listener (`--listen`): OpenSSL 3.5's listener API on one UDP socket. Without a service
+// it is `nc -l`: one connection, piped to stdout and stdin. With --echo, --serve, --sink or
+// --source it serves every stream of its connection (of every connection with --keep-open).
 //
 // --idle-timeout on a listener: OpenSSL 3.5 offers no way to set a server connection's idle
 // timeout before its transport parameters go out (they are generated while the first packet
@@ -14,6 +14,7 @@
 #include "engine.hpp"
 #include "event_loop.hpp"
 #include "net.hpp"
+#include "peer_address.hpp"
 #include "session.hpp"
 #include "ssl_ptr.hpp"
 #include "tls.hpp"
@@ -32,6 +33,10 @@ SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter) {
   SSL_set_blocking_mode(conn.get(), driver == Driver::blocking);
   ERR_clear_error();
   return conn;
+}
+
+std::string accepted_peer_address(RunContext& run, SSL* conn) {
+  return run.peers ? run.peers->take(conn) : std::string();
 }
 
 std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config) {
@@ -77,7 +82,8 @@ Outcome serve_pipe(SSL* listener, int listener_fd, RunContext& run) {
     Outcome outcome;
     SslPtr accepted = wait_for_connection(listener, run, loop, outcome);
     if (!accepted) return outcome;
-    run.emitter.emit(ConnectionAcceptedEvent{++index});
+    ++index;
+    run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, accepted.get())});
     Connection conn(std::move(accepted), run.emitter, true);
     auto started = Clock::now();
     HandshakeLimits limits{started + config.connect_timeout, false};
@@ -128,8 +134,11 @@ Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& int
   }
   if (!outcome.ok()) return outcome;
 
+  // Before the listener, which frees its socket BIO (and with it the book's filter) first.
+  PeerAddressBook peers;
+  run.peers = &peers;
   SslPtr listener(SSL_new_listener(tls->get(), 0));
-  if (!listener || !SSL_set_fd(listener.get(), fd.get()) ||
+  if (!listener || !peers.install(tls->get(), listener.get(), fd.get()) ||
       !SSL_set_blocking_mode(listener.get(), config.driver == Driver::blocking) ||
       !SSL_listen(listener.get()))
     return {Status::internal, "cannot start the QUIC listener: " + openssl_error_text()};
@@ -138,9 +147,8 @@ Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& int
   emitter.emit(cert);
 
   if (config.service == Service::pipe) return serve_pipe(listener.get(), fd.get(), run);
-  if (config.service != Service::echo) return {Status::internal, "service not built yet"};
-  return config.driver == Driver::blocking ? echo_blocking(listener.get(), fd.get(), run)
-                                           : echo_nonblocking(listener.get(), run);
+  return config.driver == Driver::blocking ? service_blocking(listener.get(), fd.get(), run)
+                                           : service_nonblocking(listener.get(), run);
 }
 
 }  // namespace quicc

@@ -17,11 +17,15 @@
 
 namespace quicc {
 
+class PeerAddressBook;
+
 struct RunContext {
   const Config& config;
   Emitter& emitter;
   InterruptWatch& interrupts;
   Clock::time_point started = Clock::now();
+  // A listener's: who each accepted connection came from (peer_address.hpp).
+  PeerAddressBook* peers = nullptr;
 
   // --timeout's deadline, if any.
   std::optional<Clock::time_point> run_deadline() const {

@@ -18,7 +18,7 @@ V6=1
 have_ipv6_loopback || { V6=0; note "no IPv6 loopback: the IPv6 halves are skipped"; }
 
 # --- --listen PORT is dual-stack -------------------------------------------------------------------
-start_listener_at 0 "$TMP/dual.out" --echo
+start_listener_at 0 "$TMP/dual.out" --echo --keep-open
 if [ "$V6" = 1 ]; then
   [ "$LISTENER_ADDR" = "[::]:$LISTENER_PORT" ] ||
     fail "--listen 0 printed 'listening on $LISTENER_ADDR', expected [::]:$LISTENER_PORT"
@@ -103,7 +103,7 @@ PY
 [ "$V6" = 1 ] || pass "--listen PORT reachable at 127.0.0.1; address fallback skipped (no IPv6 loopback)"
 
 # The first address refuses: nothing is bound there.
-start_listener_at "$SECOND:0" "$TMP/second.out" --echo
+start_listener_at "$SECOND:0" "$TMP/second.out" --echo --keep-open
 client_by_name refused
 grep -F "quicc: warning: no handshake with $FIRST:$LISTENER_PORT (" "$TMP/refused.err" |
   grep -q '; trying the next address$' || fail "refused: no warning that $FIRST failed and the next address is tried"
@@ -121,7 +121,7 @@ kill "$LISTENER_PID" 2>/dev/null || true
 wait_pid "$LISTENER_PID" 5
 
 # The first address is silent: a UDP sink on the same port.
-start_listener_at "$SECOND:0" "$TMP/silent.out" --echo
+start_listener_at "$SECOND:0" "$TMP/silent.out" --echo --keep-open
 python3 -u - "${ORDER[0]}" "$LISTENER_PORT" >"$TMP/sink.ready" 2>"$TMP/sink.err" <<'PY' &
 import socket, sys
 family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET

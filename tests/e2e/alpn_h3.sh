@@ -28,7 +28,7 @@ grep -q 'no ALPN agreed.*we offered nope,hq-interop' "$TMP/bad.err" ||
 [ ! -s "$TMP/bad.out" ] || fail "stdout not empty"
 
 # quicc's listener knows both lists and says so.
-start_listener "$TMP/l.out" --echo --alpn a,b
+start_listener "$TMP/l.out" --echo --keep-open --alpn a,b
 rc=0
 q --alpn x,y --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" </dev/null \
   >/dev/null 2>"$TMP/x.err" || rc=$?

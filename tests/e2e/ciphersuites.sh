@@ -3,7 +3,7 @@
 # QUIC's three suites works; an unknown suite is a usage error.
 . "$(dirname "$0")/lib.sh"
 
-start_listener "$TMP/l.out" --echo
+start_listener "$TMP/l.out" --echo --keep-open
 for suite in TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384; do
   rc=0
   out=$(printf hello | q --stats --ciphersuites "$suite" --pin-sha256 "$LISTENER_FP" \

@@ -12,7 +12,7 @@ make_cert "$TMP/c" server
   -CAkey "$TMP/c/ca.key" -CAcreateserial -out "$TMP/c/client.crt" >>"$TMP/c/client.log" 2>&1 ||
   fail "client certificate"
 
-start_listener "$TMP/l.out" --echo --cafile "$TMP/c/ca.pem" --require-client-cert
+start_listener "$TMP/l.out" --echo --keep-open --cafile "$TMP/c/ca.pem" --require-client-cert
 rc=0
 out=$(printf hello | q --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
         2>"$TMP/nocert.err") || rc=$?

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 N=1000000
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo.out" --echo --keep-open -v
 ECHO_LOG=$TMP/echo.out.err
 
 # run_once I: one `yes | quicc | head` run; the listener's lines for it go to $TMP/listener.I.log.

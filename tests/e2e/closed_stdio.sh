@@ -112,7 +112,7 @@ listener_exit() {
 }
 
 # --- clients against an echo listener ------------------------------------------------------------
-start_listener "$TMP/echo-listener.out" --echo -v
+start_listener "$TMP/echo-listener.out" --echo --keep-open -v
 EP=$LISTENER_PORT EFP=$LISTENER_FP
 
 client echo.in in "$EP" "$EFP" -v
@@ -199,7 +199,7 @@ key_log_clean "$TMP/listen.err.keys" listen.err
 
 # --- an echo listener with all three closed --------------------------------------------------------
 LPORT=$(free_udp_port)
-"$QUICC" "$D" --listen "127.0.0.1:$LPORT" --echo -v --cert "$TMP/pki/server.crt" \
+"$QUICC" "$D" --listen "127.0.0.1:$LPORT" --echo --keep-open -v --cert "$TMP/pki/server.crt" \
   --key "$TMP/pki/server.key" <&- >&- 2>&- &
 LPID=$!
 bg_track "$LPID"

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 make_cert "$TMP/c" server
-start_listener "$TMP/l.out" --echo --cert "$TMP/c/server.crt" --key "$TMP/c/server.key"
+start_listener "$TMP/l.out" --echo --keep-open --cert "$TMP/c/server.crt" --key "$TMP/c/server.key"
 
 rc=0
 out=$(printf hello | q -v --cafile "$TMP/c/ca.pem" --connect-to 127.0.0.1 \

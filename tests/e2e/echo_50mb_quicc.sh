@@ -6,7 +6,7 @@
 SIZE=$((50 * 1024 * 1024))
 head -c "$SIZE" /dev/urandom >"$TMP/in"
 
-start_listener "$TMP/listener.out" --echo
+start_listener "$TMP/listener.out" --echo --keep-open
 
 rc=0
 q --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \

@@ -16,7 +16,7 @@ exactly_hello() {
     fail "$2: stdout is '$(head -c 100 "$1")' ($(stat -c %s "$1") bytes), expected exactly 'hello'"
 }
 
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo.out" --echo --keep-open -v
 ECHO_LOG=$TMP/echo.out.err
 ECHO_PORT=$LISTENER_PORT
 ECHO_FP=$LISTENER_FP

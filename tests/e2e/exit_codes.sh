@@ -69,7 +69,7 @@ check 5 "$rc" "UDP port $port with nothing bound" "$TMP/e5.err" \
   'the network refused our packets \(ICMP port unreachable\?\)'
 
 # --- 6, 7: a quicc echo listener ------------------------------------------------------------------
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo.out" --echo --keep-open -v
 ECHO_PORT=$LISTENER_PORT ECHO_FP=$LISTENER_FP ECHO_PID=$LISTENER_PID
 rc=0; printf hi | qt 10 --pin-sha256 "$ZERO_PIN" "127.0.0.1:$ECHO_PORT" >/dev/null 2>"$TMP/e6.err" || rc=$?
 check 6 "$rc" "wrong --pin-sha256" "$TMP/e6.err"
@@ -146,7 +146,7 @@ rc=0; printf hi | qt 10 -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT
 check 10 "$rc" "pipe listener --on-eof reset:5 (stdin /dev/null)" "$TMP/e10.err" '0x5'
 
 # --- 9: the echo listener interrupted while the connection is idle ---------------------------------------
-start_listener "$TMP/echo9a.out" --echo -v
+start_listener "$TMP/echo9a.out" --echo --keep-open -v
 hold_fifo "$TMP/9a.fifo"
 "$QUICC" "--$QUICC_DRIVER" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
   <"$TMP/9a.fifo" >"$TMP/e9a.out" 2>"$TMP/e9a.err" &
@@ -168,7 +168,7 @@ fi
 
 # --- 9: the echo listener interrupted mid-transfer ----------------------------------------------------
 # `yes` feeds the client through a FIFO so that quicc itself is our child (its exit status).
-start_listener "$TMP/echo9b.out" --echo -v
+start_listener "$TMP/echo9b.out" --echo --keep-open -v
 mkfifo "$TMP/9b.fifo"
 yes >"$TMP/9b.fifo" 2>/dev/null &
 bg_track $!

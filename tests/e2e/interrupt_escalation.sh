@@ -30,7 +30,7 @@
 # SIGRUN-ARGS.
 stopped_peer_run() {
   local name=$1; shift
-  start_listener "$TMP/$name.listener.out" --echo -v
+  start_listener "$TMP/$name.listener.out" --echo --keep-open -v
   start_delay_relay "$LISTENER_PORT" "$name" 150
   yes_fifo "$name"
   sigrun "$name" --stdin "$TMP/$name.in" --drain-stdout --ready-drained 20000 \

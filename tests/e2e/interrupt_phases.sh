@@ -95,7 +95,7 @@ for sig in INT TERM HUP; do
 done
 
 # --- transfer ------------------------------------------------------------------------------------
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo.out" --echo --keep-open -v
 ECHO_LOG=$TMP/echo.out.err ECHO_PORT=$LISTENER_PORT ECHO_FP=$LISTENER_FP ECHO_PID=$LISTENER_PID
 for sig in INT TERM HUP; do
   name=transfer.$sig

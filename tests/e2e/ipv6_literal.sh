@@ -27,7 +27,7 @@ wait_pid "$LISTENER_PID" 10
   fail "client stdout is '$(head -c 100 "$TMP/client.out")', expected 'world'"
 
 # And an echo listener on [::1] with a hex pin without colons.
-start_listener_at '[::1]:0' "$TMP/echo.out" --echo
+start_listener_at '[::1]:0' "$TMP/echo.out" --echo --keep-open
 pin=$(printf '%s' "$LISTENER_FP" | tr -d ':' | tr 'A-F' 'a-f')
 rc=0
 out=$(printf hello | q --pin-sha256 "$pin" "[::1]:$LISTENER_PORT" 2>"$TMP/echo-client.err") || rc=$?

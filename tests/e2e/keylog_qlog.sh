@@ -4,7 +4,7 @@
 # --qlog-dir (and QLOGDIR) receives a .sqlog whose records all parse as JSON.
 . "$(dirname "$0")/lib.sh"
 
-start_listener "$TMP/l.out" --echo
+start_listener "$TMP/l.out" --echo --keep-open
 mkdir "$TMP/qlog" "$TMP/qlog-env"
 
 rc=0

@@ -96,7 +96,7 @@ await_listening() {
 }
 
 # sut_listen ROLE ARGS...: starts the listener under test (--listen $SUT_WHERE, default
-# 127.0.0.1:0; --echo for ROLE echo) with ARGS, stdin from $LISTENER_STDIN (default /dev/null),
+# 127.0.0.1:0; --echo --keep-open for ROLE echo) with ARGS, stdin from $LISTENER_STDIN (default /dev/null),
 # stdout sut.out, stderr sut.err; waits until it listens (its lines may go to --log-file, or be
 # JSON). Sets SUT_PID and what await_listening sets.
 sut_listen() {
@@ -108,7 +108,12 @@ sut_listen() {
     prev=$a
   done
   local mode=()
-  [ "$role" = echo ] && mode=(--echo)
+  # An echo listener serves several clients one after the other (--keep-open) unless
+  # SUT_ONE_CONNECTION is set (probe_keep_open).
+  if [ "$role" = echo ]; then
+    mode=(--echo)
+    [ -n "${SUT_ONE_CONNECTION:-}" ] || mode+=(--keep-open)
+  fi
   diag_add "$TMP/sut.err"
   "$QUICC" "${SUT_DRIVER[@]}" --listen "${SUT_WHERE:-127.0.0.1:0}" "${mode[@]}" "$@" \
     <"${LISTENER_STDIN:-/dev/null}" >"$TMP/sut.out" 2>"$TMP/sut.err" &
@@ -120,7 +125,7 @@ sut_listen() {
 # peer_echo ARGS...: a quicc echo listener (CTest driver) for a client under test. Sets PEER_PID,
 # PEER_ERR (its stderr) and TO_PEER.
 peer_echo() {
-  start_listener "$TMP/peer.out" --echo "$@"
+  start_listener "$TMP/peer.out" --echo --keep-open "$@"
   peer_set
 }
 
@@ -468,7 +473,7 @@ probe_connect_timeout() {
 import json, sys
 events = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 accepted = next(e["t_ms"] for e in events if e["event"] == "connection_accepted")
-dropped = next(e["t_ms"] for e in events if e["event"] == "error" and "handshake not done" in e["message"])
+dropped = next(e["t_ms"] for e in events if e["event"] in ("error", "warning") and "handshake not done" in e["message"])
 print(round(dropped - accepted))
 PY
 ) || fail "--connect-timeout: cannot read the listener's JSON log"
@@ -706,7 +711,7 @@ write_mode_probe() {
       ;;
     echo)
       spy_start "$TMP/spy.log" /dev/null "$TMP/sut.out" "$TMP/sut.err" "${SUT_DRIVER[@]}" \
-        --listen 127.0.0.1:0 --echo "$option"
+        --listen 127.0.0.1:0 --echo --keep-open "$option"
       LISTEN_WAIT=60 await_listening "$SPY_PID" 1 "$TMP/sut.err"
       RC=0
       qt 60 "${TO_SUT[@]}" <"$TMP/data.fifo" >"$TMP/back.fifo" 2>"$TMP/peer.err" || RC=$?
@@ -1013,6 +1018,28 @@ probe_output_dir_client() {
 }
 
 # --- Probes: general ------------------------------------------------------------------------------
+
+# --keep-open: two clients one after the other are both echoed and the listener still runs;
+# without it, the listener exits 0 after its first client.
+probe_keep_open() {
+  sut_listen "$1"
+  local i
+  for i in 1 2; do
+    CIN=$TMP/hi peer_run "keep$i" 10 "${TO_SUT[@]}"
+    want_rc "client $i of an echo listener with --keep-open" 0 "keep$i"
+    [ "$(cat "$TMP/keep$i.out")" = hi ] || fail "--keep-open: client $i got '$(head -c 100 "$TMP/keep$i.out")'"
+  done
+  kill -0 "$SUT_PID" 2>/dev/null || fail "--keep-open: the listener exited after two clients"
+  kill -INT "$SUT_PID"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 130 ] || fail "--keep-open: the listener exited $WAIT_RC after SIGINT, expected 130"
+  # The same without the option: one client, then the listener ends by itself.
+  SUT_ONE_CONNECTION=1 sut_listen "$1"
+  CIN=$TMP/hi peer_run one 10 "${TO_SUT[@]}"
+  want_rc "the client of an echo listener without --keep-open" 0 one
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "without --keep-open the listener exited $WAIT_RC after its client (124: still running), expected 0"
+}
 
 probe_help() {
   sut_alone "$1" help 10 --help

@@ -3,7 +3,7 @@
 # next_timeout_ms as a non-negative number or "infinite", and the data still arrives intact.
 . "$(dirname "$0")/lib.sh"
 
-start_listener "$TMP/echo.out" --echo
+start_listener "$TMP/echo.out" --echo --keep-open
 head -c 1000000 /dev/urandom >"$TMP/in"
 rc=0
 q -vv --log-format json --log-file "$TMP/log.jsonl" --pin-sha256 "$LISTENER_FP" \

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_peers.sh"
 
-start_listener "$TMP/l.out" --echo
+start_listener "$TMP/l.out" --echo --keep-open
 rc=0
 printf hello | q --session-out "$TMP/s.pem" --json-file "$TMP/first.json" \
   --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" >/dev/null 2>"$TMP/1.err" || rc=$?

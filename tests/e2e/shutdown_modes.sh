@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # --- --close-code / --close-reason -------------------------------------------------------------
-start_listener "$TMP/echo.out" --echo -v
+start_listener "$TMP/echo.out" --echo --keep-open -v
 ECHO_LOG=$TMP/echo.out.err
 mark=$(log_mark "$ECHO_LOG")
 rc=0

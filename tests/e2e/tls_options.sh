@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_trace.sh"
 
-start_listener "$TMP/l.out" --echo -vvv
+start_listener "$TMP/l.out" --echo --keep-open -vvv
 LOG=$TMP/l.out.err
 
 rc=0

@@ -23,7 +23,7 @@ expect_verify_failure() {
 }
 
 # Make sure the listener is reachable at all, so that a 6 below is about the certificate.
-start_listener "$TMP/listener.out" --echo
+start_listener "$TMP/listener.out" --echo --keep-open
 rc=0
 out=$(printf ok | qt 15 --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" 2>"$TMP/sanity.err") || rc=$?
 diag_add "$TMP/sanity.err"

@@ -84,7 +84,7 @@ spied_run() {
   fi
 }
 
-start_listener "$TMP/echo.out" --echo
+start_listener "$TMP/echo.out" --echo --keep-open
 quicc_peer=(--pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT")
 spied_run quicc.default 0 0 "${quicc_peer[@]}"
 spied_run quicc.partial 1 0 --partial-write "${quicc_peer[@]}"

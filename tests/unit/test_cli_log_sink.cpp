@@ -385,3 +385,15 @@ TEST_CASE("cli::notice_text shows the peer's extra streams, their bytes escaped"
   CHECK(line == R"({"t_ms":0.000,"event":"peer_stream","id":4,"change":"text","text":"a\u001b\u0000)"
                 "\xef\xbf\xbd" R"("})");  // U+FFFD for the byte that is not UTF-8
 }
+
+TEST_CASE("cli::LogSink: events about one connection name it") {
+  Event event{std::chrono::microseconds(0), WarningEvent{"stream 0: GET /x: refused"}, 3};
+  CHECK(cli::notice_text(event) == "warning: stream 0: GET /x: refused (connection 3)");
+  cli::EventRecord record = cli::record_of(event);
+  CHECK(cli::format_json(record, std::chrono::microseconds(0)).find("\"connection\":3}") !=
+        std::string::npos);
+  CHECK(cli::format_text(cli::record_of(Event{{}, ConnectionAcceptedEvent{2, "127.0.0.1:5"}, {}})) ==
+        "connection_accepted index=2 peer=127.0.0.1:5");
+  CHECK(cli::notice_text(StreamReportEvent{0, 104857600, std::chrono::microseconds(1230000)}) ==
+        "stream 0: 104857600 bytes in 1.23 s (85.3 MB/s)");
+}

@@ -1,6 +1,9 @@
-// `--listen --echo` under the non-blocking driver: every connection and every stream served by
-// one poll() loop. The service ends only at an interrupt, --timeout or --idle-exit; then every
+// A service listener (--echo, --serve, --sink, --source) under the non-blocking driver: every
+// connection and every stream served by one poll() loop, each stream by a ServiceStream. With
+// --keep-open the service ends only at an interrupt, --timeout or --idle-exit; then every
 // connection is closed with quicc's code for the reason, and each close is reported once.
+// Without it, the first connection that completes its handshake is the only one served, and its
+// end is the run's.
 #include <openssl/err.h>
 
 #include <list>
@@ -8,30 +11,37 @@
 #include <vector>
 
 #include "drivers.hpp"
-#include "echo_stream.hpp"
 #include "event_loop.hpp"
+#include "service_stream.hpp"
 
 namespace quicc {
 
 namespace {
 
-struct EchoConnection {
+struct ServiceConnection {
+  ServiceConnection(SslPtr ssl, Emitter& run_emitter, uint64_t number, Clock::time_point now)
+      : emitter(run_emitter, number),
+        conn(std::make_unique<Connection>(std::move(ssl), emitter, true)),
+        accepted(now) {}
+
+  Emitter emitter;  // stamps this connection's number on its events
   std::unique_ptr<Connection> conn;
   bool established = false;
+  bool handshake_failed = false;
   Clock::time_point accepted;
-  std::list<EchoStream> streams;
-  uint64_t echoed = 0;  // by streams already over
+  std::list<ServiceStream> streams;
+  ServiceTally tally;  // of the streams already over
   bool key_updated = false;
 
   uint64_t total() const {
-    uint64_t t = echoed;
-    for (const auto& s : streams) t += s.echoed();
+    uint64_t t = tally.moved();
+    for (const auto& s : streams) t += s.moved();
     return t;
   }
 };
 
 // Drives one connection a step; false once it is over (its end reported).
-bool serve(EchoConnection& c, RunContext& run, bool& busy) {
+bool serve(ServiceConnection& c, RunContext& run, bool& busy) {
   Connection& conn = *c.conn;
   const Config& config = run.config;
   if (!c.established) {
@@ -46,28 +56,30 @@ bool serve(EchoConnection& c, RunContext& run, bool& busy) {
         failed = handshake_timeout_outcome(config, false);
       else
         return true;
-      run.emitter.emit(ErrorEvent{failed});
+      // The client's failure, not the listener's: it goes on serving (or waiting).
+      c.emitter.emit(WarningEvent{failed.message});
+      c.handshake_failed = true;
       conn.abort();
       return false;
     }
     c.established = true;
     if (Outcome o = conn.report_handshake(c.accepted); !o.ok()) {
-      run.emitter.emit(ErrorEvent{o});
+      c.emitter.emit(WarningEvent{o.message});
+      c.handshake_failed = true;
       conn.abort();
       return false;
     }
   }
-  for (SSL* s : conn.accept_streams()) c.streams.emplace_back(s, config, run.emitter);
+  for (SSL* s : conn.accept_streams()) c.streams.emplace_back(s, config, c.emitter, false);
   for (auto it = c.streams.begin(); it != c.streams.end();) {
     Outcome o;
     bool going = it->step(o);
     busy = busy || it->busy();
-    if (!o.ok()) run.emitter.emit(ErrorEvent{o});
     if (going) {
       ++it;
       continue;
     }
-    c.echoed += it->echoed();
+    c.tally.stream_over(*it, o, c.emitter);
     conn.forget_stream(it->ssl());
     it = c.streams.erase(it);
   }
@@ -76,19 +88,34 @@ bool serve(EchoConnection& c, RunContext& run, bool& busy) {
   auto idle = listener_idle_limit(config);
   if (idle && !conn.closed() && Clock::now() - conn.last_datagram_in() >= *idle) {
     conn.abort();
-    run.emitter.emit(WarningEvent{"connection idle for --idle-timeout: closed"});
+    c.tally.idled_out(c.emitter);
   }
   if (conn.closed()) {
-    conn.report_end({c.total(), c.total(), 0});
+    for (auto& s : c.streams) c.tally.stream_cut(s);
+    conn.report_end(c.tally.transferred());
     return false;
   }
   return true;
 }
 
+// Without --keep-open, once `chosen` completed its handshake: the clients still in theirs
+// are turned away (closed at once).
+void drop_all_but(std::list<ServiceConnection>& connections, const ServiceConnection* chosen) {
+  for (auto it = connections.begin(); it != connections.end();) {
+    if (&*it == chosen) {
+      ++it;
+      continue;
+    }
+    it->emitter.emit(WarningEvent{turned_away_text});
+    it->conn->abort();
+    it = connections.erase(it);
+  }
+}
+
 // Closes every connection with `request`, waiting at most 500 ms for their closing periods (a
 // new interrupt: not at all), so that clients get the CONNECTION_CLOSE instead of ICMP errors
 // from a socket that is gone.
-void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoop& loop,
+void close_all(std::list<ServiceConnection>& connections, RunContext& run, EventLoop& loop,
                CloseRequest request) {
   auto deadline = Clock::now() + std::chrono::milliseconds(500);
   std::vector<Connection*> all;
@@ -107,7 +134,10 @@ void close_all(std::list<EchoConnection>& connections, RunContext& run, EventLoo
     if (run.interrupts.take_new() > 0) request.rapid = true;
     loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
   }
-  for (auto& c : connections) c.conn->report_end({c.total(), c.total(), 0});
+  for (auto& c : connections) {
+    for (auto& s : c.streams) c.tally.stream_cut(s);
+    c.conn->report_end(c.tally.transferred());
+  }
 }
 
 }  // namespace
@@ -128,13 +158,15 @@ bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch
   return false;
 }
 
-Outcome echo_nonblocking(SSL* listener, RunContext& run) {
+Outcome service_nonblocking(SSL* listener, RunContext& run) {
   const Config& config = run.config;
   EventLoop loop(listener, run.emitter, run.interrupts.wake_fd());
-  std::list<EchoConnection> connections;
+  std::list<ServiceConnection> connections;
   uint64_t index = 0;
-  uint64_t finished = 0;  // bytes echoed on connections already over
+  uint64_t finished = 0;  // bytes moved on connections already over
   uint64_t last_total = 0;
+  // Without --keep-open: the one connection served, once its handshake is complete.
+  ServiceConnection* chosen = nullptr;
   auto last_activity = Clock::now();
   for (;;) {
     auto now = Clock::now();
@@ -154,27 +186,32 @@ Outcome echo_nonblocking(SSL* listener, RunContext& run) {
       return ending;
     }
 
-    while (SslPtr conn = accept_connection(listener, config.driver, run.emitter)) {
-      run.emitter.emit(ConnectionAcceptedEvent{++index});
+    while (!chosen) {
+      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
+      if (!conn) break;
+      ++index;
+      run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});
       last_activity = now;
-      EchoConnection c;
-      c.conn = std::make_unique<Connection>(std::move(conn), run.emitter, true);
-      c.accepted = now;
-      connections.push_back(std::move(c));
+      connections.emplace_back(std::move(conn), run.emitter, index, now);
     }
     bool busy = false;
     uint64_t live = 0;
     for (auto it = connections.begin(); it != connections.end();) {
       bool going = serve(*it, run, busy);
+      if (!config.keep_open && !chosen && it->established) {
+        chosen = &*it;
+        drop_all_but(connections, chosen);
+      }
       if (going) {
         live += it->total();
         ++it;
-      } else {
-        finished += it->total();
-        it = connections.erase(it);
+        continue;
       }
+      if (&*it == chosen) return it->tally.outcome(*it->conn);
+      finished += it->total();
+      it = connections.erase(it);
     }
-    // --idle-exit: no byte echoed (and no new connection) for that long.
+    // --idle-exit: no byte moved (and no new connection) for that long.
     if (finished + live != last_total) last_activity = now;
     last_total = finished + live;
 

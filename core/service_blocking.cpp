@@ -1,112 +1,129 @@
-// `--listen --echo` under the blocking driver: a thread per connection and per stream, each
-// making OpenSSL's blocking calls. The calling thread accepts connections, enforces handshake
-// deadlines and the listener's idle timer, and at an interrupt, --timeout or --idle-exit closes
-// every connection, wakes the threads blocked inside OpenSSL and joins them: run() returns.
+// A service listener (--echo, --serve, --sink, --source) under the blocking driver: a thread
+// per connection and per stream, each making OpenSSL's blocking calls; a stream's thread steps
+// its ServiceStream until it is over. The calling thread accepts connections, enforces
+// handshake deadlines and the listener's idle timer, and at an interrupt, --timeout or
+// --idle-exit closes every connection, wakes the threads blocked inside OpenSSL and joins them:
+// run() returns. Without --keep-open it serves the first connection that completes its
+// handshake alone, and returns once that connection's thread is over.
 #include <openssl/err.h>
 
 #include <list>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "blocking.hpp"
 #include "drivers.hpp"
 #include "event_loop.hpp"
-#include "stream_writer.hpp"
+#include "service_stream.hpp"
 
 namespace quicc {
 
 namespace {
 
-struct EchoEntry {
+struct ServiceEntry {
+  ServiceEntry(SslPtr ssl, Emitter& run_emitter, uint64_t number)
+      : emitter(run_emitter, number),
+        conn(std::make_unique<Connection>(std::move(ssl), emitter, true)) {}
+
+  Emitter emitter;  // stamps this connection's number on its events
   std::unique_ptr<Connection> conn;
   Clock::time_point deadline;  // handshake
   std::atomic<bool> established{false};
   std::atomic<bool> timed_out{false};
+  std::atomic<bool> turned_away{false};  // another connection is served (no --keep-open)
   std::atomic<bool> over{false};
   std::atomic<bool> key_updated{false};
-  std::atomic<uint64_t> echoed{0};
+  std::atomic<uint64_t> moved{0};  // bytes in and out, for --idle-exit and --key-update
+  std::mutex tally_mutex;
+  ServiceTally tally;  // under tally_mutex while stream threads run
+  Outcome outcome;     // the connection's, once `over`
   Workers streams;
   std::thread thread;
 };
 
-void echo_stream(EchoEntry& e, SSL* stream, RunContext& run) {
-  std::vector<unsigned char> buffer(chunk_size);
-  uint64_t id = SSL_get_stream_id(stream);
-  bool bidi = stream_is_bidi(stream);
-  if (bidi) apply_write_mode(stream, run.config);
-  for (;;) {
-    size_t n = 0;
-    ERR_clear_error();
-    if (SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1) {
-      if (!bidi) continue;  // nowhere to echo a unidirectional stream to
-      size_t done = 0;
-      while (done < n) {
-        size_t written = 0;
-        if (SSL_write_ex(stream, buffer.data() + done, n - done, &written) != 1) break;
-        done += written;
-      }
-      e.echoed += done;
-      if (done < n) break;
-      continue;
-    }
-    if (SSL_get_error(stream, 0) == SSL_ERROR_ZERO_RETURN) {
-      run.emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
-      if (bidi && SSL_stream_conclude(stream, 0) == 1)
-        run.emitter.emit(StreamEvent{id, StreamChange::fin_sent, {}});
-    } else if (SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_RESET_REMOTE) {
-      uint64_t code = 0;
-      SSL_get_stream_read_error_code(stream, &code);
-      run.emitter.emit(StreamEvent{id, StreamChange::reset_received, code});
-    }
-    break;
+void serve_stream(ServiceEntry& e, SSL* stream, RunContext& run) {
+  ServiceStream service(stream, run.config, e.emitter, true);
+  Outcome failure;
+  uint64_t counted = 0;
+  bool going = true;
+  while (going) {
+    going = service.step(failure);
+    e.moved += service.moved() - counted;
+    counted = service.moved();
   }
   ERR_clear_error();
+  std::lock_guard lock(e.tally_mutex);
+  e.tally.stream_over(service, failure, e.emitter);
 }
 
-void serve_connection(EchoEntry& e, RunContext& run, Waker& waker) {
+void serve_connection(ServiceEntry& e, RunContext& run, Waker& waker) {
   Connection& conn = *e.conn;
   auto accepted = Clock::now();
   ERR_clear_error();
   if (SSL_do_handshake(conn.ssl()) != 1) {
     Outcome failed = e.timed_out ? handshake_timeout_outcome(run.config, false)
                                  : describe_handshake_failure(conn.ssl(), nullptr);
-    run.emitter.emit(ErrorEvent{failed});
+    if (e.turned_away) failed.message = turned_away_text;
+    // The client's failure, not the listener's: it goes on serving (or waiting).
+    e.emitter.emit(WarningEvent{failed.message});
     conn.abort();
+    e.outcome = failed;
+    e.over = true;
+    return;
+  }
+  if (Outcome o = conn.report_handshake(accepted); !o.ok()) {
+    e.emitter.emit(WarningEvent{o.message});
+    conn.abort();
+    e.outcome = o;
     e.over = true;
     return;
   }
   e.established = true;
-  if (Outcome o = conn.report_handshake(accepted); !o.ok()) {
-    run.emitter.emit(ErrorEvent{o});
-    conn.abort();
-    e.over = true;
-    return;
-  }
   // Blocks until the next stream, or returns null once the connection is over.
   while (SSL* raw = SSL_accept_stream(conn.ssl(), 0)) {
     SSL* s = conn.adopt_accepted(SslPtr(raw));
-    e.streams.start([&e, s, &run] { echo_stream(e, s, run); });
+    e.streams.start([&e, s, &run] { serve_stream(e, s, run); });
   }
   ERR_clear_error();
   if (!e.streams.join(worker_join_limit, [&waker] { waker.wake(); })) conn.leak();
-  conn.report_end({e.echoed, e.echoed, 0});
+  {
+    std::lock_guard lock(e.tally_mutex);
+    conn.report_end(e.tally.transferred());
+    e.outcome = e.tally.outcome(conn);
+  }
   e.over = true;
+}
+
+// Without --keep-open, once `chosen` completed its handshake: the clients still in theirs are
+// turned away (closed at once; their threads end and are joined as usual).
+void turn_away_all_but(std::list<std::unique_ptr<ServiceEntry>>& entries,
+                       const ServiceEntry* chosen, Waker& waker) {
+  for (auto& e : entries) {
+    if (e.get() == chosen || e->over) continue;
+    e->turned_away = true;
+    e->conn->abort();
+    waker.wake();
+  }
 }
 
 }  // namespace
 
-Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
+Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
   const Config& config = run.config;
   Waker waker(-1, listener_fd);
   EventLoop loop(listener, run.emitter, run.interrupts.wake_fd());
-  std::list<std::unique_ptr<EchoEntry>> entries;
+  std::list<std::unique_ptr<ServiceEntry>> entries;
+  ServiceEntry* chosen = nullptr;  // without --keep-open: the one connection served
   auto idle = listener_idle_limit(config);
   uint64_t index = 0;
   uint64_t finished = 0, last_total = 0;
   auto last_activity = Clock::now();
   Outcome ending;
   CloseRequest request{false, false, false, close_code_timeout, "timeout"};
-  for (;;) {
+  bool chosen_over = false;
+  Outcome chosen_outcome;
+  while (!chosen_over) {
     auto now = Clock::now();
     if (run.interrupts.take_new() > 0) {
       ending = interrupted_outcome(run.interrupts.signal());
@@ -119,27 +136,44 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
     }
     if (!ending.ok()) break;
 
-    while (SslPtr conn = accept_connection(listener, config.driver, run.emitter)) {
-      run.emitter.emit(ConnectionAcceptedEvent{++index});
+    while (!chosen) {
+      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
+      if (!conn) break;
+      ++index;
+      run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});
       last_activity = now;
-      auto e = std::make_unique<EchoEntry>();
-      e->conn = std::make_unique<Connection>(std::move(conn), run.emitter, true);
+      auto e = std::make_unique<ServiceEntry>(std::move(conn), run.emitter, index);
       e->deadline = now + config.connect_timeout;
-      EchoEntry* raw = e.get();
+      ServiceEntry* raw = e.get();
       e->thread = std::thread([raw, &run, &waker] { serve_connection(*raw, run, waker); });
       entries.push_back(std::move(e));
     }
     uint64_t live = 0;
     std::optional<Clock::time_point> next = earliest(run.run_deadline(), std::nullopt);
     for (auto it = entries.begin(); it != entries.end();) {
-      EchoEntry& e = **it;
+      ServiceEntry& e = **it;
+      if (!config.keep_open && !chosen && e.established) {
+        chosen = &e;
+        turn_away_all_but(entries, chosen, waker);
+      }
       if (e.over) {
         e.thread.join();
-        finished += e.echoed;
+        if (&e == chosen) {
+          chosen_outcome = e.outcome;
+          chosen_over = true;
+        }
+        finished += e.moved;
         it = entries.erase(it);
         continue;
       }
-      live += e.echoed;
+      live += e.moved;
+      // A connection the client closed: OpenSSL 3.5 does not wake the thread blocked in
+      // SSL_accept_stream, so it is poked until it has seen the end. Looked at often, as
+      // nothing else wakes this loop when the close arrives.
+      if (e.established) {
+        if (e.conn->closed()) waker.wake();
+        next = earliest(next, now + std::chrono::milliseconds(e.conn->closed() ? 20 : 100));
+      }
       // Deadlines the blocked threads cannot watch themselves.
       if (!e.established && !e.timed_out && now >= e.deadline) {
         e.timed_out = true;
@@ -151,7 +185,10 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       if (idle && e.established && !e.conn->closed()) {
         auto until = e.conn->last_datagram_in() + *idle;
         if (now >= until) {
-          run.emitter.emit(WarningEvent{"connection idle for --idle-timeout: closed"});
+          {
+            std::lock_guard lock(e.tally_mutex);
+            e.tally.idled_out(e.emitter);
+          }
           e.conn->abort();
           waker.wake();
         } else {
@@ -162,7 +199,7 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       // (Connection::key_update_safe); byte counts move on other threads, so look often.
       auto after = config.key_update_after;
       if (after && e.established && !e.key_updated && !e.conn->closed()) {
-        if (e.echoed >= *after && e.conn->request_key_update(e.echoed)) e.key_updated = true;
+        if (e.moved >= *after && e.conn->request_key_update(e.moved)) e.key_updated = true;
         else next = earliest(next, now + std::chrono::milliseconds(10));
       }
       ++it;
@@ -211,7 +248,7 @@ Outcome echo_blocking(SSL* listener, int listener_fd, RunContext& run) {
       e.release();  // still in use by its thread: the process ends soon
     }
   }
-  return ending;
+  return chosen_over ? chosen_outcome : ending;
 }
 
 }  // namespace quicc
