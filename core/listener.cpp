@@ -68,7 +68,12 @@ SslPtr wait_for_connection(SSL* listener, RunContext& run, EventLoop& loop, Outc
       outcome = idle_exit_outcome(config);
       return nullptr;
     }
-    loop.wait({}, deadline);
+    // Under the blocking driver OpenSSL's assist thread may read the client's datagrams
+    // before our poll() sees them: look at the accept queue every 50 ms.
+    auto until = deadline;
+    if (config.driver == Driver::blocking)
+      until = earliest(until, Clock::now() + std::chrono::milliseconds(50));
+    loop.wait({}, until);
   }
 }
 

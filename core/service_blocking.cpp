@@ -210,6 +210,10 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
     // Byte counts move on other threads: look again now and then for --idle-exit.
     if (config.idle_exit.count() > 0 && !entries.empty())
       next = earliest(next, now + std::chrono::milliseconds(100));
+    // OpenSSL's assist thread may read a new client's datagrams before our poll() sees the
+    // socket readable: the connection then waits in the accept queue with nothing to wake
+    // us. Look at the queue every 50 ms.
+    next = earliest(next, now + std::chrono::milliseconds(50));
     loop.wait({}, next);
   }
 
