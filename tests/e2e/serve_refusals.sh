@@ -15,11 +15,17 @@ ln -s sub/data.bin "$TMP/www/inside"  # a link that stays inside is served
 start_listener "$TMP/l.out" --serve "$TMP/www" --keep-open
 
 # get NAME REQUEST: REQUEST (printf format) on one stream; sets RC, NAME.out holds the answer.
+# Each answer, a reset too, comes at once: a RESET_STREAM that waited for the next PING took
+# 15 s.
 get() {
+  local t0
   RC=0
+  t0=$(now_ms)
   printf "$2" | q --alpn hq-interop --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
     >"$TMP/$1.out" 2>"$TMP/$1.err" || RC=$?
   diag_add "$TMP/$1.err"
+  [ $(( $(now_ms) - t0 )) -le "$(scaled 5000)" ] ||
+    fail "'$2': the answer took $(( $(now_ms) - t0 )) ms, expected <= $(scaled 5000) ms"
 }
 
 for req in 'GET /sub/data.bin\r\n' 'GET /sub/data.bin' 'GET /sub/data.bin HTTP/1.0\r\n' 'GET /inside\r\n'; do
