@@ -98,8 +98,8 @@ Outcome serve_pipe(SSL* listener, int listener_fd, RunContext& run) {
     if (outcome.status == Status::interrupted || outcome.status == Status::timeout) return outcome;
     if (!outcome.ok()) {
       // A client that fails its handshake (say, it rejects our certificate) never reached the
-      // pipe: report it and wait for the next one, as a server would.
-      run.emitter.emit(ErrorEvent{outcome});
+      // pipe: the client's failure, not ours. Warn and wait for the next one, as a server would.
+      run.emitter.emit(WarningEvent{outcome.message});
       conn.abort();
       continue;
     }

@@ -2,7 +2,8 @@
 # Without --keep-open a service listener is `nc -l`: it serves its first connection and exits
 # with that connection's outcome. For --echo, --sink, --source and --serve: one client, then
 # the listener exits 0 by itself. A client whose handshake fails before (wrong ALPN) is a
-# warning in the listener's log, which goes on waiting for the next one.
+# warning in the listener's log, which goes on waiting for the next one; for the pipe listener
+# too.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/www"
@@ -42,4 +43,21 @@ grep -q '^quicc: stream 0: 6 bytes in .* (connection 2)$' "$TMP/sink.l.err" ||
 one source /dev/null 1000000 "" -- --source 1000000
 printf 'GET /hello\r\n' >"$TMP/request"
 one serve "$TMP/request" 6 "--alpn hq-interop" -- --serve "$TMP/www"
+
+# The pipe listener too: a failed handshake is a warning, the next client gets the pipe.
+LISTENER_STDIN=$TMP/hello start_listener "$TMP/pipe.l"
+rc=0
+q --alpn nothing --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" </dev/null >/dev/null \
+  2>/dev/null || rc=$?
+[ "$rc" = 7 ] || fail "pipe: a client offering the wrong ALPN exited $rc, expected 7"
+rc=0
+q --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" <"$TMP/hello" >"$TMP/pipe.out" \
+  2>"$TMP/pipe.err" || rc=$?
+diag_add "$TMP/pipe.err"
+[ "$rc" = 0 ] && cmp -s "$TMP/pipe.out" "$TMP/hello" || fail "pipe: the next client exited $rc"
+wait_pid "$LISTENER_PID" 10
+[ "$WAIT_RC" = 0 ] || fail "pipe: the listener exited $WAIT_RC"
+cmp -s "$TMP/pipe.l" "$TMP/hello" || fail "pipe: the listener's stdout differs from what was sent"
+grep -q '^quicc: warning: .*ALPN' "$TMP/pipe.l.err" || fail "pipe: no warning about the failed handshake"
+! grep -q '^quicc: error:' "$TMP/pipe.l.err" || fail "pipe: the listener logged an error"
 pass
