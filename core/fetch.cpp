@@ -106,7 +106,12 @@ void FetchPlan::failed(size_t i, Status status, const std::string& why) {
   if (states_[i] == State::done || states_[i] == State::failed) return;
   if (states_[i] == State::in_flight) --in_flight_;
   states_[i] = State::failed;
-  if (failures_++ == 0) first_failure_ = {status, "response to " + requests_[i].path + ": " + why};
+  // The first in request order, not in time: the same run reports the same path under both
+  // drivers, however its streams interleave.
+  if (failures_++ == 0 || i < first_failure_index_) {
+    first_failure_ = {status, "response to " + requests_[i].path + ": " + why};
+    first_failure_index_ = i;
+  }
 }
 
 void FetchPlan::connection_ended(const Outcome& closed) {

@@ -82,7 +82,8 @@ class FetchPlan {
   bool all_done() const { return done_ == requests_.size(); }
   uint64_t bytes() const { return bytes_; }
   State state(size_t i) const { return states_[i]; }
-  // ok when every response is complete; otherwise the first failure, with how many failed.
+  // ok when every response is complete; otherwise the failure of the first request (in
+  // request order) that failed, with how many did.
   Outcome outcome() const;
 
   std::mutex& lock() { return mutex_; }
@@ -99,6 +100,7 @@ class FetchPlan {
   uint64_t bytes_ = 0;
   bool stopped_ = false;
   Outcome first_failure_;
+  size_t first_failure_index_ = 0;
   std::mutex mutex_;
 };
 

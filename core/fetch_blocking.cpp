@@ -131,17 +131,12 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
   bool key_updated = false;
   for (;;) {
     auto now = Clock::now();
-    if (run.interrupts.take_new() > 0) {
-      ending = interrupted_outcome(run.interrupts.signal());
-      request = {false, false, false, close_code_interrupted, "interrupted"};
-    } else if (run.run_deadline() && now >= *run.run_deadline()) {
-      ending = timeout_outcome(config);
-      request = {false, false, false, close_code_timeout, "timeout"};
-    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
-      ending = idle_exit_outcome(config);
-      request = {false, false, false, close_code_timeout, "idle"};
+    RunEnding end = run_ending(run, last_activity, now);
+    if (!end.outcome.ok()) {
+      ending = end.outcome;
+      request = end.close;
+      break;
     }
-    if (!ending.ok()) break;
     if (workers.running() == 0 || conn.closed()) break;
     uint64_t bytes = shared.bytes;
     if (bytes != last_bytes) last_activity = now;

@@ -223,16 +223,9 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
   bool key_updated = false;
   for (;;) {
     auto now = Clock::now();
-    if (run.interrupts.take_new() > 0) {
-      ending = interrupted_outcome(run.interrupts.signal());
-      request = {false, false, false, close_code_interrupted, "interrupted"};
-    } else if (run.run_deadline() && now >= *run.run_deadline()) {
-      ending = timeout_outcome(config);
-      request = {false, false, false, close_code_timeout, "timeout"};
-    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
-      ending = idle_exit_outcome(config);
-      request = {false, false, false, close_code_timeout, "idle"};
-    }
+    RunEnding end = run_ending(run, last_activity, now);
+    ending = end.outcome;
+    request = end.close;
     if (!ending.ok()) {
       plan.stop();
       break;

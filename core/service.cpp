@@ -174,20 +174,10 @@ Outcome service_nonblocking(SSL* listener, RunContext& run) {
   auto last_activity = Clock::now();
   for (;;) {
     auto now = Clock::now();
-    Outcome ending;
-    CloseRequest request{false, false, false, close_code_timeout, "timeout"};
-    if (run.interrupts.take_new() > 0) {
-      ending = interrupted_outcome(run.interrupts.signal());
-      request = {false, false, false, close_code_interrupted, "interrupted"};
-    } else if (run.run_deadline() && now >= *run.run_deadline()) {
-      ending = timeout_outcome(config);
-    } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
-      ending = idle_exit_outcome(config);
-      request.reason = "idle";
-    }
-    if (!ending.ok()) {
-      close_all(connections, run, loop, request);
-      return ending;
+    RunEnding end = run_ending(run, last_activity, now);
+    if (!end.outcome.ok()) {
+      close_all(connections, run, loop, end.close);
+      return end.outcome;
     }
 
     while (!chosen) {

@@ -49,6 +49,21 @@ Outcome handshake_timeout_outcome(const Config& config, bool per_address) {
                                            : std::to_string(config.connect_timeout.count()) + " ms")};
 }
 
+RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::time_point now) {
+  const Config& config = run.config;
+  RunEnding e;
+  if (run.interrupts.take_new() > 0) {
+    e.outcome = interrupted_outcome(run.interrupts.signal());
+    e.close = {false, false, false, close_code_interrupted, "interrupted"};
+  } else if (run.run_deadline() && now >= *run.run_deadline()) {
+    e.outcome = timeout_outcome(config);
+  } else if (config.idle_exit.count() > 0 && now >= last_activity + config.idle_exit) {
+    e.outcome = idle_exit_outcome(config);
+    e.close.reason = "idle";
+  }
+  return e;
+}
+
 CloseInfo local_idle_close() {
   CloseInfo info;
   info.local = true;

@@ -34,6 +34,16 @@ struct RunContext {
   }
 };
 
+// What ends a run of many streams or connections (--get, the service listeners) besides its
+// work: a new interrupt, --timeout, or --idle-exit since `last_activity`. `outcome` stays ok
+// when nothing does; `close` is the close it asks for (code 0x1 interrupted, 0x3 timeout or
+// idle).
+struct RunEnding {
+  Outcome outcome;
+  CloseRequest close{false, false, false, close_code_timeout, "timeout"};
+};
+RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::time_point now);
+
 // The outcome of an interrupt before or outside a transfer (no connection to close).
 Outcome interrupted_outcome(int signal);
 // --timeout reached, or --idle-exit (no data for that long).

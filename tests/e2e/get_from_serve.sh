@@ -11,13 +11,7 @@
 
 WWW=$TMP/www
 mkdir -p "$WWW/m" "$TMP/out" "$TMP/mixed"
-python3 - "$WWW/m" <<'PY'
-import os, random, sys
-rnd = random.Random(11)
-for i in range(2000):
-    with open(os.path.join(sys.argv[1], str(i)), "wb") as f:
-        f.write(rnd.randbytes(rnd.randint(0, 3000)))
-PY
+small_files "$WWW/m" 2000 11
 if time_scaled; then BIG_MB=20; else BIG_MB=100; fi
 head -c $((BIG_MB * 1024 * 1024)) /dev/urandom >"$WWW/big"
 ln -s /etc/passwd "$WWW/m/escape"

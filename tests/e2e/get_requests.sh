@@ -10,13 +10,7 @@
 make_cert "$TMP/pki" server
 WWW=$TMP/www
 mkdir -p "$WWW" "$TMP/out"
-python3 - "$WWW" <<'PY'
-import os, random, sys
-rnd = random.Random(9)
-for i in range(2000):
-    with open(os.path.join(sys.argv[1], str(i)), "wb") as f:
-        f.write(rnd.randbytes(rnd.randint(0, 3000)))
-PY
+small_files "$WWW" 2000 9
 if time_scaled; then BIG_MB=20; else BIG_MB=100; fi
 head -c $((BIG_MB * 1024 * 1024)) /dev/urandom >"$WWW/big"
 start_hq_server "$TMP/pki" "$WWW"

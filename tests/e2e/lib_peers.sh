@@ -106,6 +106,19 @@ start_hq_server() {
   fail "quic-hq-interop-server did not answer --get /.ready on 3 different ports"
 }
 
+# small_files DIR COUNT SEED: files DIR/0 ... DIR/COUNT-1 of 0 to 3000 random bytes each (the
+# same bytes for the same SEED).
+small_files() {
+  python3 - "$@" <<'PY'
+import os, random, sys
+directory, count, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(seed)
+for i in range(count):
+    with open(os.path.join(directory, str(i)), "wb") as f:
+        f.write(rnd.randbytes(rnd.randint(0, 3000)))
+PY
+}
+
 # max_in_flight LOG: the most streams open at once in a -v text log of a --get run (opened,
 # then fin_received or reset_received).
 max_in_flight() {

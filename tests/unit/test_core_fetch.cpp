@@ -98,6 +98,15 @@ TEST_CASE("FetchPlan: failures and the connection's end, the run's one outcome")
     CHECK(o.status == Status::stream_reset);
     CHECK(o.message == "response to /b: peer reset the stream (code 0x10) after 0 bytes");
   }
+  SUBCASE("several lost: the first in request order is told, whatever came first in time") {
+    FetchPlan plan(config_with({"/a", "/b", "/c"}), 0);
+    while (plan.start_next()) {}
+    plan.failed(2, Status::io_error, "late");
+    plan.failed(1, Status::stream_reset, "early");
+    plan.completed(0, 1);
+    CHECK(plan.outcome().status == Status::stream_reset);
+    CHECK(plan.outcome().message == "response to /b: early (2 of 3 responses lost)");
+  }
   SUBCASE("the connection ends: in flight and waiting requests are lost, with its cause") {
     FetchPlan plan(config_with({"/a", "/b", "/c"}), 1);
     plan.start_next();
