@@ -43,10 +43,11 @@ Connection::Connection(SslPtr conn, Emitter& emitter, bool accepted)
 }
 
 Connection::~Connection() {
-  // Streams first: they hold references into the connection. Then the connection, whose
-  // threads (OpenSSL's assist thread) call the wire callback until it is freed: the wire
-  // state outlives it. (Detaching the state first raced with that thread.)
+  // Streams first: they hold references into the connection. Then the wire state is
+  // detached (callbacks from OpenSSL's threads find none from then on: wire.cpp's registry),
+  // and the connection freed.
   streams_.clear();
+  if (conn_) detach_wire_state(conn_.get());
   conn_.reset();
 }
 

@@ -3,6 +3,8 @@
 #include <openssl/bio.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <unordered_map>
 
 namespace quicc {
 
@@ -41,9 +43,20 @@ void note_peer_reset(WireState& state, const unsigned char* frame, size_t len) {
   if (stream && code) state.peer_reset(*stream, *code);
 }
 
-int wire_state_index() {
-  static int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+// Which connection's callbacks update which state. Not the SSL object's ex_data: a listener's
+// connections share one engine, and whichever thread ticks it (another connection's, under the
+// blocking driver) may run a new connection's callback while the accepting thread attaches its
+// state, and SSL_set_ex_data may reallocate what SSL_get_ex_data reads (found by TSan). The
+// callback holds the lock while it updates a state, so that once detach_wire_state returns,
+// no callback touches that state again.
+struct Registry {
+  std::mutex mutex;
+  std::unordered_map<const SSL*, WireState*> states;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
 }
 
 void emit_trace(Emitter& emitter, int write_p, int version, int content_type, const void* buf,
@@ -69,7 +82,10 @@ void emit_trace(Emitter& emitter, int write_p, int version, int content_type, co
 
 void wire_callback(int write_p, int version, int content_type, const void* buf, size_t len,
                    SSL* ssl, void* arg) {
-  if (auto* state = static_cast<WireState*>(SSL_get_ex_data(ssl, wire_state_index()))) {
+  std::unique_lock lock(registry().mutex);
+  auto found = registry().states.find(ssl);
+  if (found != registry().states.end()) {
+    WireState* state = found->second;
     const auto* bytes = static_cast<const unsigned char*>(buf);
     bool frame = (content_type == SSL3_RT_QUIC_FRAME_FULL ||
                   content_type == SSL3_RT_QUIC_FRAME_HEADER) && len > 0;
@@ -90,6 +106,7 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
       state->last_datagram_in_ns =
           std::chrono::steady_clock::now().time_since_epoch().count();
   }
+  lock.unlock();
   if (arg) emit_trace(*static_cast<Emitter*>(arg), write_p, version, content_type, buf, len, ssl);
 }
 
@@ -118,7 +135,13 @@ void install_wire_callback(SSL* conn, Emitter* trace) {
 }
 
 void attach_wire_state(SSL* conn, WireState* state) {
-  SSL_set_ex_data(conn, wire_state_index(), state);
+  std::lock_guard lock(registry().mutex);
+  registry().states[conn] = state;
+}
+
+void detach_wire_state(SSL* conn) {
+  std::lock_guard lock(registry().mutex);
+  registry().states.erase(conn);
 }
 
 void enable_qlog(const std::string& dir) {

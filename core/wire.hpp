@@ -59,6 +59,8 @@ void install_wire_callback(SSL* conn, Emitter* trace);
 
 // Connections whose state should be tracked; before that, the callback ignores them.
 void attach_wire_state(SSL* conn, WireState* state);
+// Before the connection is freed: no callback touches the state once this returns.
+void detach_wire_state(SSL* conn);
 
 // OpenSSL's qlog has no API: it reads QLOGDIR from the environment when a connection or
 // listener is created. Sets it (when `dir` is not empty) for the objects created next.
