@@ -4,7 +4,8 @@
 # OpenSSL's HTTP/0.9 server: handshake, transfer, multiplexing, chacha20, resumption,
 # keyupdate, multiconnect and retry download byte-identical files, each showing what the case
 # is about in the -v log (one or several connections, the cipher, a resumed session, a key
-# update); an unknown test case exits 127.
+# update); an unknown test case exits 127. Then the endpoint's server role (quicc --serve)
+# serves the multiplexing case to its client role.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_peers.sh"
 
@@ -96,4 +97,21 @@ grep -Eq '^ *Token: [0-9a-f]{16}' "$TMP/retry.log" || fail "retry: no Initial ca
 grep -Eq '^ *Token: [0-9a-f]{16}' "$TMP/transfer.log" &&
   fail "transfer: a token without a Retry? (the check for retry would prove nothing)"
 
-pass "handshake, transfer, multiplexing (200 files), chacha20, resumption, keyupdate, multiconnect and retry against quic-hq-interop-server; unknown case: 127"
+# The server role: quicc --serve with the runner's names for the certificate and files, and the
+# client role against it.
+mkdir -p "$TMP/certs"
+cp "$TMP/pki/server.crt" "$TMP/certs/cert.pem"
+cp "$TMP/pki/server.key" "$TMP/certs/priv.key"
+cp "$TMP/pki/ca.pem" "$TMP/certs/ca.pem"
+HQ_PORT=$(free_udp_port)
+ROLE=server TESTCASE=transfer CERTS=$TMP/certs WWW=$WWW PORT=127.0.0.1:$HQ_PORT QUICC=$QUICC \
+  SERVER_PARAMS="--$QUICC_DRIVER" "$ENDPOINT" </dev/null >/dev/null 2>"$TMP/server-role.log" &
+bg_track $!
+diag_add "$TMP/server-role.log"
+wait_log "$TMP/server-role.log" 0 'listening on' 10 || fail "the server role did not start"
+endpoint multiplexing "${many[@]}"
+downloaded multiplexing "${many[@]}"
+ROLE=server TESTCASE=zerortt "$ENDPOINT" </dev/null >/dev/null 2>&1 && rc=0 || rc=$?
+[ "$rc" = 127 ] || fail "the server role with an unsupported test case exited $rc, expected 127"
+
+pass "handshake, transfer, multiplexing (200 files), chacha20, resumption, keyupdate, multiconnect and retry against quic-hq-interop-server; multiplexing against the endpoint's own server role; unknown case: 127"
