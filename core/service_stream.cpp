@@ -173,9 +173,12 @@ bool ServiceStream::step(Outcome& outcome) {
       }
       if (all_sent && !conclude(outcome)) return false;
     }
-    // Over: both directions ended. --serve does not wait for a FIN after the request line;
-    // freeing the stream tells the peer to stop sending (STOP_SENDING).
-    if ((!bidi_ || fin_sent_) && (fin_received_ || (serve && answered_))) {
+    // Over: both directions ended. --serve reads on to the client's FIN after the request
+    // line: freeing the stream earlier sends STOP_SENDING, and a client whose FIN was not yet
+    // acknowledged then loses its stream (seen: quicc in pipe mode, "peer stopped reading the
+    // stream", exit 10). A client that sends more than a request's worth after it is stopped.
+    bool enough = serve && answered_ && received_ > 2 * max_request_size;
+    if ((!bidi_ || fin_sent_) && (fin_received_ || enough)) {
       served_ = true;
       return false;
     }

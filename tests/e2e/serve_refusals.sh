@@ -35,6 +35,16 @@ for req in 'GET /sub/data.bin\r\n' 'GET /sub/data.bin' 'GET /sub/data.bin HTTP/1
     fail "'$req': the answer ($(wc -c <"$TMP/good.out") bytes) differs from the file"
 done
 
+# A client whose FIN comes after the request line, later: the listener reads on to it (a
+# STOP_SENDING before it took the client's unacknowledged stream away: exit 10).
+RC=0
+{ printf 'GET /sub/data.bin\r\n'; sleep 0.3; } |
+  q --alpn hq-interop --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+    >"$TMP/late.out" 2>"$TMP/late.err" || RC=$?
+diag_add "$TMP/late.err"
+[ "$RC" = 0 ] || fail "a request whose FIN came later: the client exited $RC, expected 0"
+cmp -s "$TMP/late.out" "$TMP/www/sub/data.bin" || fail "a request whose FIN came later: wrong answer"
+
 passwd_line=$(head -n1 /etc/passwd)
 for case in '/../etc/passwd' '//etc/passwd' '/out' '/missing' '/sub' '/sub/../sub/data.bin'; do
   get refused "GET $case\r\n"
