@@ -139,7 +139,8 @@ void tick(Emitter& emitter, SSL* conn, unsigned wake, uint64_t in, uint64_t out)
                          SSL_net_write_desired(conn) == 1, in, out});
 }
 
-// Waits until `fd` is ready for `events` or `stop` is readable; false when told to stop.
+}  // namespace
+
 bool wait_ready(int fd, short events, int stop) {
   for (;;) {
     pollfd p[2] = {{fd, events, 0}, {stop, POLLIN, 0}};
@@ -149,8 +150,6 @@ bool wait_ready(int fd, short events, int stop) {
     if (rc > 0) return true;
   }
 }
-
-}  // namespace
 
 // --- Handshake ----------------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ class Notifier {
   int fds_[2] = {-1, -1};
 };
 
+// Waits until `fd` is ready for `events` (poll()) or `stop` is readable; false when told to
+// stop. A worker waits so on a local end, never inside a write that could block for good.
+bool wait_ready(int fd, short events, int stop);
+
 // How long a run waits for its threads to leave OpenSSL once the connection is over (they are
 // woken every 20 ms meanwhile). They take milliseconds; the limit is for a thread stuck for
 // good, and generous for slow machines and sanitizer builds. One left behind is detached and

@@ -5,6 +5,7 @@
 // OpenSSL and joins them. As many workers as --max-streams, else as many as there are
 // requests, at most blocking_fetch_threads.
 #include <openssl/err.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "drivers.hpp"
 #include "event_loop.hpp"
 #include "fetch.hpp"
+#include "local_io.hpp"
 #include "stream_writer.hpp"
 
 namespace quicc {
@@ -27,8 +29,40 @@ struct Shared {
   RunContext& run;
   FetchPlan& plan;
   Notifier notify;  // a worker ended, or a response did
+  Notifier stop;    // the run is ending: stop waiting for the output (never drained)
   std::atomic<uint64_t> bytes{0};
 };
+
+// Writes a response to the output descriptor as it takes it, waiting in poll() (with the
+// run's stop) rather than in a write() that a reader who stopped reading would block for good:
+// an interrupt must end the run at once. False when told to stop, or the output failed.
+bool write_output(Shared& s, const unsigned char* data, size_t length, bool& closed,
+                  std::string& error) {
+  LocalOutput output(s.run.config.output_fd);
+  while (length > 0) {
+    if (!output.always_ready() && !wait_ready(output.fd(), POLLOUT, s.stop.fd())) {
+      error = "the run ended while the output was not taking the response";
+      return false;
+    }
+    size_t n = 0;
+    switch (output.write(data, length, n, error)) {
+      case LocalOutput::Result::written:
+        data += n;
+        length -= n;
+        break;
+      case LocalOutput::Result::not_ready:
+        break;
+      case LocalOutput::Result::closed:
+        closed = true;
+        error = "output closed by its reader";
+        return false;
+      case LocalOutput::Result::failed:
+        error = "cannot write the output: " + error;
+        return false;
+    }
+  }
+  return true;
+}
 
 // One request, start to end; false when the connection is over (no more requests then).
 bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
@@ -64,9 +98,12 @@ bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
   while (ok && (ERR_clear_error(), SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1)) {
     bytes += n;
     s.bytes += n;
-    if (!file.write(buffer.data(), n, error)) {
+    bool closed = false;
+    bool wrote = file.path().empty() ? write_output(s, buffer.data(), n, closed, error)
+                                     : file.write(buffer.data(), n, error);
+    if (!wrote) {
       std::lock_guard lock(s.plan.lock());
-      s.plan.failed(i, file.closed() ? Status::output_closed : Status::io_error, error);
+      s.plan.failed(i, closed || file.closed() ? Status::output_closed : Status::io_error, error);
       s.plan.stop();
       ok = false;
     }
@@ -162,6 +199,7 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     std::lock_guard lock(plan.lock());
     plan.stop();
   }
+  if (!ending.ok()) shared.stop.notify();
   // Done: the peer's last data acknowledged (at most 100 ms), then a graceful close. An
   // interrupt or a deadline: close at once, what is in flight is lost.
   if (!conn.closed()) {
