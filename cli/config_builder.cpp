@@ -295,6 +295,12 @@ bool set_service(const Options& o, Config& config, std::string& error) {
     config.source_size = *size;
   }
   config.keep_open = o.keep_open;
+  // A pipe listener with --keep-open saves the streams of many clients, whose ids repeat.
+  if (config.keep_open && config.service == Service::pipe && !o.output_dir.empty()) {
+    error = "--output-dir does not apply to a pipe listener with --keep-open (its clients' "
+            "stream ids repeat)";
+    return false;
+  }
   return true;
 }
 

@@ -33,8 +33,9 @@ constexpr OptionSpec table[] = {
      "suffixes)",
      Category::listener, &Options::source},
     {"--keep-open", "", "",
-     "With --echo, --serve, --sink or --source: serve connections concurrently until "
-     "interrupted (like ncat -k); without it the listener exits after its first connection",
+     "With --listen: serve connections concurrently until interrupted (like ncat -k); a pipe "
+     "listener sends its input to every client connected at the time and writes what every "
+     "client sends to its output. Without it the listener exits after its first connection",
      Category::listener, &Options::keep_open},
     {"--get", "PATH", "",
      "Request PATH over HTTP/0.9 (GET /PATH, then FIN) on a stream of its own; repeatable; "

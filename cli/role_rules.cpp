@@ -32,8 +32,7 @@ constexpr RoleRule rules[] = {
     {"--serve", false, true, true, "it needs --listen"},
     {"--sink", false, true, true, "it needs --listen"},
     {"--source", false, true, true, "it needs --listen"},
-    {"--keep-open", false, false, true,
-     "it makes a listener with --echo, --serve, --sink or --source serve many connections"},
+    {"--keep-open", false, true, true, "it makes a listener serve many connections"},
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
     {"--shutdown", true, true, false, clients_close},

@@ -55,6 +55,12 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker);
 Outcome service_nonblocking(SSL* listener, RunContext& run);
 Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run);
 
+// The pipe listener with --keep-open (relay.hpp): each client's pipe runs as a single
+// connection's would, under the same driver, with a Relay's pipes as its input and output; the
+// run ends at an interrupt, --timeout, --idle-exit with no client, or when the output goes.
+Outcome relay_nonblocking(SSL* listener, RunContext& run);
+Outcome relay_blocking(SSL* listener, int listener_fd, RunContext& run);
+
 // The warning for a client whose handshake was cut short because a listener without
 // --keep-open is serving another.
 inline constexpr const char* turned_away_text =

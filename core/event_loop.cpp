@@ -60,6 +60,26 @@ unsigned wait_readable(std::initializer_list<int> fds, int interrupt_fd,
 
 unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_point> deadline,
                          uint64_t bytes_in, uint64_t bytes_out) {
+  pollfd ends[2];
+  size_t n = 0;
+  int input_slot = -1, output_slot = -1;
+  if (pipes.read_fd >= 0) {
+    input_slot = static_cast<int>(n);
+    ends[n++] = {pipes.read_fd, POLLIN, 0};
+  }
+  if (pipes.write_fd >= 0) {
+    output_slot = static_cast<int>(n);
+    ends[n++] = {pipes.write_fd, POLLOUT, 0};
+  }
+  unsigned wake = wait_ends(std::span<pollfd>(ends, n), deadline, bytes_in, bytes_out);
+  if (input_slot >= 0 && ends[input_slot].revents) wake |= wake_input;
+  if (output_slot >= 0 && ends[output_slot].revents) wake |= wake_output;
+  last_wake_ = wake;
+  return wake;
+}
+
+unsigned EventLoop::wait_ends(std::span<pollfd> ends, std::optional<Clock::time_point> deadline,
+                         uint64_t bytes_in, uint64_t bytes_out) {
   // OpenSSL says when it next needs SSL_handle_events; our own deadline may come first.
   timeval tv{};
   int infinite = 1;
@@ -77,21 +97,13 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
   if (emitter_.wants_ticks())
     emitter_.emit(TickEvent{last_wake_, timeout_us, want_read, want_write, bytes_in, bytes_out});
 
-  pollfd fds[4];
-  nfds_t n = 0;
-  fds[n++] = {socket_fd(ssl_), static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
-  int input_slot = -1, output_slot = -1, interrupt_slot = -1;
-  if (pipes.read_fd >= 0) {
-    input_slot = static_cast<int>(n);
-    fds[n++] = {pipes.read_fd, POLLIN, 0};
-  }
-  if (pipes.write_fd >= 0) {
-    output_slot = static_cast<int>(n);
-    fds[n++] = {pipes.write_fd, POLLOUT, 0};
-  }
+  fds_.clear();
+  fds_.push_back({socket_fd(ssl_), static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0});
+  fds_.insert(fds_.end(), ends.begin(), ends.end());
+  size_t interrupt_slot = 0;
   if (interrupt_fd_ >= 0) {
-    interrupt_slot = static_cast<int>(n);
-    fds[n++] = {interrupt_fd_, POLLIN, 0};
+    interrupt_slot = fds_.size();
+    fds_.push_back({interrupt_fd_, POLLIN, 0});
   }
 
   // Round up so that we never wake a hair before OpenSSL's deadline and spin; clamp, as poll()
@@ -110,19 +122,19 @@ unsigned EventLoop::wait(const PipeInterest& pipes, std::optional<Clock::time_po
   } else {
     stuck_turns_ = 0;
   }
-  int rc = ::poll(fds, n, timeout_ms);
+  int rc = ::poll(fds_.data(), fds_.size(), timeout_ms);
 
   unsigned wake = wake_none;
+  for (auto& e : ends) e.revents = 0;
   if (rc < 0) {
     wake = errno == EINTR ? wake_signal : wake_timeout;
   } else if (rc == 0) {
     wake = wake_timeout;
   } else {
-    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) wake |= wake_net_readable;
-    if (fds[0].revents & POLLOUT) wake |= wake_net_writable;
-    if (input_slot >= 0 && fds[input_slot].revents) wake |= wake_input;
-    if (output_slot >= 0 && fds[output_slot].revents) wake |= wake_output;
-    if (interrupt_slot >= 0 && fds[interrupt_slot].revents) {
+    if (fds_[0].revents & (POLLIN | POLLERR | POLLHUP)) wake |= wake_net_readable;
+    if (fds_[0].revents & POLLOUT) wake |= wake_net_writable;
+    for (size_t i = 0; i < ends.size(); ++i) ends[i].revents = fds_[i + 1].revents;
+    if (interrupt_slot > 0 && fds_[interrupt_slot].revents) {
       wake |= wake_signal;
       drain_wake_fd(interrupt_fd_);
     }

@@ -8,6 +8,10 @@
 #include <chrono>
 #include <initializer_list>
 #include <optional>
+#include <span>
+#include <vector>
+
+#include <poll.h>
 
 #include "events.hpp"
 
@@ -33,6 +37,10 @@ class EventLoop {
   // Returns the WakeReason bits of the next turn; wake_timeout when `deadline` passed.
   unsigned wait(const PipeInterest& pipes, std::optional<Clock::time_point> deadline,
                 uint64_t bytes_in = 0, uint64_t bytes_out = 0);
+  // The same for any number of local ends (the pipe listener with --keep-open): each is
+  // polled for its `events` and gets its `revents`; they add no bits to the result.
+  unsigned wait_ends(std::span<pollfd> ends, std::optional<Clock::time_point> deadline,
+                     uint64_t bytes_in = 0, uint64_t bytes_out = 0);
 
  private:
   SSL* ssl_;
@@ -40,6 +48,7 @@ class EventLoop {
   int interrupt_fd_;
   unsigned last_wake_ = wake_none;
   int stuck_turns_ = 0;  // turns in a row where OpenSSL's deadline stayed due (see wait())
+  std::vector<pollfd> fds_;  // this turn's poll() set, kept to reuse its memory
 };
 
 // The wait of phases without OpenSSL's event loop (resolving; the blocking driver's control

@@ -1,5 +1,6 @@
 // The listener (`--listen`): OpenSSL 3.5's listener API on one UDP socket. Without a service
-// it is `nc -l`: one connection, piped to stdout and stdin. With --echo, --serve, --sink or
+// it is `nc -l`: one connection, piped to stdout and stdin (with --keep-open, `nc -l -k`: every
+// client, see relay.hpp). With --echo, --serve, --sink or
 // --source it serves every stream of its connection (of every connection with --keep-open).
 //
 // --idle-timeout on a listener: OpenSSL 3.5 offers no way to set a server connection's idle
@@ -151,6 +152,9 @@ Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& int
   emitter.emit(ListeningEvent{bound.to_string()});
   emitter.emit(cert);
 
+  if (config.service == Service::pipe && config.keep_open)
+    return config.driver == Driver::blocking ? relay_blocking(listener.get(), fd.get(), run)
+                                             : relay_nonblocking(listener.get(), run);
   if (config.service == Service::pipe) return serve_pipe(listener.get(), fd.get(), run);
   return config.driver == Driver::blocking ? service_blocking(listener.get(), fd.get(), run)
                                            : service_nonblocking(listener.get(), run);

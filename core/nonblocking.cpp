@@ -5,7 +5,7 @@
 #include "close_info.hpp"
 #include "drivers.hpp"
 #include "event_loop.hpp"
-#include "pipe_pump.hpp"
+#include "pipe_session.hpp"
 
 namespace quicc {
 
@@ -37,65 +37,74 @@ Outcome handshake_nonblocking(Connection& conn, SSL* waiter, RunContext& run,
   }
 }
 
-Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& options) {
-  TransferPolicy policy(policy_settings(run));
-  policy.set_linger(linger_for(conn.handshake_rtt_us()));
-  PipePump pump(conn, run.config);
-  EventLoop loop(options.waiter ? options.waiter : conn.ssl(), run.emitter,
-                 run.interrupts.wake_fd());
+PipeSession::PipeSession(Connection& conn, RunContext& run, const PipeOptions& options)
+    : conn_(conn), run_(run), options_(options), policy_(policy_settings(run)),
+      pump_(conn, run.config) {
+  policy_.set_linger(linger_for(conn.handshake_rtt_us()));
+}
 
-  std::optional<CloseRequest> closing;  // our close, once the policy asked for it
-  bool close_done = false;
-  bool closed_seen = false;
-  unsigned wake = wake_none;
+bool PipeSession::turn(unsigned wake) {
   for (;;) {
     auto now = Clock::now();
-    for (unsigned n = run.interrupts.take_new(); n > 0; --n)
-      policy.interrupted(run.interrupts.signal(), now);
-    pump.accept_streams();
+    for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
+      policy_.interrupted(run_.interrupts.signal(), now);
+    pump_.accept_streams();
 
     // What happened to the connection since the last turn.
-    if (!closed_seen && options.local_idle && !closing &&
-        now - conn.last_datagram_in() >= *options.local_idle) {
-      conn.abort();
-      closed_seen = true;
-      policy.connection_closed(local_idle_close());
+    if (!closed_seen_ && options_.local_idle && !closing_ &&
+        now - conn_.last_datagram_in() >= *options_.local_idle) {
+      conn_.abort();
+      closed_seen_ = true;
+      policy_.connection_closed(local_idle_close());
     }
-    if (!closed_seen) {
-      if (auto info = conn.close_info()) {
-        closed_seen = true;
-        policy.connection_closed(*info);
+    if (!closed_seen_) {
+      if (auto info = conn_.close_info()) {
+        closed_seen_ = true;
+        policy_.connection_closed(*info);
       }
     }
-    if (closing && !close_done && conn.close_step(*closing)) {
-      close_done = true;
-      policy.close_finished(conn.close_info());
+    if (closing_ && !close_done_ && conn_.close_step(*closing_)) {
+      close_done_ = true;
+      policy_.close_finished(conn_.close_info());
     }
-    if (closing && conn.close_frame_sent()) policy.close_frame_sent();
+    if (closing_ && conn_.close_frame_sent()) policy_.close_frame_sent();
 
-    Step step = policy.decide(pump.facts(), now);
-    bool applied = pump.apply(step, policy);
+    Step step = policy_.decide(pump_.facts(), now);
+    bool applied = pump_.apply(step, policy_);
     if (step.close) {
-      closing = step.close;
-      if (!close_done && conn.close_step(*closing)) {
-        close_done = true;
-        policy.close_finished(conn.close_info());
+      closing_ = step.close;
+      if (!close_done_ && conn_.close_step(*closing_)) {
+        close_done_ = true;
+        policy_.close_finished(conn_.close_info());
       }
       continue;  // decide again with the close under way
     }
-    if (step.done) break;
+    if (step.done) {
+      conn_.report_end(pump_.moved());
+      return false;
+    }
 
-    bool changed = pump.pump(step, wake) || applied;
+    bool changed = pump_.pump(step, wake) || applied;
     // Anything that changed may change the decision: decide again before sleeping, without
     // waiting for the network (but letting OpenSSL process it).
-    std::optional<Clock::time_point> deadline = step.wake;
-    if (changed || pump.busy()) deadline = now;
-    if (options.local_idle && !closed_seen)
-      deadline = earliest(deadline, conn.last_datagram_in() + *options.local_idle);
-    wake = loop.wait(pump.interest(step), deadline, pump.take_turn_in(), pump.take_turn_out());
+    deadline_ = step.wake;
+    if (changed || pump_.busy()) deadline_ = now;
+    if (options_.local_idle && !closed_seen_)
+      deadline_ = earliest(deadline_, conn_.last_datagram_in() + *options_.local_idle);
+    interest_ = pump_.interest(step);
+    return true;
   }
-  conn.report_end(pump.moved());
-  return policy.outcome();
+}
+
+Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& options) {
+  PipeSession session(conn, run, options);
+  EventLoop loop(options.waiter ? options.waiter : conn.ssl(), run.emitter,
+                 run.interrupts.wake_fd());
+  unsigned wake = wake_none;
+  while (session.turn(wake))
+    wake = loop.wait(session.interest(), session.deadline(), session.take_turn_in(),
+                     session.take_turn_out());
+  return session.outcome();
 }
 
 }  // namespace quicc

@@ -1022,6 +1022,10 @@ probe_output_dir_client() {
 # --keep-open: two clients one after the other are both echoed and the listener still runs;
 # without it, the listener exits 0 after its first client.
 probe_keep_open() {
+  if [ "$1" = pipe ]; then
+    probe_keep_open_pipe
+    return
+  fi
   sut_listen "$1"
   local i
   for i in 1 2; do
@@ -1039,6 +1043,30 @@ probe_keep_open() {
   want_rc "the client of an echo listener without --keep-open" 0 one
   wait_pid "$SUT_PID" 10
   [ "$WAIT_RC" = 0 ] || fail "without --keep-open the listener exited $WAIT_RC after its client (124: still running), expected 0"
+}
+
+# A pipe listener with --keep-open: its input ("hello") goes to the client connected when it
+# is read; a later client finds it at EOF; what both send reaches the output; the listener
+# stays until SIGINT.
+probe_keep_open_pipe() {
+  LISTENER_STDIN=$TMP/hello sut_listen pipe --keep-open
+  CIN=$TMP/hi peer_run keep1 10 "${TO_SUT[@]}"
+  want_rc "client 1 of a pipe listener with --keep-open" 0 keep1
+  [ "$(cat "$TMP/keep1.out")" = hello ] || fail "--keep-open: client 1 got '$(head -c 100 "$TMP/keep1.out")'"
+  CIN=$TMP/hi peer_run keep2 10 "${TO_SUT[@]}"
+  want_rc "client 2 of a pipe listener with --keep-open (its input at EOF)" 0 keep2
+  [ ! -s "$TMP/keep2.out" ] || fail "--keep-open: client 2 got '$(head -c 100 "$TMP/keep2.out")' after the input's EOF"
+  kill -0 "$SUT_PID" 2>/dev/null || fail "--keep-open: the pipe listener exited after two clients"
+  kill -INT "$SUT_PID"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 130 ] || fail "--keep-open: the pipe listener exited $WAIT_RC after SIGINT, expected 130"
+  [ "$(cat "$TMP/sut.out")" = hihi ] || fail "--keep-open: the pipe listener wrote '$(head -c 100 "$TMP/sut.out")', expected both clients' hi"
+  # Without it: one client, then the listener ends by itself.
+  LISTENER_STDIN=$TMP/hello sut_listen pipe
+  CIN=$TMP/hi peer_run one 10 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener without --keep-open" 0 one
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "without --keep-open the pipe listener exited $WAIT_RC after its client (124: still running), expected 0"
 }
 
 probe_help() {

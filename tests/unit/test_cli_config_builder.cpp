@@ -456,9 +456,11 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "--echo, --serve, --sink and --source exclude each other"},
         {{"--listen", "0", "--source", "lots"},
          "--source: invalid size 'lots' (examples: 0, 1500, 64K, 10M)"},
-        {{"--listen", "0", "--keep-open"},
-         "--keep-open does not apply to a pipe listener (it makes a listener with --echo, "
-         "--serve, --sink or --source serve many connections)"},
+        {{"--keep-open", "h:1"},
+         "--keep-open does not apply to a client (it makes a listener serve many connections)"},
+        {{"--listen", "0", "--keep-open", "--output-dir", "/tmp"},
+         "--output-dir does not apply to a pipe listener with --keep-open (its clients' stream "
+         "ids repeat)"},
         {{"--listen", "0", "--sink", "--get", "/a"},
          "--get does not apply to a listener (only a client makes requests)"},
     };
