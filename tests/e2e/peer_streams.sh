@@ -7,6 +7,8 @@
 #                       escaped (ESC and NUL never reach the terminal), then its end (FIN);
 #                       the peer sees our FIN on the bidirectional one
 #   accept --output-dir each is saved byte for byte to DIR/stream-ID (an older file replaced)
+#   accept, peer resets each extra stream ended with the peer's code (0x9) in the log; the
+#                       peer still gets our FIN on the bidirectional one
 #   reject:0x7          "stream ID rejected"; the peer sees its bidirectional stream reset with
 #                       code 7 and STOP_SENDING on both (OpenSSL 3.5 sends it with code 0)
 #   ignore (default)    a warning for each; the peer sees no answer
@@ -43,6 +45,17 @@ for role in pipe client; do
   ! grep -q "bidi extra" "$Q_ERR" || fail "$name: saved bytes were shown on stderr too"
   opener_reported "$name" "bidi id=$BIDI_ID read=fin write=ok"
 
+  # Streams the peer resets after their bytes: each end logged with the peer's code (what
+  # arrived before the reset may be all, some or none of the bytes); the pipe is untouched.
+  name=$role.reset
+  opener_session "$role" "$name" reset --peer-streams accept
+  grep -Eq "^quicc: stream $BIDI_ID ended: reset by the peer \(code 0x9\) after [0-9]+ bytes$" "$Q_ERR" ||
+    fail "$name: no end of stream $BIDI_ID by the peer's reset logged: $(grep -F "stream $BIDI_ID" "$Q_ERR" | tr '\n' '|')"
+  grep -Eq "^quicc: stream $UNI_ID ended: reset by the peer \(code 0x9\) after [0-9]+ bytes$" "$Q_ERR" ||
+    fail "$name: no end of stream $UNI_ID by the peer's reset logged: $(grep -F "stream $UNI_ID" "$Q_ERR" | tr '\n' '|')"
+  # (Its write side shows the peer's own reset, code 9.)
+  opener_reported "$name" "bidi id=$BIDI_ID read=fin write=stopped:9"
+
   name=$role.reject
   opener_session "$role" "$name" open --peer-streams reject:0x7
   grep -qF "quicc: stream $BIDI_ID rejected (code 0x7)" "$Q_ERR" || fail "$name: no 'stream $BIDI_ID rejected' line"
@@ -58,6 +71,6 @@ for role in pipe client; do
     fail "$name: no warning for stream $UNI_ID"
   opener_reported "$name" "bidi id=$BIDI_ID read=open write=ok"
   opener_reported "$name" "uni id=$UNI_ID write=ok"
-  note "$role: accept, accept --output-dir, reject:0x7 and ignore as expected"
+  note "$role: accept, accept --output-dir, a peer's resets, reject:0x7 and ignore as expected"
 done
 pass

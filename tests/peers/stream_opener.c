@@ -4,12 +4,13 @@
  * opens one bidirectional and one unidirectional stream with known bytes, then reports how
  * quicc answered them. quicc itself opens only the pipe's stream, so it cannot test this.
  *
- *   stream_opener connect HOST PORT WAIT_MS fin|open
- *   stream_opener listen PORT CERT KEY WAIT_MS fin|open
+ *   stream_opener connect HOST PORT WAIT_MS fin|open|reset
+ *   stream_opener listen PORT CERT KEY WAIT_MS fin|open|reset
  *
  * ALPN "quicc"; a client does not verify the server. stdin: the pipe's bytes to send;
  * stdout: the pipe's bytes received. "fin": the extra streams end with a FIN; "open": they
- * stay open, so that a STOP_SENDING can show. Report lines on stderr, after waiting at most
+ * stay open, so that a STOP_SENDING can show; "reset": they are reset with code 9 after their
+ * bytes (which may or may not arrive first). Report lines on stderr, after waiting at most
  * WAIT_MS for quicc's answer:
  *   report: bidi id=N read=fin|reset:CODE|open write=ok|stopped:CODE
  *   report: uni id=N write=ok|stopped:CODE
@@ -29,6 +30,7 @@
 static const char extra_bidi[] = "bidi extra \x1b[2J\0 end\n";
 static const char extra_uni[] = "uni extra \x1b[2J\0 end\n";
 static const uint64_t code_crossed = 0x4; /* quicc's stream_code_crossed */
+static const uint64_t code_extra_reset = 0x9;
 
 static void die(const char *what)
 {
@@ -236,14 +238,15 @@ int main(int argc, char **argv)
     static char input[1 << 20];
     size_t input_len;
     SSL *conn, *own, *theirs = NULL, *bidi, *uni;
-    int fin;
+    int fin, resets;
 
     if (!listen && !connect) {
-        fprintf(stderr, "usage: stream_opener connect HOST PORT WAIT_MS fin|open\n"
-                        "       stream_opener listen PORT CERT KEY WAIT_MS fin|open\n");
+        fprintf(stderr, "usage: stream_opener connect HOST PORT WAIT_MS fin|open|reset\n"
+                        "       stream_opener listen PORT CERT KEY WAIT_MS fin|open|reset\n");
         return 2;
     }
     fin = strcmp(argv[argc - 1], "fin") == 0;
+    resets = strcmp(argv[argc - 1], "reset") == 0;
     input_len = fread(input, 1, sizeof input, stdin);
     conn = connect ? connect_to(argv[2], argv[3]) : accept_one(argv[2], argv[3], argv[4]);
 
@@ -258,7 +261,12 @@ int main(int argc, char **argv)
     /* The extra streams, the unidirectional one first, and quicc's answer to them. */
     uni = open_stream(conn, 1, extra_uni, sizeof extra_uni - 1, fin);
     bidi = open_stream(conn, 0, extra_bidi, sizeof extra_bidi - 1, fin);
-    await_answers(bidi, uni, fin, atol(argv[argc - 2]));
+    if (resets) {
+        reset(uni, code_extra_reset);
+        reset(bidi, code_extra_reset);
+    }
+    /* A reset stream is answered as one that ended: with quicc's FIN (accept). */
+    await_answers(bidi, uni, fin || resets, atol(argv[argc - 2]));
     report(bidi, uni);
 
     /* The rest of the pipe: our FIN, then what quicc sends up to its FIN. A listening quicc
