@@ -12,6 +12,7 @@
 #include "cli/process.hpp"
 #include "cli/stats.hpp"
 #include "cli/version.hpp"
+#include "cli/write_out.hpp"
 #include "core/engine.hpp"
 
 namespace {
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   if (!config) return usage_error(error);
   std::optional<cli::LogFormat> format = cli::parse_log_format(options.log_format, error);
   if (!format) return usage_error(error);
+  std::optional<cli::WriteOut> write_out;
+  if (!options.write_out.empty() && !(write_out = cli::WriteOut::parse(options.write_out, error)))
+    return usage_error(error);
   std::unique_ptr<cli::LogSink> log;
   try {
     log = std::make_unique<cli::LogSink>(options.verbose, *format, options.log_file);
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
   Outcome outcome = run(*config, stats);
   int exit_code = cli::exit_code_for(outcome);
 
-  if (options.stats || options.json || !options.json_file.empty()) {
+  if (options.stats || options.json || !options.json_file.empty() || write_out) {
     auto summary = stats.summary(outcome, exit_code);
     if (options.stats) std::fputs(cli::stats_text(summary).c_str(), stderr);
     if (options.json) std::fprintf(stderr, "%s\n", cli::stats_json(summary).c_str());
@@ -72,6 +76,12 @@ int main(int argc, char** argv) {
     // transfer's exit code.
     if (!options.json_file.empty() && !cli::write_file(options.json_file, cli::stats_json(summary) + "\n", error))
       std::fprintf(stderr, "quicc: warning: %s\n", error.c_str());
+    // After the data, as curl does; an output that is gone gets nothing.
+    if (write_out && config->output_fd >= 0) {
+      std::string text = write_out->render(summary);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
   }
   if (threads_left_behind()) {
     // A thread still inside OpenSSL: no exit handlers (see threads_left_behind).

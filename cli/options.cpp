@@ -161,6 +161,12 @@ constexpr OptionSpec table[] = {
      Category::output, &Options::json},
     {"--json-file", "FILE", "", "At exit, write the summary as one JSON object to FILE",
      Category::output, &Options::json_file},
+    {"-w,--write-out", "FORMAT", "",
+     "After the run, print FORMAT on stdout (after the data), as curl's -w: %{variable} is "
+     "replaced by the run's figure (time_connect, time_handshake, time_total, alpn, exitcode, "
+     "size_download, remote_ip, json, and every --stats field by its name), %% is a percent "
+     "sign, \\n \\t \\r \\\\ are a newline, tab, carriage return and backslash",
+     Category::output, &Options::write_out},
     {"--log-format", "text|json", "text",
      "Log as text, or as JSON Lines (one object per event, stable field names)",
      Category::output, &Options::log_format},

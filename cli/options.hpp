@@ -47,6 +47,7 @@ struct Options {
   bool stats = false;
   bool json = false;
   std::string json_file;
+  std::string write_out;  // -w FORMAT (cli/write_out.hpp)
   std::string pin_sha256;
   std::string cert;
   std::string key;

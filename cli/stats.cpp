@@ -8,7 +8,12 @@ void StatsCollector::on_event(const Event& event) {
   last_event_ = event.since_start;
   if (auto* e = std::get_if<HandshakeDoneEvent>(&event.data)) handshake_ = *e;
   if (auto* e = std::get_if<CloseEvent>(&event.data)) close_ = *e;
-  if (auto* e = std::get_if<HandshakeStartEvent>(&event.data)) peer_ = e->peer;
+  if (auto* e = std::get_if<HandshakeStartEvent>(&event.data)) {
+    peer_ = e->peer;
+    connect_at_ = event.since_start;  // the last address tried: the one that answered
+  }
+  if (std::holds_alternative<ResolvedEvent>(event.data)) resolved_at_ = event.since_start;
+  if (std::holds_alternative<HandshakeDoneEvent>(event.data)) handshake_at_ = event.since_start;
   if (std::holds_alternative<KeyUpdateEvent>(event.data)) ++key_updates_;
   next_.on_event(event);
 }
@@ -20,6 +25,13 @@ std::vector<Field> StatsCollector::summary(const Outcome& outcome, int exit_code
   if (!outcome.ok()) f.push_back({"error", outcome.message});
   if (!peer_.empty()) f.push_back({"peer", peer_});
   f.push_back({"duration_ms", duration_ms});
+  // When each phase ended, counted from the start of the run (curl's time_* figures).
+  auto at = [&](std::string_view key, const std::optional<std::chrono::microseconds>& t) {
+    if (t) f.push_back({key, static_cast<double>(t->count()) / 1000.0});
+  };
+  at("t_resolved_ms", resolved_at_);
+  at("t_connect_ms", connect_at_);
+  at("t_handshake_ms", handshake_at_);
   if (handshake_) {
     const auto& h = *handshake_;
     f.push_back({"handshake_ms", static_cast<double>(h.handshake_us) / 1000.0});

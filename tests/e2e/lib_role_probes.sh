@@ -944,6 +944,15 @@ probe_json_file() {
   json_summary "--json-file" "$TMP/summary.json"
 }
 
+# -w: the figures follow the data on stdout, a time in seconds with 6 decimals as curl's.
+probe_write_out() {
+  peer_echo
+  CIN=$TMP/hello sut_run sut 20 -w '[%{time_handshake} %{alpn} %{exitcode} %{size_download}]\n' "${TO_PEER[@]}"
+  want_rc "-w" 0 sut
+  grep -Eqx 'hello\[[0-9]+\.[0-9]{6} quicc 0 5\]' "$TMP/sut.out" ||
+    fail "-w: stdout is '$(head -c 200 "$TMP/sut.out" | tr '\n' '|')'"
+}
+
 probe_log_format() {
   session "$1" -v --log-format json
   python3 - "$TMP/sut.err" <<'PY' || fail "--log-format json (see above)"

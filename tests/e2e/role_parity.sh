@@ -103,7 +103,7 @@ declare -A SAMPLE=(
   [--cert]=$SHARED/pki/server.crt [--key]=$SHARED/pki/server.key [--keylog]=$TMP/keys.txt
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
   [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
-  [--peer-streams]=accept [--output-dir]=$TMP
+  [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)

@@ -317,6 +317,7 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--keylog", dir.path + "/keys.txt"},
       {"--qlog-dir", dir.path},
       {"--json-file", dir.path + "/summary.json"},
+      {"--write-out", "%{alpn}"},
       {"--log-format", "json"},
       {"--log-file", dir.path + "/log.txt"},
       {"--serve", dir.path},
