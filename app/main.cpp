@@ -8,6 +8,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/interrupts.hpp"
 #include "cli/log_sink.hpp"
+#include "cli/many_run.hpp"
 #include "cli/options.hpp"
 #include "cli/process.hpp"
 #include "cli/stats.hpp"
@@ -65,6 +66,14 @@ int main(int argc, char** argv) {
 
   // From here on SIGINT, SIGTERM and SIGHUP close the connection instead of killing us.
   config->interrupts = cli::install_interrupt_handlers();
+  if (config->count > 1) {
+    cli::ManyReporting reporting{options.json, options.json_file, write_out ? &*write_out : nullptr};
+    int code = cli::run_count(*config, {config->count, config->parallel, config->interval},
+                              *log, reporting);
+    std::fflush(nullptr);
+    if (threads_left_behind()) std::_Exit(code);
+    return code;
+  }
   Outcome outcome = run(*config, stats);
   int exit_code = cli::exit_code_for(outcome);
 
@@ -74,7 +83,7 @@ int main(int argc, char** argv) {
     if (options.json) std::fprintf(stderr, "%s\n", cli::stats_json(summary).c_str());
     // Checked before the run; a file that became unwritable since costs the summary, not the
     // transfer's exit code.
-    if (!options.json_file.empty() && !cli::write_file(options.json_file, cli::stats_json(summary) + "\n", error))
+    if (!options.json_file.empty() && !cli::append_json_line(options.json_file, cli::stats_json(summary), error))
       std::fprintf(stderr, "quicc: warning: %s\n", error.c_str());
     // After the data, as curl does; an output that is gone gets nothing.
     if (write_out && config->output_fd >= 0) {

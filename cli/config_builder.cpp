@@ -273,6 +273,46 @@ bool set_peer_streams(std::string_view text, Config& config, std::string& error)
   return true;
 }
 
+// --count, --parallel, --interval.
+bool set_count(const Options& o, Config& config, std::string& error) {
+  auto number = [&](std::string_view option, const std::string& text, uint64_t max,
+                    uint64_t& out) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec == std::errc() && ptr == text.data() + text.size() && out >= 1 && out <= max)
+      return true;
+    error = "invalid " + std::string(option) + " '" + text + "': expected 1 to " + std::to_string(max);
+    return false;
+  };
+  uint64_t parallel = 1;
+  if (!number("--count", o.count, 1'000'000, config.count) ||
+      !number("--parallel", o.parallel, 100, parallel))
+    return false;
+  config.parallel = static_cast<unsigned>(parallel);
+  if (was_given(o, "--interval")) {
+    auto d = parse_duration(o.interval, error);
+    if (!d) {
+      error = "--interval: " + error;
+      return false;
+    }
+    config.interval = *d;
+  }
+  if (config.count == 1) {
+    for (std::string_view option : {"--parallel", "--interval"})
+      if (was_given(o, option)) {
+        error = std::string(option) + " needs --count";
+        return false;
+      }
+    return true;
+  }
+  // Each connection is a pipe of its own: requests and a session file are one connection's.
+  for (std::string_view option : {"--get", "--get-list", "--session-out"})
+    if (was_given(o, option)) {
+      error = std::string(option) + " does not go with --count (it is one connection's)";
+      return false;
+    }
+  return true;
+}
+
 // The listener's service: pipe unless --echo, --serve, --sink or --source.
 bool set_service(const Options& o, Config& config, std::string& error) {
   if (o.echo) config.service = Service::echo;
@@ -329,7 +369,7 @@ std::optional<std::string> check_paths(const Options& o, Config& config) {
       {"--output-dir", o.output_dir, check_writable_directory},
   };
   for (const auto& p : paths)
-    if (was_given(o, p.option))
+    if (was_given(o, p.option) && !(p.option == "--json-file" && p.path == "-"))  // stdout
       if (auto problem = p.check(p.option, p.path)) return problem;
 
   config.keylog_file = o.keylog;
@@ -498,6 +538,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   config.key_file = o.key;
   if (!set_service(o, config, error)) return std::nullopt;
   if (!set_peer_streams(o.peer_streams, config, error)) return std::nullopt;
+  if (!set_count(o, config, error)) return std::nullopt;
   config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;
 
   // Last, as they touch the file system and OpenSSL: everything cheaper has passed.

@@ -57,6 +57,20 @@ constexpr OptionSpec table[] = {
      "reject[:CODE] (reset our half with CODE, default 0; STOP_SENDING, whose code OpenSSL "
      "3.5 sets to 0), ignore (leave them unread, with a warning)",
      Category::requests, &Options::peer_streams},
+    // Scripted checks.
+    {"--count", "N", "1",
+     "Make N connections in one process, each a whole run (resolve, handshake, the same "
+     "input, close) whose received data is discarded; report each as it ends (--json, "
+     "--json-file, -w) and then the aggregate on stderr: successes, failures by exit class, "
+     "and min/median/p90/p99/max of dns, connect, handshake and total times. The input (at "
+     "most 16 MiB) is read once. The exit code is 0 when every connection succeeded, else the "
+     "lowest failing one (the failure met earliest in a connection's life), or the interrupt's",
+     Category::scripted, &Options::count},
+    {"--parallel", "K", "1", "With --count: at most K connections at once", Category::scripted,
+     &Options::parallel},
+    {"--interval", "DURATION", "0",
+     "With --count: start one connection every DURATION (250ms, 2s, ...)", Category::scripted,
+     &Options::interval},
     {"--alpn", "LIST", "quicc",
      "Comma-separated ALPN protocols to offer (client) or accept (listener)",
      Category::connection, &Options::alpn},
@@ -159,7 +173,9 @@ constexpr OptionSpec table[] = {
      Category::output, &Options::stats},
     {"--json", "", "", "At exit, print the summary as one JSON object on stderr",
      Category::output, &Options::json},
-    {"--json-file", "FILE", "", "At exit, write the summary as one JSON object to FILE",
+    {"--json-file", "FILE", "",
+     "At exit, append the summary as one JSON object and a newline to FILE (JSON Lines; - is "
+     "stdout)",
      Category::output, &Options::json_file},
     {"-w,--write-out", "FORMAT", "",
      "After the run, print FORMAT on stdout (after the data), as curl's -w: %{variable} is "
@@ -179,7 +195,7 @@ constexpr OptionSpec table[] = {
 };
 
 constexpr Category category_order[] = {Category::connection, Category::requests,
-                                       Category::listener,
+                                       Category::scripted,   Category::listener,
                                        Category::lifecycle,  Category::security,
                                        Category::engine,     Category::output,
                                        Category::general};
@@ -210,6 +226,7 @@ std::string_view category_title(Category c) {
   switch (c) {
     case Category::connection: return "Connection";
     case Category::requests: return "Requests and streams";
+    case Category::scripted: return "Scripted checks";
     case Category::listener: return "Listener";
     case Category::security: return "Security";
     case Category::lifecycle: return "Ending the connection";

@@ -48,6 +48,9 @@ struct Options {
   bool json = false;
   std::string json_file;
   std::string write_out;  // -w FORMAT (cli/write_out.hpp)
+  std::string count = "1";     // --count N
+  std::string parallel = "1";  // --parallel K
+  std::string interval;        // --interval DURATION
   std::string pin_sha256;
   std::string cert;
   std::string key;
@@ -75,7 +78,7 @@ struct Options {
   std::set<std::string, std::less<>> given;
 };
 
-enum class Category { connection, requests, listener, security, lifecycle, engine, output, general };
+enum class Category { connection, requests, scripted, listener, security, lifecycle, engine, output, general };
 
 // How a table entry stores its value in Options.
 using Binding = std::variant<std::string Options::*,               // takes an argument

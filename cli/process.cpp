@@ -23,8 +23,15 @@ StandardFds ensure_standard_fds() {
   return closed;
 }
 
-bool write_file(const std::string& path, const std::string& content, std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
+bool append_json_line(const std::string& path, const std::string& line, std::string& error) {
+  std::string content = line + "\n";
+  if (path == "-") {
+    bool ok = std::fwrite(content.data(), 1, content.size(), stdout) == content.size() &&
+              std::fflush(stdout) == 0;
+    if (!ok) error = std::string("cannot write --json-file to stdout: ") + std::strerror(errno);
+    return ok;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "a");
   bool ok = f && std::fwrite(content.data(), 1, content.size(), f) == content.size();
   if (f && std::fclose(f) != 0) ok = false;
   if (!ok) error = "cannot write --json-file '" + path + "': " + std::strerror(errno);

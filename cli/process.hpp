@@ -16,8 +16,9 @@ struct StandardFds {
 // or logs would go there. Says which were closed, so that a closed stdout is treated as one.
 StandardFds ensure_standard_fds();
 
-// Writes `content` to the --json-file `path`; on failure `error` says why (strerror).
-bool write_file(const std::string& path, const std::string& content, std::string& error);
+// Appends `line` and a newline to the --json-file `path` ("-": stdout), so that runs and
+// connections add up to JSON Lines; on failure `error` says why (strerror).
+bool append_json_line(const std::string& path, const std::string& line, std::string& error);
 
 // A reader that goes away must show up as an error code (EPIPE), not kill the process.
 void ignore_sigpipe();

@@ -26,6 +26,9 @@ constexpr RoleRule rules[] = {
     {"--output", true, false, false, only_clients_request},
     {"--output-dir", true, true, false, "it serves streams, it saves none"},
     {"--peer-streams", true, true, false, "it serves every stream its clients open"},
+    {"--count", true, false, false, "only a client makes connections"},
+    {"--parallel", true, false, false, "only a client makes connections"},
+    {"--interval", true, false, false, "only a client makes connections"},
     {"--write-out", true, false, false, "it prints a client's figures (--stats and --json summarise any run)"},
     // Only a listener verifies clients or serves streams.
     {"--require-client-cert", false, true, true, "it makes a listener verify its clients"},

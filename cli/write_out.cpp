@@ -32,6 +32,7 @@ constexpr Variable variables[] = {
     {{"remote_ip", "the peer's address"}, ""},
     {{"remote_port", "the peer's port"}, ""},
     {{"json", "the whole summary as one JSON object (as --json prints it)"}, ""},
+    {{"connection", "the connection's number (1..N) with --count, else empty"}, "connection"},
     // The summary's own fields (--stats shows them).
     {{"status", "how the run ended, as a word (ok, verify_failed, ...)"}, "status"},
     {{"exit_code", "quicc's exit code"}, "exit_code"},

@@ -117,6 +117,12 @@ struct Config {
   // Request a key update once this many bytes have been sent (0: right after the handshake).
   std::optional<uint64_t> key_update_after;
 
+  // Client: --count connections in all, at most --parallel at once, one every --interval
+  // (many.hpp); count 1 is a single run.
+  uint64_t count = 1;
+  unsigned parallel = 1;
+  std::chrono::milliseconds interval{0};
+
   // Listener: what it does with its streams, and whether it serves connections concurrently
   // until interrupted (--keep-open) or exits after its first one.
   Service service = Service::pipe;
@@ -129,6 +135,7 @@ struct Config {
   // many as the peer allows). Responses go to output_dir/<last component of the path>, or to
   // output_file, or (one request) to output_fd.
   std::vector<std::string> requests;
+
   uint64_t max_streams = 0;
   std::string output_dir;
   std::string output_file;

@@ -953,6 +953,49 @@ probe_write_out() {
     fail "-w: stdout is '$(head -c 200 "$TMP/sut.out" | tr '\n' '|')'"
 }
 
+# --count: 3 connections, each reported (-w) and summed up.
+probe_count() {
+  peer_echo
+  CIN=$TMP/hello sut_run sut 30 --count 3 -w '%{connection}:%{exitcode}\n' "${TO_PEER[@]}"
+  want_rc "--count" 0 sut
+  [ "$(sort "$TMP/sut.out" | tr '\n' ' ')" = "1:0 2:0 3:0 " ] ||
+    fail "--count 3: -w printed '$(head -c 200 "$TMP/sut.out" | tr '\n' '|')'"
+  has "--count" "$TMP/sut.err" '^quicc: 3 connections: 3 started, 3 succeeded, 0 failed$'
+}
+
+# --parallel: 2 connections held open 1 s each (--on-eof ignore, --timeout) overlap at the
+# listener with --parallel 2 (the second accepted before the first closed), not without it.
+probe_parallel() {
+  local want
+  for want in overlap apart; do
+    peer_echo -v
+    local args=(--count 2 --on-eof ignore --timeout 1s)
+    [ "$want" = overlap ] && args+=(--parallel 2)
+    sut_run sut 30 "${args[@]}" "${TO_PEER[@]}"
+    want_rc "--parallel ($want)" 14 sut
+    python3 - "$PEER_ERR" "$want" <<'PY' || fail "--parallel: the connections did not $want (see above)"
+import re, sys
+want = sys.argv[2]
+lines = open(sys.argv[1]).read().splitlines()
+second = next(i for i, l in enumerate(lines) if "connection_accepted index=2" in l)
+first_close = next(i for i, l in enumerate(lines) if re.search(r"\] close .* connection=1$", l))
+ok = second < first_close if want == "overlap" else second > first_close
+sys.exit(0 if ok else f"second accepted at line {second}, first closed at {first_close}")
+PY
+    kill -INT "$PEER_PID"
+    wait_pid "$PEER_PID" 10
+  done
+}
+
+# --interval: the second of 2 connections starts 1.5 s after the first (a lower bound).
+probe_interval() {
+  peer_echo
+  local t0=$(now_ms)
+  CIN=$TMP/hello sut_run sut 30 --count 2 --interval 1500ms "${TO_PEER[@]}"
+  want_rc "--interval" 0 sut
+  [ $(( $(now_ms) - t0 )) -ge 1500 ] || fail "--interval 1500ms: 2 connections took $(( $(now_ms) - t0 )) ms"
+}
+
 probe_log_format() {
   session "$1" -v --log-format json
   python3 - "$TMP/sut.err" <<'PY' || fail "--log-format json (see above)"

@@ -318,6 +318,9 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--qlog-dir", dir.path},
       {"--json-file", dir.path + "/summary.json"},
       {"--write-out", "%{alpn}"},
+      {"--count", "2"},
+      {"--parallel", "2"},
+      {"--interval", "1s"},
       {"--log-format", "json"},
       {"--log-file", dir.path + "/log.txt"},
       {"--serve", dir.path},
@@ -335,7 +338,7 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
 const std::map<std::string, std::string> companion = {
     {"--cert", "--key"},          {"--key", "--cert"},         {"--require-client-cert", "--cafile"},
     {"--max-streams", "--get"},   {"--output", "--get"},       {"--get-list", "--output-dir"},
-    {"--keep-open", "--echo"}};
+    {"--keep-open", "--echo"},    {"--parallel", "--count"},   {"--interval", "--count"}};
 
 }  // namespace
 
@@ -453,6 +456,12 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "--peer-streams: invalid error code 'x' (decimal or 0x hex, below 2^62)"},
         {{"--peer-streams", "drop", "h:1"},
          "invalid --peer-streams 'drop': expected accept, reject[:CODE] or ignore"},
+        {{"--count", "0", "h:1"}, "invalid --count '0': expected 1 to 1000000"},
+        {{"--count", "2", "--parallel", "101", "h:1"}, "invalid --parallel '101': expected 1 to 100"},
+        {{"--parallel", "2", "h:1"}, "--parallel needs --count"},
+        {{"--count", "2", "--interval", "soon", "h:1"},
+         "--interval: invalid duration 'soon' (examples: 250ms, 3s, 2m)"},
+        {{"--count", "2", "--get", "/a", "h:1"}, "--get does not go with --count (it is one connection's)"},
         {{"--listen", "0", "--echo", "--sink"},
          "--echo, --serve, --sink and --source exclude each other"},
         {{"--listen", "0", "--source", "lots"},
