@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli/check_report.hpp"
 #include "cli/config_builder.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interrupts.hpp"
@@ -61,8 +62,9 @@ int main(int argc, char** argv) {
   }
   // A stdout that was closed when we started is an output whose reader is gone.
   if (fds.output_closed) config->output_fd = -1;
-  // The summary is gathered from the same events the log shows.
+  // The summary and --check's report are gathered from the same events the log shows.
   cli::StatsCollector stats(*log);
+  cli::CheckCollector check(stats);
 
   // From here on SIGINT, SIGTERM and SIGHUP close the connection instead of killing us.
   config->interrupts = cli::install_interrupt_handlers();
@@ -74,13 +76,23 @@ int main(int argc, char** argv) {
     if (threads_left_behind()) std::_Exit(code);
     return code;
   }
-  Outcome outcome = run(*config, stats);
+  Outcome outcome = run(*config, check);
   int exit_code = cli::exit_code_for(outcome);
 
-  if (options.stats || options.json || !options.json_file.empty() || write_out) {
+  // --check's report is the run's output, on stdout, whatever the outcome; with --json it is
+  // the JSON object, and takes the place of the summary on stderr.
+  bool json_summary = options.json && !options.check;
+  if (options.check) {
+    cli::Trust trust = config->insecure             ? cli::Trust::none
+                       : !config->pin_sha256.empty() ? cli::Trust::pinned
+                                                     : cli::Trust::verified;
+    auto fields = cli::check_fields(check.facts(), trust, outcome, exit_code);
+    std::fputs((options.json ? cli::check_json(fields) : cli::check_text(fields)).c_str(), stdout);
+  }
+  if (options.stats || json_summary || !options.json_file.empty() || write_out) {
     auto summary = stats.summary(outcome, exit_code);
     if (options.stats) std::fputs(cli::stats_text(summary).c_str(), stderr);
-    if (options.json) std::fprintf(stderr, "%s\n", cli::stats_json(summary).c_str());
+    if (json_summary) std::fprintf(stderr, "%s\n", cli::stats_json(summary).c_str());
     // Checked before the run; a file that became unwritable since costs the summary, not the
     // transfer's exit code.
     if (!options.json_file.empty() && !cli::append_json_line(options.json_file, cli::stats_json(summary), error))

@@ -182,7 +182,28 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
       return std::string(option) + " needs --get or --get-list";
   if (was_given(o, "--output") && was_given(o, "--output-dir"))
     return "--output and --output-dir exclude each other";
+  // A check opens no stream and reads no input: options about streams would do nothing.
+  if (o.check)
+    for (std::string_view option : {"--get", "--get-list", "--output-dir", "--peer-streams",
+                                    "--on-eof", "--key-update", "--idle-exit"})
+      if (was_given(o, option))
+        return "--check excludes " + std::string(option) + " (a check opens no stream)";
   return std::nullopt;
+}
+
+// --warn-days N: whole days, 0 to 100000 (0: only an expired certificate).
+bool set_warn_days(const Options& o, Config& config, std::string& error) {
+  if (!was_given(o, "--warn-days")) return true;
+  int64_t days = -1;
+  const std::string& text = o.warn_days;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || days < 0 ||
+      days > 100'000) {
+    error = "invalid --warn-days '" + text + "': expected whole days, 0 to 100000";
+    return false;
+  }
+  config.warn_days = days;
+  return true;
 }
 
 std::optional<std::string> read_request_list(const std::string& file,
@@ -305,7 +326,7 @@ bool set_count(const Options& o, Config& config, std::string& error) {
     return true;
   }
   // Each connection is a pipe of its own: requests and a session file are one connection's.
-  for (std::string_view option : {"--get", "--get-list", "--session-out"})
+  for (std::string_view option : {"--get", "--get-list", "--session-out", "--check"})
     if (was_given(o, option)) {
       error = std::string(option) + " does not go with --count (it is one connection's)";
       return false;
@@ -538,6 +559,8 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   config.key_file = o.key;
   if (!set_service(o, config, error)) return std::nullopt;
   if (!set_peer_streams(o.peer_streams, config, error)) return std::nullopt;
+  config.check = o.check;
+  if (!set_warn_days(o, config, error)) return std::nullopt;
   if (!set_count(o, config, error)) return std::nullopt;
   config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;
 

@@ -29,6 +29,11 @@ constexpr ExitCode table[] = {
     {Status::incomplete, 15,
      "transfer incomplete: the peer closed before its FIN, or data we sent was not "
      "acknowledged (the message says how many bytes)"},
+    // Smoke tests (--check, --warn-days). 16 belongs to --expect.
+    {Status::cert_expiring, 17,
+     "peer certificate expires within --warn-days (after everything else succeeded)"},
+    {Status::port_unreachable, 18,
+     "nothing listens on the server's UDP port (ICMP port unreachable)"},
     {Status::interrupted, 129, "interrupted by SIGHUP"},
     {Status::interrupted, 130, "interrupted by SIGINT"},
     {Status::interrupted, 143, "interrupted by SIGTERM"},

@@ -79,6 +79,24 @@ struct Record {
                    {"resumed", e.resumed},
                    {"handshake_ms", ms(e.handshake_us)}}};
     if (e.rtt_us) r.fields.push_back({"rtt_ms", ms(*e.rtt_us)});
+    r.fields.push_back({"tls_version", e.tls_version});
+    r.fields.push_back({"session_offered", e.session_offered});
+    return r;
+  }
+  EventRecord operator()(const PeerCertificateEvent& e) const {
+    const PeerCertificate& c = e.certificate;
+    return {"peer_certificate",
+            {{"subject", c.subject},
+             {"issuer", c.issuer},
+             {"names", TextList(c.names)},
+             {"not_before", iso8601_utc(c.not_before)},
+             {"not_after", iso8601_utc(c.not_after)},
+             {"days_left", c.days_left},
+             {"sha256", c.sha256}}};
+  }
+  EventRecord operator()(const SessionTicketEvent& e) const {
+    EventRecord r{"session_ticket", {}};
+    if (!e.saved_to.empty()) r.fields.push_back({"saved_to", e.saved_to});
     return r;
   }
   EventRecord operator()(const ConnectionAcceptedEvent& e) const {
@@ -156,8 +174,14 @@ struct Record {
 struct JsonValue {
   std::string operator()(const std::string& s) const { return json_string(s); }
   std::string operator()(uint64_t v) const { return std::to_string(v); }
+  std::string operator()(int64_t v) const { return std::to_string(v); }
   std::string operator()(double v) const { return fmt::format("{:.3f}", v); }
   std::string operator()(bool v) const { return v ? "true" : "false"; }
+  std::string operator()(const TextList& list) const {
+    std::string out;
+    for (const auto& s : list.items()) out += (out.empty() ? "" : ",") + json_string(s);
+    return "[" + out + "]";
+  }
 };
 
 struct TextValue {
@@ -170,8 +194,10 @@ struct TextValue {
     return plain ? s : quoted_terminal_text(s);
   }
   std::string operator()(uint64_t v) const { return std::to_string(v); }
+  std::string operator()(int64_t v) const { return std::to_string(v); }
   std::string operator()(double v) const { return fmt::format("{:.3f}", v); }
   std::string operator()(bool v) const { return v ? "1" : "0"; }
+  std::string operator()(const TextList& list) const { return (*this)(join(list.items())); }
 };
 
 std::string peer_stream_text(const PeerStreamEvent& e) {

@@ -18,7 +18,19 @@ namespace quicc::cli {
 
 enum class LogFormat { text, json };
 
-using FieldValue = std::variant<std::string, uint64_t, double, bool>;
+// A list of strings: a JSON array, one comma-separated value in text. Shared and immutable: a
+// std::vector held directly in FieldValue makes GCC 12 warn (wrongly) of uninitialized use
+// wherever fields are built.
+struct TextList {
+  explicit TextList(std::vector<std::string> items)
+      : items_(std::make_shared<const std::vector<std::string>>(std::move(items))) {}
+  const std::vector<std::string>& items() const { return *items_; }
+
+ private:
+  std::shared_ptr<const std::vector<std::string>> items_;
+};
+
+using FieldValue = std::variant<std::string, uint64_t, double, bool, int64_t, TextList>;
 
 struct Field {
   std::string_view key;

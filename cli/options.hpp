@@ -56,6 +56,9 @@ struct Options {
   std::string key;
   bool blocking = false;
   bool nonblocking = false;
+  // Smoke tests.
+  bool check = false;
+  std::string warn_days;
   std::string connect_timeout = "10s";
   std::string timeout;
   std::string idle_exit;

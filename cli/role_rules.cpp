@@ -19,6 +19,9 @@ constexpr RoleRule rules[] = {
     {"--insecure", true, false, false, only_client_verifies},
     {"--session-in", true, false, false, "only a client resumes a session"},
     {"--session-out", true, false, false, "only a client saves session tickets"},
+    // Smoke tests: only a client checks a server.
+    {"--check", true, false, false, "only a client checks a server's handshake"},
+    {"--warn-days", true, false, false, "only a client checks the server's certificate"},
     // Only a client makes requests; a pipe listener may save the streams its client opens.
     {"--get", true, false, false, only_clients_request},
     {"--get-list", true, false, false, only_clients_request},

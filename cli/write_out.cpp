@@ -80,6 +80,12 @@ struct Plain {
   std::string operator()(uint64_t n) const { return std::to_string(n); }
   std::string operator()(double d) const { return fmt::format("{:.3f}", d); }
   std::string operator()(bool b) const { return b ? "true" : "false"; }
+  std::string operator()(int64_t n) const { return std::to_string(n); }
+  std::string operator()(const TextList& list) const {
+    std::string out;
+    for (const auto& item : list.items()) out += (out.empty() ? "" : ",") + terminal_text(item);
+    return out;
+  }
 };
 
 std::string value_of(const Variable& v, const std::vector<Field>& summary) {

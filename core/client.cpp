@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "check.hpp"
 #include "drivers.hpp"
 #include "engine.hpp"
 #include "net.hpp"
@@ -94,6 +95,24 @@ bool worth_next_address(const Outcome& failed, const HandshakeLimits& limits, Co
   return info && network_failed(*info);
 }
 
+// What the run does over its connection once the handshake is done.
+Outcome work(const Config& config, Connection& conn, RunContext& run, const TlsContext& tls,
+             Waker& waker, std::chrono::microseconds handshake_time) {
+  bool blocking = config.driver == Driver::blocking;
+  if (config.check) return check_connection(conn, run, tls, handshake_time);
+  if (!config.requests.empty())
+    return blocking ? fetch_blocking(conn, run, waker) : fetch_nonblocking(conn, run);
+  PipeOptions options{conn.ssl(), std::nullopt};
+  return blocking ? pipe_blocking(conn, run, options, waker) : pipe_nonblocking(conn, run, options);
+}
+
+// --warn-days: a run that did everything it was asked still fails when the server's
+// certificate is about to expire; any other failure says more and keeps its own status.
+Outcome with_expiry(const Config& config, const Connection& conn, Outcome outcome) {
+  if (!outcome.ok() || !config.warn_days || !conn.peer_certificate()) return outcome;
+  return expiry_outcome(*conn.peer_certificate(), *config.warn_days, unix_now());
+}
+
 }  // namespace
 
 Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& interrupts) {
@@ -154,6 +173,11 @@ Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& inter
                      ? handshake_blocking(conn, run, limits, tls.get(), waker)
                      : handshake_nonblocking(conn, conn.ssl(), run, limits, tls.get());
     if (!hs.ok()) {
+      // The certificate that failed verification, for whoever decides whether to trust it.
+      if (hs.status == Status::verify_failed)
+        if (auto cert = peer_certificate_of(conn.ssl(), unix_now()))
+          emitter.emit(PeerCertificateEvent{*cert});
+      if (hs.status == Status::port_unreachable) hs.message = port_unreachable_text(peer.to_string());
       if (!last && worth_next_address(hs, limits, conn)) {
         emitter.emit(WarningEvent{"no handshake with " + peer.to_string() + " (" + hs.message +
                                   "); trying the next address"});
@@ -162,17 +186,13 @@ Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& inter
       if (hs.status == Status::no_alpn) hs.message += "; we offered " + join(config.alpn) + " (--alpn)";
       return hs;
     }
-    if (Outcome o = conn.report_handshake(started); !o.ok()) {
+    auto handshake_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    if (Outcome o = conn.report_handshake(started, tls->session_in() != nullptr); !o.ok()) {
       conn.abort();
       o.message += "; we offered " + join(config.alpn) + " (--alpn)";
       return o;
     }
-    bool blocking = config.driver == Driver::blocking;
-    if (!config.requests.empty())
-      return blocking ? fetch_blocking(conn, run, waker) : fetch_nonblocking(conn, run);
-    PipeOptions options{conn.ssl(), std::nullopt};
-    return config.driver == Driver::blocking ? pipe_blocking(conn, run, options, waker)
-                                             : pipe_nonblocking(conn, run, options);
+    return with_expiry(config, conn, work(config, conn, run, *tls, waker, handshake_time));
   }
   return {Status::handshake_failed, "no address of " + dial.host + " could be tried"};
 }

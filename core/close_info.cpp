@@ -4,7 +4,9 @@
 #include <openssl/quic.h>
 #include <openssl/x509.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 namespace quicc {
@@ -65,6 +67,54 @@ bool terminating(SSL* conn) {
   return (item.revents & SSL_POLL_EVENT_EC) != 0;
 }
 
+// "subject "CN=localhost", issuer "CN=Test CA", names DNS:localhost IP:127.0.0.1, valid
+// 2026-01-01T00:00:00Z to 2026-02-01T00:00:00Z, sha256 AB:CD:..."
+std::string certificate_text(const PeerCertificate& c) {
+  std::string names;
+  for (const auto& n : c.names) names += (names.empty() ? "" : " ") + n;
+  return "subject \"" + c.subject + "\", issuer \"" + c.issuer + "\", names " +
+         (names.empty() ? "none" : names) + ", valid " + iso8601_utc(c.not_before) + " to " +
+         iso8601_utc(c.not_after) + ", sha256 " + c.sha256;
+}
+
+// A certificate that failed verification: what is wrong with it, the certificate itself, and
+// (for a client) the options that would accept it.
+Outcome verify_outcome(const HandshakeFailure& f) {
+  long r = f.verify_result;
+  const PeerCertificate* c = f.certificate ? &*f.certificate : nullptr;
+  std::string text = std::string("certificate verification failed: ") +
+                     X509_verify_cert_error_string(r);
+  if (f.failed_depth > 0) {
+    // An intermediate or root is at fault: the dates below are the server's own.
+    text += " (the chain's certificate at depth " + std::to_string(f.failed_depth) +
+            (f.failed_subject.empty() ? "" : ", \"" + f.failed_subject + "\"") +
+            ", not the server's own)";
+  } else {
+    if (r == X509_V_ERR_HOSTNAME_MISMATCH && !f.verified_host.empty())
+      text += ": it is not for " + f.verified_host;
+    if (c && r == X509_V_ERR_CERT_HAS_EXPIRED) text += ": it " + expiry_text(*c);
+    if (c && r == X509_V_ERR_CERT_NOT_YET_VALID)
+      text += ": it is valid from " + iso8601_utc(c->not_before);
+  }
+  if (c) text += "; the certificate: " + certificate_text(*c);
+  if (!f.client) return {Status::verify_failed, text};
+
+  std::string pin = "--pin-sha256 " + (c ? c->sha256 : std::string("FINGERPRINT")) +
+                    " (this certificate only)";
+  if (r == X509_V_ERR_HOSTNAME_MISMATCH)
+    text += "; to reach it, give one of its names as HOST (--connect-to ADDR keeps the address "
+            "you dial), or " + pin + ", or --insecure (no verification)";
+  else if (r == X509_V_ERR_CERT_HAS_EXPIRED || r == X509_V_ERR_CERT_NOT_YET_VALID)
+    text += "; to accept it anyway, give " + pin + " or --insecure (no verification)";
+  else if (r == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+    text += "; to trust it, give --cafile FILE (the certificate itself: it is self-signed), " +
+            pin + ", or --insecure (no verification)";
+  else
+    text += "; to trust it, give --cafile FILE (the CA that issued it), " + pin +
+            ", or --insecure (no verification)";
+  return {Status::verify_failed, text};
+}
+
 }  // namespace
 
 std::optional<CloseInfo> read_close_info(SSL* conn) {
@@ -91,8 +141,38 @@ bool network_failed(const CloseInfo& info) {
          info.reason == network_error_reason;
 }
 
+std::string_view transport_code_name(uint64_t code) {
+  static constexpr std::string_view names[] = {
+      "NO_ERROR",           "INTERNAL_ERROR",         "CONNECTION_REFUSED",
+      "FLOW_CONTROL_ERROR", "STREAM_LIMIT_ERROR",     "STREAM_STATE_ERROR",
+      "FINAL_SIZE_ERROR",   "FRAME_ENCODING_ERROR",   "TRANSPORT_PARAMETER_ERROR",
+      "CONNECTION_ID_LIMIT_ERROR", "PROTOCOL_VIOLATION", "INVALID_TOKEN",
+      "APPLICATION_ERROR",  "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR",
+      "AEAD_LIMIT_REACHED", "NO_VIABLE_PATH"};
+  return code < std::size(names) ? names[code] : std::string_view();
+}
+
+std::string_view application_code_name(std::string_view alpn, uint64_t code) {
+  if (alpn != "h3") return {};
+  static constexpr std::string_view h3[] = {
+      "H3_NO_ERROR",          "H3_GENERAL_PROTOCOL_ERROR", "H3_INTERNAL_ERROR",
+      "H3_STREAM_CREATION_ERROR", "H3_CLOSED_CRITICAL_STREAM", "H3_FRAME_UNEXPECTED",
+      "H3_FRAME_ERROR",       "H3_EXCESSIVE_LOAD",         "H3_ID_ERROR",
+      "H3_SETTINGS_ERROR",    "H3_MISSING_SETTINGS",       "H3_REQUEST_REJECTED",
+      "H3_REQUEST_CANCELLED", "H3_REQUEST_INCOMPLETE",     "H3_MESSAGE_ERROR",
+      "H3_CONNECT_ERROR",     "H3_VERSION_FALLBACK"};
+  static constexpr std::string_view qpack[] = {
+      "QPACK_DECOMPRESSION_FAILED", "QPACK_ENCODER_STREAM_ERROR", "QPACK_DECODER_STREAM_ERROR"};
+  if (code >= 0x100 && code - 0x100 < std::size(h3)) return h3[code - 0x100];
+  if (code >= 0x200 && code - 0x200 < std::size(qpack)) return qpack[code - 0x200];
+  return {};
+}
+
 std::string describe_code(const CloseInfo& info) {
+  std::string_view name = info.transport ? transport_code_name(info.code)
+                                         : application_code_name(info.alpn, info.code);
   return (info.transport ? "transport error " : "application error ") + hex(info.code) +
+         (name.empty() ? "" : " " + std::string(name)) +
          (info.reason.empty() ? "" : " (" + info.reason + ")");
 }
 
@@ -110,22 +190,35 @@ Outcome close_outcome(const CloseInfo& info) {
   return {Status::peer_app_error, "peer closed the connection: " + describe_code(info)};
 }
 
-Outcome handshake_outcome(const std::optional<CloseInfo>& info, long verify_result,
-                          const std::string& rejected_pin, const std::string& fallback) {
-  if (!rejected_pin.empty())
-    return {Status::verify_failed,
-            "certificate sha256 fingerprint " + rejected_pin + " does not match --pin-sha256"};
-  if (verify_result != X509_V_OK)
-    return {Status::verify_failed, std::string("certificate verification failed: ") +
-                                       X509_verify_cert_error_string(verify_result)};
-  if (!info) return {Status::handshake_failed, "handshake failed: " + fallback};
+std::string port_unreachable_text(const std::string& address) {
+  return "nothing listens on UDP " + address +
+         " (ICMP port unreachable): is the QUIC server running, and on that port?";
+}
+
+Outcome handshake_outcome(const HandshakeFailure& f) {
+  if (!f.rejected_pin.empty()) {
+    std::string text = "certificate sha256 fingerprint " + f.rejected_pin +
+                       " does not match --pin-sha256";
+    if (f.certificate) text += "; the certificate: " + certificate_text(*f.certificate);
+    return {Status::verify_failed, text};
+  }
+  if (f.verify_result != X509_V_OK) return verify_outcome(f);
+  const std::optional<CloseInfo>& info = f.close;
+  if (!info) return {Status::handshake_failed, "handshake failed: " + f.fallback};
   if (is_tls_alert(*info)) return alert_outcome(*info);
   if (idle_timed_out(*info))
     return {Status::handshake_timeout, "handshake timed out: no answer from the peer"};
-  if (network_failed(*info))
+  if (network_failed(*info)) {
+    // OpenSSL keeps the socket's errno under its own "network BIO I/O error": on our connected
+    // socket, ECONNREFUSED is an ICMP port unreachable.
+    if (f.system_error == ECONNREFUSED)
+      return {Status::port_unreachable, port_unreachable_text("that port")};
     return {Status::handshake_failed,
-            "handshake failed: the network refused our packets (ICMP port unreachable?): is a "
-            "QUIC server listening on that UDP port?"};
+            "handshake failed: the network refused our packets (" +
+                (f.system_error ? std::string(std::strerror(f.system_error))
+                                : std::string("ICMP error?")) +
+                "): is a QUIC server listening on that UDP port?"};
+  }
   return {Status::handshake_failed,
           std::string("handshake failed, ") + (info->local ? "closed locally" : "closed by the peer") +
               ": " + describe_code(*info)};

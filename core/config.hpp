@@ -140,6 +140,12 @@ struct Config {
   std::string output_dir;
   std::string output_file;
 
+  // Smoke tests (client). check: handshake only, then close (check.hpp); warn_days: a run that
+  // succeeded ends with Status::cert_expiring when the peer's certificate expires within that
+  // many days.
+  bool check = false;
+  std::optional<int64_t> warn_days;
+
   PeerStreams peer_streams = PeerStreams::ignore;
   uint64_t peer_stream_reject_code = 0;
 

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cstdio>
 
 #include "engine.hpp"
 #include "tls.hpp"
@@ -21,6 +22,19 @@ std::string asn1_time_text(const ASN1_TIME* t) {
   std::string out(data, n > 0 ? static_cast<size_t>(n) : 0);
   BIO_free(mem);
   return out;
+}
+
+// SSL_get_version() says "QUICv1" for a QUIC connection; the session knows the TLS version.
+std::string tls_version_text(const SSL_SESSION* session) {
+  int version = session ? SSL_SESSION_get_protocol_version(session) : 0;
+  switch (version) {
+    case TLS1_3_VERSION: return "TLSv1.3";
+    case TLS1_2_VERSION: return "TLSv1.2";
+    case 0: return "";
+  }
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%04x", version);
+  return text;
 }
 
 std::atomic<bool> left_behind{false};
@@ -157,9 +171,19 @@ void Connection::abort() {
   ERR_clear_error();
 }
 
-Outcome Connection::report_handshake(Clock::time_point started) {
+std::optional<CloseInfo> Connection::close_info() const {
+  std::optional<CloseInfo> info = read_close_info(conn_.get());
+  if (info) {
+    std::lock_guard lock(alpn_mutex_);
+    info->alpn = alpn_;
+  }
+  return info;
+}
+
+Outcome Connection::report_handshake(Clock::time_point started, bool session_offered) {
   SSL* conn = conn_.get();
   HandshakeDoneEvent done;
+  done.session_offered = session_offered;
   done.handshake_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
   done.resumed = SSL_session_reused(conn) == 1;
@@ -180,8 +204,15 @@ Outcome Connection::report_handshake(Clock::time_point started) {
   done.verify_result = X509_verify_cert_error_string(SSL_get_verify_result(conn));
   uint64_t rtt = 0;
   if (SSL_get_handshake_rtt(conn, &rtt) == 1) done.rtt_us = rtt;
+  done.tls_version = tls_version_text(SSL_get0_session(conn));
+  certificate_ = peer_certificate_of(conn, unix_now());
   ERR_clear_error();
+  {
+    std::lock_guard lock(alpn_mutex_);
+    alpn_ = done.alpn;
+  }
   emitter_.emit(done);
+  if (certificate_) emitter_.emit(PeerCertificateEvent{*certificate_});
   if (done.alpn.empty()) return {Status::no_alpn, "no ALPN agreed with the peer"};
   return {};
 }

@@ -57,7 +57,8 @@ class Connection {
   bool reset_streams(uint64_t code);
 
   // State.
-  std::optional<CloseInfo> close_info() const { return read_close_info(conn_.get()); }
+  // The connection's close, its codes named by the protocol the handshake agreed on.
+  std::optional<CloseInfo> close_info() const;
   bool closed() const { return close_info().has_value(); }
   // The code of the peer's RESET_STREAM for `stream`, also once the connection has closed.
   std::optional<uint64_t> peer_reset_code(SSL* stream) const {
@@ -91,8 +92,11 @@ class Connection {
   // Closes at once after a failure before any transfer (no waiting, no report).
   void abort();
 
-  // Emits HandshakeDoneEvent; fails with no_alpn when no protocol was agreed.
-  Outcome report_handshake(Clock::time_point started);
+  // Emits HandshakeDoneEvent (and PeerCertificateEvent when the peer sent one); fails with
+  // no_alpn when no protocol was agreed. `session_offered`: a client offered --session-in.
+  Outcome report_handshake(Clock::time_point started, bool session_offered = false);
+  // The peer's certificate, as report_handshake read it.
+  const std::optional<PeerCertificate>& peer_certificate() const { return certificate_; }
   // Requests a TLS key update (emits KeyUpdateEvent); false while OpenSSL refuses (before the
   // handshake is confirmed).
   bool request_key_update(uint64_t after_bytes);
@@ -115,6 +119,10 @@ class Connection {
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
   Clock::time_point created_ = Clock::now();
   bool end_reported_ = false;
+  std::optional<PeerCertificate> certificate_;
+  // The agreed ALPN: written once by report_handshake, read by close_info from other threads.
+  std::string alpn_;
+  mutable std::mutex alpn_mutex_;
 };
 
 // The SSL_shutdown_ex flags and arguments of a close request.

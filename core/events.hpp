@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "peer_certificate.hpp"
 #include "status.hpp"
 
 namespace quicc {
@@ -61,6 +62,19 @@ struct HandshakeDoneEvent {
   bool resumed = false;
   std::optional<uint64_t> rtt_us;
   uint64_t handshake_us = 0;  // from the first packet to handshake completion
+  std::string tls_version;      // "TLSv1.3"
+  bool session_offered = false;  // a client offered a session to resume (--session-in)
+};
+
+// The certificate the peer presented: after a handshake that completed, and after one whose
+// verification failed (what a user needs to decide whether to trust it).
+struct PeerCertificateEvent {
+  PeerCertificate certificate;
+};
+
+// A TLS session ticket arrived (a client's; TLS 1.3 tickets come after the handshake).
+struct SessionTicketEvent {
+  std::string saved_to;  // --session-out, when it was written there
 };
 
 // Something the user should know that is not an error (e.g. --insecure).
@@ -161,7 +175,7 @@ using EventData =
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
-                 StreamReportEvent>;
+                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

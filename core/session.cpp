@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/quic.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <csignal>
@@ -34,10 +35,22 @@ Outcome idle_exit_outcome(const Config& config) {
 }
 
 Outcome describe_handshake_failure(SSL* conn, const TlsContext* tls) {
-  std::string pin = tls && tls->pin_rejected() ? tls->pin_seen() : std::string();
-  std::string fallback = openssl_error_text();
+  HandshakeFailure f;
+  f.rejected_pin = tls && tls->pin_rejected() ? tls->pin_seen() : std::string();
+  f.fallback = openssl_error_text(&f.system_error);
   ERR_clear_error();
-  return handshake_outcome(read_close_info(conn), SSL_get_verify_result(conn), pin, fallback);
+  f.close = read_close_info(conn);
+  f.verify_result = SSL_get_verify_result(conn);
+  if (f.verify_result != X509_V_OK || !f.rejected_pin.empty())
+    f.certificate = peer_certificate_of(conn, unix_now());
+  f.client = tls && tls->client();
+  if (tls) {
+    f.verified_host = tls->verified_host();
+    f.failed_depth = tls->verify_failure().depth;
+    f.failed_subject = tls->verify_failure().subject;
+  }
+  ERR_clear_error();
+  return handshake_outcome(f);
 }
 
 Outcome handshake_timeout_outcome(const Config& config, bool per_address) {

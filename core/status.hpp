@@ -23,6 +23,9 @@ enum class Status {
   output_closed,         // our stdout was closed by its reader (quicc ... | head)
   timeout,               // --timeout passed
   incomplete,            // the transfer ended without every byte delivered (see the contract)
+  // Smoke tests (--check, --warn-days; issue 10).
+  cert_expiring,     // the run succeeded, but the peer's certificate expires within --warn-days
+  port_unreachable,  // ICMP port unreachable: nothing listens on the server's UDP port
   interrupted,           // SIGINT / SIGTERM / SIGHUP
   internal,              // anything else: a bug or an unexpected library failure
 };

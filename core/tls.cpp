@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+
+#include "peer_certificate.hpp"
 #include <cstdio>
 #include <cstring>
 
@@ -178,11 +180,14 @@ Outcome apply_tls_lists(SSL_CTX* ctx, const Config& config) {
 
 }  // namespace
 
-std::string openssl_error_text() {
+std::string openssl_error_text(int* system_error) {
   std::string first, specific;
   const char* data = nullptr;
   int flags = 0;
+  if (system_error) *system_error = 0;
   while (unsigned long code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+    if (system_error && *system_error == 0 && ERR_SYSTEM_ERROR(code))
+      *system_error = ERR_GET_REASON(code);
     if (first.empty()) first = error_entry_text(code, data, flags);
     if (specific.empty() && !is_library_level(code))
       specific = error_entry_text(code, data, flags);
@@ -242,16 +247,24 @@ void TlsContext::keylog_callback(const SSL* ssl, const char* line) {
 
 // TLS 1.3 tickets arrive after the handshake; each replaces the file, so it holds the newest.
 // A ticket that cannot be saved is worth a warning, not the run: the errors it leaves must not
-// stay on OpenSSL's queue, where a later call would take them for its own failure.
+// stay on OpenSSL's queue, where a later call would take them for its own failure. Tickets are
+// counted even without --session-out (--check reports them).
 int TlsContext::new_session_callback(SSL* ssl, SSL_SESSION* session) {
   TlsContext* self = context_of(ssl);
-  if (!self || self->session_out_.empty()) return 0;
-  ERR_set_mark();
-  std::string problem = write_session_file(self->session_out_, session);
-  ERR_pop_to_mark();
-  if (!problem.empty() && self->emitter_)
-    self->emitter_->emit(
-        WarningEvent{"cannot write --session-out '" + self->session_out_ + "': " + problem});
+  if (!self) return 0;
+  ++self->tickets_;
+  std::string problem;
+  if (!self->session_out_.empty()) {
+    ERR_set_mark();
+    problem = write_session_file(self->session_out_, session);
+    ERR_pop_to_mark();
+  }
+  if (self->emitter_) {
+    if (!problem.empty())
+      self->emitter_->emit(
+          WarningEvent{"cannot write --session-out '" + self->session_out_ + "': " + problem});
+    self->emitter_->emit(SessionTicketEvent{problem.empty() ? self->session_out_ : ""});
+  }
   return 0;  // we keep no reference
 }
 
@@ -320,7 +333,18 @@ int TlsContext::verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* self = static_cast<TlsContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_data_index()));
-  if (!self || self->pin_.empty()) return preverify_ok;
+  if (!self) return preverify_ok;
+  if (self->pin_.empty()) {
+    // Which certificate of the chain failed: the message describes the server's own, and must
+    // not blame it for an intermediate's fault.
+    if (!preverify_ok) {
+      self->verify_failure_ = {X509_STORE_CTX_get_error_depth(store), {}};
+      if (X509* failed = X509_STORE_CTX_get_current_cert(store))
+        if (auto described = describe_certificate(failed, unix_now()))
+          self->verify_failure_.subject = described->subject;
+    }
+    return preverify_ok;
+  }
 
   // With a pin, the chain and names do not matter: exactly one leaf certificate is accepted.
   if (X509_STORE_CTX_get_error_depth(store) != 0) {
@@ -383,6 +407,8 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
     return nullptr;
   }
   tls->pin_ = config.pin_sha256;
+  tls->client_ = true;
+  if (config.pin_sha256.empty() && !config.insecure) tls->verified_host_ = config.endpoint.host;
   tls->alpn_wire_ = alpn_wire_format(config.alpn);
   if (!tls->configure_common(config, outcome)) return nullptr;
 
@@ -396,10 +422,8 @@ std::unique_ptr<TlsContext> TlsContext::for_client(const Config& config, Outcome
   // Resumption: tickets go to --session-out; --session-in is offered on the next connection.
   SSL_CTX_set_session_cache_mode(tls->ctx_,
                                  SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  if (!config.session_out.empty()) {
-    tls->session_out_ = config.session_out;
-    SSL_CTX_sess_set_new_cb(tls->ctx_, new_session_callback);
-  }
+  tls->session_out_ = config.session_out;
+  SSL_CTX_sess_set_new_cb(tls->ctx_, new_session_callback);
   if (!config.session_in.empty()) {
     BIO* in = BIO_new_file(config.session_in.c_str(), "r");
     tls->session_in_ = in ? PEM_read_bio_SSL_SESSION(in, nullptr, nullptr, nullptr) : nullptr;

@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -31,6 +32,21 @@ class TlsContext {
   bool pin_rejected() const { return pin_rejected_; }
   const std::string& pin_seen() const { return pin_seen_; }
 
+  // A client's context (a failed verification then suggests what the user can do about it).
+  bool client() const { return client_; }
+  // The name a client checks the server's certificate against; empty with --pin-sha256 or
+  // --insecure.
+  const std::string& verified_host() const { return verified_host_; }
+  // The certificate of the chain the last failed verification stopped at (depth 0: the
+  // server's own), when it failed for a reason other than --pin-sha256.
+  struct VerifyFailure {
+    int depth = 0;
+    std::string subject;
+  };
+  const VerifyFailure& verify_failure() const { return verify_failure_; }
+  // Session tickets received so far (a client's, on any of its connections).
+  unsigned tickets_received() const { return tickets_; }
+
   // Client: verification, ALPN offer and optional client certificate. `emitter` (optional)
   // hears of session tickets that cannot be written to --session-out.
   static std::unique_ptr<TlsContext> for_client(const Config& config, Outcome& outcome,
@@ -55,6 +71,10 @@ class TlsContext {
   Emitter* emitter_ = nullptr;
   std::FILE* keylog_ = nullptr;
   std::string session_out_;
+  std::atomic<unsigned> tickets_{0};  // OpenSSL's assist thread may take them (blocking driver)
+  bool client_ = false;
+  std::string verified_host_;
+  VerifyFailure verify_failure_;  // written by the handshake's thread, read by it (describe)
   SSL_SESSION* session_in_ = nullptr;
   std::vector<unsigned char> alpn_wire_;
   std::string pin_;  // lowercase hex, no colons
@@ -70,7 +90,8 @@ std::string sha256_fingerprint(X509* cert);
 
 // The most specific reason on OpenSSL's error queue, for one-line messages ("no start line
 // (Expecting: TRUSTED CERTIFICATE)", "No such file or directory"), and clears the queue.
-std::string openssl_error_text();
+// `system_error`, when given, receives the first errno the queue carried (0: none).
+std::string openssl_error_text(int* system_error = nullptr);
 
 // Applies config.ciphersuites and config.groups to a throwaway QUIC context, so that a bad
 // list is a usage error before any network activity. Leaves OpenSSL's error queue empty.

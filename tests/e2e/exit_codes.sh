@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every exit code of `quicc --help` that real peers can provoke, each provoked for real:
-#   2 usage, 3 resolve, 4 handshake timeout, 5 handshake failed (ICMP port unreachable),
-#   6 verify failed (wrong pin), 7 no ALPN, 9 peer closed with an application error (the echo
+#   2 usage, 3 resolve, 4 handshake timeout, 5 handshake failed (a listener requiring a client
+#   certificate), 18 nothing listens (ICMP port unreachable), 6 verify failed (wrong pin),
+#   7 no ALPN, 9 peer closed with an application error (the echo
 #   listener interrupted, with the connection idle and mid-transfer), 10 peer reset the stream,
 #   11 --idle-exit, 12 local I/O error (stdout /dev/full), 13 output closed (| head),
 #   14 --timeout, 15 incomplete (the peer closed before its FIN), 130 SIGINT (143 and 129:
@@ -59,14 +60,23 @@ rc=0; qt 10 --connect-timeout "$(scaled 1)s" --pin-sha256 "$ZERO_PIN" "127.0.0.1
   </dev/null >/dev/null 2>"$TMP/e4.err" || rc=$?
 check 4 "$rc" "--connect-timeout 1s against a UDP sink" "$TMP/e4.err"
 
-# --- 5: handshake failed (nothing bound: ICMP port unreachable) ------------------------------------
+# --- 18: nothing bound (ICMP port unreachable) -----------------------------------------------------
 port=$(free_udp_port)
 rc=0; printf hi | qt 10 --connect-timeout 3s --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port" \
+  >/dev/null 2>"$TMP/e18.err" || rc=$?
+# The message is matched too: OpenSSL's "network BIO I/O error" reason and the ECONNREFUSED it
+# keeps are how an ICMP error is told from other failures (core/close_info.cpp), so a change in
+# OpenSSL must fail here.
+check 18 "$rc" "UDP port $port with nothing bound" "$TMP/e18.err" \
+  "nothing listens on UDP 127\\.0\\.0\\.1:$port \\(ICMP port unreachable\\)"
+
+# --- 5: handshake failed (the listener requires a client certificate we do not have) ----------------
+make_cert "$TMP/pki" server
+start_listener "$TMP/certreq.out" --echo --keep-open --cafile "$TMP/pki/ca.pem" --require-client-cert
+rc=0; printf hi | qt 10 --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
   >/dev/null 2>"$TMP/e5.err" || rc=$?
-# The message is matched too: OpenSSL's "network BIO I/O error" reason is how an ICMP error is
-# told from other failures (core/close_info.cpp), so a rewording in OpenSSL must fail here.
-check 5 "$rc" "UDP port $port with nothing bound" "$TMP/e5.err" \
-  'the network refused our packets \(ICMP port unreachable\?\)'
+check 5 "$rc" "a listener requiring a client certificate, none given" "$TMP/e5.err" \
+  'certificate required'
 
 # --- 6, 7: a quicc echo listener ------------------------------------------------------------------
 start_listener "$TMP/echo.out" --echo --keep-open -v

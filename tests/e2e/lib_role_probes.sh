@@ -307,7 +307,7 @@ probe_ipv6() {
   esac
   # Without -6 the socket is dual-stack and an IPv4 client gets in.
   peer_run v4 10 --pin-sha256 "$SUT_FP" "127.0.0.1:$SUT_PORT"
-  want_rc "a client at 127.0.0.1 of a -6 listener" 5 v4
+  want_rc "a client at 127.0.0.1 of a -6 listener (nothing listens there: exit 18)" 18 v4
   CIN=$TMP/hi peer_run v6 10 --pin-sha256 "$SUT_FP" "[::1]:$SUT_PORT"
   want_rc "a client at [::1] of a -6 listener" 0 v6
 }
@@ -377,6 +377,26 @@ probe_session_in() {
   CIN=$TMP/hello sut_run si 10 -v --session-in "$TMP/session.pem" "${TO_PEER[@]}"
   want_rc "--session-in" 0 si
   has "--session-in" "$TMP/si.err" 'handshake_done .* resumed=1 '
+}
+
+# Smoke tests (client only).
+probe_check() {
+  peer_echo
+  sut_run check 10 --check "${TO_PEER[@]}"
+  want_rc "--check" 0 check
+  has "--check" "$TMP/check.out" '^status: ok$'
+  has "--check" "$TMP/check.out" '^alpn: quicc$'
+  has "--check" "$TMP/check.out" "^cert_sha256: $LISTENER_FP\$"
+}
+
+# The listener's ephemeral certificate is valid for a day: the echo works, and the run then
+# exits 17.
+probe_warn_days() {
+  peer_echo
+  CIN=$TMP/hello sut_run wd 10 --warn-days 2 "${TO_PEER[@]}"
+  want_rc "--warn-days 2, a certificate valid for a day" 17 wd
+  [ "$(cat "$TMP/wd.out")" = hello ] || fail "--warn-days: the echo did not come back first"
+  has "--warn-days" "$TMP/wd.err" '^quicc: error: peer certificate expires within a day, on .* \(--warn-days 2\)$'
 }
 
 probe_key_update() {

@@ -331,6 +331,7 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--output-dir", dir.path},
       {"--output", dir.path + "/response"},
       {"--peer-streams", "reject:7"},
+      {"--warn-days", "30"},
   };
 }
 
@@ -698,4 +699,43 @@ TEST_CASE("cli::build_config: --on-eof reset needs a code after the colon") {
     CHECK(b.config->on_eof == EofPolicy::reset);
     CHECK(b.config->eof_reset_code == code);
   }
+}
+
+TEST_CASE("cli::build_config: --check and --warn-days") {
+  Built check = build({"--check", "--warn-days", "30", "h:1"});
+  REQUIRE(check.config);
+  CHECK(check.config->check);
+  CHECK(check.config->warn_days == 30);
+  CHECK_FALSE(build({"h:1"}).config->warn_days);
+  CHECK(build({"--warn-days", "0", "h:1"}).config->warn_days == 0);
+  // Without --check, --warn-days judges any client run.
+  CHECK(build({"--warn-days", "7", "--get", "/x", "h:1"}).config->warn_days == 7);
+  for (const char* bad : {"-1", "x", "1.5", "100001", "30d", ""}) {
+    CAPTURE(bad);
+    CHECK(build({"--warn-days", bad, "h:1"}).error ==
+          "invalid --warn-days '" + std::string(bad) + "': expected whole days, 0 to 100000");
+  }
+  struct Excluded {
+    std::vector<std::string> args;
+    const char* option;
+  };
+  const Excluded excluded[] = {
+      {{"--get", "/x"}, "--get"},
+      {{"--on-eof", "fin"}, "--on-eof"},
+      {{"--key-update", "0"}, "--key-update"},
+      {{"--idle-exit", "1s"}, "--idle-exit"},
+      {{"--peer-streams", "accept"}, "--peer-streams"},
+  };
+  for (const auto& e : excluded) {
+    CAPTURE(e.option);
+    std::vector<std::string> args = e.args;
+    args.insert(args.begin(), "--check");
+    args.push_back("h:1");
+    CHECK(build(args).error ==
+          "--check excludes " + std::string(e.option) + " (a check opens no stream)");
+  }
+  // What a check does honour: the close, the deadlines, trust and resumption.
+  CHECK(build({"--check", "--close-code", "0x100", "--shutdown", "rapid", "--timeout", "2s",
+               "--pin-sha256", std::string(64, 'a'), "h:1"})
+            .config);
 }

@@ -178,7 +178,7 @@ TEST_CASE("TransferPolicy: the peer closes the connection") {
       {"application error", peer_close(5), true, 100, 0, 0, Status::peer_app_error,
        "peer closed the connection: application error 0x5"},
       {"transport error", peer_close(0xa, true), true, 100, 0, 0, Status::peer_transport_error,
-       "peer closed the connection: transport error 0xa"},
+       "peer closed the connection: transport error 0xa PROTOCOL_VIOLATION"},
   };
   for (const Row& r : rows) {
     CAPTURE(r.name);
