@@ -93,7 +93,7 @@ constexpr OptionSpec table[] = {
      "Request a key update once BYTES have been sent and the peer's handshake is confirmed "
      "(0: as soon as it is; K, M, G suffixes)",
      Category::connection, &Options::key_update},
-    // Smoke tests (client).
+    // Scripted checks (client).
     {"--check", "", "",
      "Handshake only: open no stream, wait up to twice the handshake time (100 ms to 1 s) for "
      "a session ticket, close with --close-code, and print on stdout what the server showed "
@@ -102,11 +102,11 @@ constexpr OptionSpec table[] = {
      "days left and SHA-256 fingerprint, handshake time and RTT (OpenSSL's handshake RTT; "
      "3.5 exposes no QUIC RTT estimate), whether a session was offered and resumed, tickets "
      "received",
-     Category::connection, &Options::check},
+     Category::scripted, &Options::check},
     {"--warn-days", "N", "",
      "Exit 17 when the peer certificate expires within N days, once the run has otherwise "
      "succeeded",
-     Category::connection, &Options::warn_days},
+     Category::scripted, &Options::warn_days},
     {"--connect-timeout", "DURATION", "10s",
      "Handshake deadline: 250ms, 3s, 2m; a bare number means seconds", Category::connection,
      &Options::connect_timeout},
