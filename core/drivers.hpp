@@ -78,6 +78,11 @@ bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch
 // A connection the listener accepted (null if none is waiting), set up as both drivers want:
 // streams accepted explicitly, the driver's blocking mode, the wire callback (wire.hpp).
 SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter);
+// One non-blocking step of the handshake of a connection a listener accepted at `accepted`:
+// nullopt while it goes on; then ok (HandshakeDoneEvent emitted), or why it failed
+// (--connect-timeout included). A failure is the client's: the caller warns and drops it.
+std::optional<Outcome> step_accepted_handshake(Connection& conn, Clock::time_point accepted,
+                                               const Config& config);
 // The listener's own idle timer (--idle-timeout), if any; see listener.cpp.
 std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config);
 // The address of the client of a connection accept_connection returned, "" if unknown.

@@ -40,6 +40,21 @@ std::string accepted_peer_address(RunContext& run, SSL* conn) {
   return run.peers ? run.peers->take(conn) : std::string();
 }
 
+std::optional<Outcome> step_accepted_handshake(Connection& conn, Clock::time_point accepted,
+                                               const Config& config) {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(conn.ssl());
+  if (rc != 1) {
+    int err = SSL_get_error(conn.ssl(), rc);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+      return describe_handshake_failure(conn.ssl(), nullptr);
+    if (Clock::now() >= accepted + config.connect_timeout)
+      return handshake_timeout_outcome(config, false);
+    return std::nullopt;
+  }
+  return conn.report_handshake(accepted);
+}
+
 std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config) {
   if (!config.idle_timeout || config.idle_timeout->count() <= 0) return std::nullopt;
   return *config.idle_timeout;

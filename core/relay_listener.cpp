@@ -146,27 +146,14 @@ bool step_client(SteppedClient& c, SSL* listener, bool ending, unsigned net_wake
       conn.abort();
       return false;
     }
-    ERR_clear_error();
-    int rc = SSL_do_handshake(conn.ssl());
-    if (rc != 1) {
-      int err = SSL_get_error(conn.ssl(), rc);
-      Outcome failed;
-      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-        failed = describe_handshake_failure(conn.ssl(), nullptr);
-      else if (Clock::now() >= c.accepted + config.connect_timeout)
-        failed = handshake_timeout_outcome(config, false);
-      else
-        return true;
-      c.emitter.emit(WarningEvent{failed.message});  // the client's failure, not ours
+    auto handshake = step_accepted_handshake(conn, c.accepted, config);
+    if (!handshake) return true;
+    if (!handshake->ok()) {
+      c.emitter.emit(WarningEvent{handshake->message});  // the client's failure, not ours
       conn.abort();
       return false;
     }
     c.established = true;
-    if (Outcome o = conn.report_handshake(c.accepted); !o.ok()) {
-      c.emitter.emit(WarningEvent{o.message});
-      conn.abort();
-      return false;
-    }
     c.session.emplace(conn, c.run, PipeOptions{listener, listener_idle_limit(config)});
   }
   unsigned wake = net_wake;

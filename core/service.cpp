@@ -45,30 +45,16 @@ bool serve(ServiceConnection& c, RunContext& run, bool& busy) {
   Connection& conn = *c.conn;
   const Config& config = run.config;
   if (!c.established) {
-    ERR_clear_error();
-    int rc = SSL_do_handshake(conn.ssl());
-    if (rc != 1) {
-      int err = SSL_get_error(conn.ssl(), rc);
-      Outcome failed;
-      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-        failed = describe_handshake_failure(conn.ssl(), nullptr);
-      else if (Clock::now() >= c.accepted + config.connect_timeout)
-        failed = handshake_timeout_outcome(config, false);
-      else
-        return true;
+    auto handshake = step_accepted_handshake(conn, c.accepted, config);
+    if (!handshake) return true;
+    if (!handshake->ok()) {
       // The client's failure, not the listener's: it goes on serving (or waiting).
-      c.emitter.emit(WarningEvent{failed.message});
+      c.emitter.emit(WarningEvent{handshake->message});
       c.handshake_failed = true;
       conn.abort();
       return false;
     }
     c.established = true;
-    if (Outcome o = conn.report_handshake(c.accepted); !o.ok()) {
-      c.emitter.emit(WarningEvent{o.message});
-      c.handshake_failed = true;
-      conn.abort();
-      return false;
-    }
   }
   for (SSL* s : conn.accept_streams()) c.streams.emplace_back(s, config, c.emitter, false);
   for (auto it = c.streams.begin(); it != c.streams.end();) {
