@@ -596,6 +596,22 @@ probe_on_eof() {
 # sends "hi" to a peer that was stopped (SIGSTOP) after the handshake, so the bytes are never
 # acknowledged. With a close that does not wait for acknowledgements the side under test exits
 # 15 at once, its error line naming WHY; a graceful close would wait until --timeout (14).
+# all_threads_stopped PID: waits (up to 5 s, scaled) until every thread of PID is stopped.
+all_threads_stopped() {
+  local pid=$1 deadline t state running
+  deadline=$(( $(now_ms) + $(scaled 5) * 1000 ))
+  while :; do
+    running=0
+    for t in /proc/"$pid"/task/*/stat; do
+      state=$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "$t" 2>/dev/null) || continue
+      [ "$state" = T ] || [ "$state" = t ] || running=1
+    done
+    [ "$running" = 0 ] && return 0
+    [ "$(now_ms)" -lt "$deadline" ] || return 1
+    sleep 0.01
+  done
+}
+
 stopped_peer_close() {
   local role=$1 why=$2 peer sut_pid
   shift 2
@@ -622,6 +638,9 @@ stopped_peer_close() {
   fi
   wait_log "$TMP/sut.err" 0 handshake_done 10 || fail "$why: no handshake_done"
   kill -STOP "$peer"
+  # Every thread stopped first: OpenSSL's assist thread (blocking driver) ACKed the data when
+  # it had not stopped yet (a CI run under ASan).
+  all_threads_stopped "$peer" || fail "$why: the peer's threads did not all stop"
   printf hi >"$TMP/sut.fifo"
   kill "$feeder"   # the input's last writer: EOF after "hi"
   wait_pid "$sut_pid" 30
