@@ -165,9 +165,11 @@ static void await_answers(SSL *bidi, SSL *uni, int fin, long wait_ms)
     while (!(got_bidi && got_uni) && SSL_poll(items, 2, sizeof items[0], &tv, 0, &n) == 1
            && n > 0) {
         /* Level-triggered: once a stream has answered, stop asking about it. */
+        /* The bidirectional stream is answered once both the reset (ER) and the STOP_SENDING
+           (EW) came: they may arrive apart. */
         if (items[0].revents != 0) {
-            got_bidi = 1;
-            items[0].events = 0;
+            items[0].events &= ~items[0].revents;
+            got_bidi = (items[0].events & (SSL_POLL_EVENT_ER | SSL_POLL_EVENT_EW)) == 0;
         }
         if (items[1].revents != 0) {
             got_uni = 1;
