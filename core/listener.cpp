@@ -23,11 +23,14 @@
 
 namespace quicc {
 
-SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter) {
+// The connection has the listener's message callback already (OpenSSL copies the SSL_CTX's
+// when it creates the connection, quic_impl.c:4518). Setting it again here would race:
+// SSL_set_msg_callback does not take the QUIC object's lock, and another connection's thread
+// ticking the shared port may be handing this connection a datagram (TSan, ossl_qrx_inject_urxe).
+SslPtr accept_connection(SSL* listener, Driver driver) {
   SslPtr conn(SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK));
   ERR_clear_error();
   if (!conn) return nullptr;
-  install_wire_callback(conn.get(), emitter.wants_trace() ? &emitter : nullptr);
   // Streams are accepted explicitly, as the client does.
   SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
   SSL_set_incoming_stream_policy(conn.get(), SSL_INCOMING_STREAM_POLICY_ACCEPT, 0);
@@ -74,7 +77,7 @@ SslPtr wait_for_connection(SSL* listener, RunContext& run, EventLoop& loop, Outc
       outcome = interrupted_outcome(run.interrupts.signal());
       return nullptr;
     }
-    if (SslPtr conn = accept_connection(listener, config.driver, run.emitter)) return conn;
+    if (SslPtr conn = accept_connection(listener, config.driver)) return conn;
     auto now = Clock::now();
     if (run.run_deadline() && now >= *run.run_deadline()) {
       outcome = timeout_outcome(config);
