@@ -29,6 +29,8 @@ constexpr ExitCode table[] = {
     {Status::incomplete, 15,
      "transfer incomplete: the peer closed before its FIN, or data we sent was not "
      "acknowledged (the message says how many bytes)"},
+    // Scripted checks.
+    {Status::expect_failed, 16, "--expect found no match in the received data"},
     {Status::interrupted, 129, "interrupted by SIGHUP"},
     {Status::interrupted, 130, "interrupted by SIGINT"},
     {Status::interrupted, 143, "interrupted by SIGTERM"},

@@ -95,7 +95,7 @@ Outcome pipe_nonblocking(Connection& conn, RunContext& run, const PipeOptions& o
     wake = loop.wait(pump.interest(step), deadline, pump.take_turn_in(), pump.take_turn_out());
   }
   conn.report_end(pump.moved());
-  return policy.outcome();
+  return pump.judged(policy.outcome());
 }
 
 }  // namespace quicc

@@ -104,6 +104,7 @@ declare -A SAMPLE=(
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
   [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
   [--peer-streams]=accept [--output-dir]=$TMP
+  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)
