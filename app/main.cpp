@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   std::string error;
   std::optional<Config> config = cli::build_config(options, error);
   if (!config) return usage_error(error);
+  if (auto problem = cli::open_send_files(*config)) return usage_error(*problem);
   std::optional<cli::LogFormat> format = cli::parse_log_format(options.log_format, error);
   if (!format) return usage_error(error);
   std::optional<cli::WriteOut> write_out;

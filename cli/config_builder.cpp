@@ -5,8 +5,13 @@
 #include <cmath>
 #include <tuple>
 
+#include <fcntl.h>
 #include <openssl/opensslconf.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +19,8 @@
 
 #include "cli/file_checks.hpp"
 #include "cli/role_rules.hpp"
+#include "cli/safe_text.hpp"
+#include "core/expect.hpp"
 #include "core/tls.hpp"
 
 namespace quicc::cli {
@@ -153,6 +160,59 @@ std::optional<LogFormat> parse_log_format(std::string_view text, std::string& er
   return std::nullopt;
 }
 
+std::optional<std::string> parse_send_escapes(std::string_view text, std::string& error) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    std::string problem;
+    if (i + 1 == text.size()) {
+      problem = "a lone backslash at the end";
+    } else {
+      switch (text[i + 1]) {
+        case 'r': out += '\r'; ++i; continue;
+        case 'n': out += '\n'; ++i; continue;
+        case 't': out += '\t'; ++i; continue;
+        case '\\': out += '\\'; ++i; continue;
+        case 'x':
+          if (i + 3 < text.size() && hex(text[i + 2]) >= 0 && hex(text[i + 3]) >= 0) {
+            out += static_cast<char>(hex(text[i + 2]) * 16 + hex(text[i + 3]));
+            i += 3;
+            continue;
+          }
+          problem = "'" + terminal_text(text.substr(i, 4)) + "' needs two hex digits";
+          break;
+        default:
+          problem = "unknown escape '" + terminal_text(text.substr(i, 2)) + "'";
+      }
+    }
+    // The argument may be long (a whole request): its start is enough to find it.
+    std::string shown = terminal_text(text.substr(0, 60)) + (text.size() > 60 ? "..." : "");
+    error = "invalid --send '" + shown + "': " + problem +
+            " (escapes: \\r \\n \\t \\\\ \\xNN)";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> open_send_files(Config& config) {
+  for (InputPart& part : config.send) {
+    if (part.file.empty() || part.fd >= 0) continue;
+    int fd = ::open(part.file.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return "cannot read --send-file '" + part.file + "': " + std::strerror(errno);
+    part.fd = fd;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 std::string environment(const char* name) {
@@ -182,10 +242,20 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
       return std::string(option) + " needs --get or --get-list";
   if (was_given(o, "--output") && was_given(o, "--output-dir"))
     return "--output and --output-dir exclude each other";
+  // Scripted checks are pipe mode's: requests send and check their own data.
+  for (std::string_view option : {"--send", "--send-file", "--expect", "--expect-close"})
+    if (was_given(o, option) && requesting)
+      return std::string(option) + " does not go with --get or --get-list (it is for pipe mode)";
+  if (o.expect_close && !was_given(o, "--expect")) return "--expect-close needs --expect";
+  // A pipe listener with --keep-open relays stdin to every client (core/relay.hpp).
+  for (std::string_view option : {"--send", "--send-file", "--expect", "--expect-close"})
+    if (was_given(o, option) && o.keep_open)
+      return std::string(option) + " does not go with --keep-open (it is for one connection)";
   // A check opens no stream and reads no input: options about streams would do nothing.
   if (o.check)
-    for (std::string_view option : {"--get", "--get-list", "--output-dir", "--peer-streams",
-                                    "--on-eof", "--key-update", "--idle-exit"})
+    for (std::string_view option :
+         {"--get", "--get-list", "--output-dir", "--peer-streams", "--on-eof", "--key-update",
+          "--idle-exit", "--send", "--send-file", "--expect", "--expect-close"})
       if (was_given(o, option))
         return "--check excludes " + std::string(option) + " (a check opens no stream)";
   return std::nullopt;
@@ -203,6 +273,41 @@ bool set_warn_days(const Options& o, Config& config, std::string& error) {
     return false;
   }
   config.warn_days = days;
+  return true;
+}
+
+// --send, --send-file, --expect, --expect-close.
+bool set_scripted_checks(const Options& o, Config& config, std::string& error) {
+  std::vector<bool> order = o.send_order;
+  if (order.size() != o.send.size() + o.send_file.size()) {
+    // Options filled by code: every --send, then every --send-file.
+    order.assign(o.send.size(), false);
+    order.insert(order.end(), o.send_file.size(), true);
+  }
+  size_t next_send = 0, next_file = 0;
+  for (bool file : order) {
+    InputPart part;
+    if (file) {
+      part.file = o.send_file[next_file++];
+      if (auto problem = check_readable_file("--send-file", part.file)) {
+        error = *problem;
+        return false;
+      }
+    } else {
+      auto bytes = parse_send_escapes(o.send[next_send++], error);
+      if (!bytes) return false;
+      part.bytes = std::move(*bytes);
+    }
+    config.send.push_back(std::move(part));
+  }
+  for (const auto& pattern : o.expect) {
+    if (auto problem = Expectations::invalid(pattern)) {
+      error = "invalid --expect '" + terminal_text(pattern) + "': " + *problem;
+      return false;
+    }
+  }
+  config.expect = o.expect;
+  config.expect_close = o.expect_close;
   return true;
 }
 
@@ -570,6 +675,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     return std::nullopt;
   }
   if (!set_requests(o, config, error)) return std::nullopt;
+  if (!set_scripted_checks(o, config, error)) return std::nullopt;
   if (Outcome tls = check_tls_lists(config); !tls.ok()) {
     error = tls.message;
     return std::nullopt;

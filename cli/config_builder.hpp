@@ -40,6 +40,14 @@ std::optional<std::string> response_file_name(std::string_view path, std::string
 // "text" or "json".
 std::optional<LogFormat> parse_log_format(std::string_view text, std::string& error);
 
+// --send's DATA with its escapes decoded: \r \n \t \\ and \xNN (two hex digits); any other
+// backslash is an error naming the escape.
+std::optional<std::string> parse_send_escapes(std::string_view text, std::string& error);
+
+// Opens the --send-file parts of `config` (InputPart::fd) for reading, before the network: a
+// FIFO waits here for its writer, as `cat` would. They stay open until the process exits.
+std::optional<std::string> open_send_files(Config& config);
+
 // Validates options and builds the Config. On failure returns nullopt and a one-line error.
 std::optional<Config> build_config(const Options& options, std::string& error);
 

@@ -29,7 +29,8 @@ constexpr ExitCode table[] = {
     {Status::incomplete, 15,
      "transfer incomplete: the peer closed before its FIN, or data we sent was not "
      "acknowledged (the message says how many bytes)"},
-    // Smoke tests (--check, --warn-days). 16 belongs to --expect.
+    // Scripted checks and smoke tests (--expect, --check, --warn-days).
+    {Status::expect_failed, 16, "--expect found no match in the received data"},
     {Status::cert_expiring, 17,
      "peer certificate expires within --warn-days (after everything else succeeded)"},
     {Status::port_unreachable, 18,

@@ -166,8 +166,11 @@ struct Record {
              {"mb_per_s", megabytes_per_second(e.bytes, e.duration)}}};
   }
   EventRecord operator()(const ErrorEvent& e) const {
-    return {"error",
-            {{"status", std::string(status_name(e.outcome.status))}, {"message", e.outcome.message}}};
+    EventRecord r{"error",
+                  {{"status", std::string(status_name(e.outcome.status))},
+                   {"message", e.outcome.message}}};
+    if (e.outcome.peer_data) r.fields.push_back({"received", *e.outcome.peer_data});
+    return r;
   }
 };
 
@@ -222,11 +225,16 @@ std::string peer_stream_text(const PeerStreamEvent& e) {
 
 EventRecord record_of(const EventData& data) { return std::visit(Record{}, data); }
 
+std::string outcome_text(const Outcome& outcome) {
+  if (!outcome.peer_data) return outcome.message;
+  return outcome.message + " " + quoted_terminal_text(*outcome.peer_data);
+}
+
 // The fixed prefixes are ASCII, so escaping the whole line only ever touches the text that came
 // from the event (a peer's close reason inside an error message, the ALPN a client offered).
 std::string notice_text(const EventData& data) {
   std::string text;
-  if (auto* e = std::get_if<ErrorEvent>(&data)) text = "error: " + e->outcome.message;
+  if (auto* e = std::get_if<ErrorEvent>(&data)) text = "error: " + outcome_text(e->outcome);
   if (auto* e = std::get_if<WarningEvent>(&data)) text = "warning: " + e->text;
   if (auto* e = std::get_if<ListeningEvent>(&data)) text = "listening on " + e->local;
   if (auto* e = std::get_if<PeerStreamEvent>(&data)) text = peer_stream_text(*e);

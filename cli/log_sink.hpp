@@ -58,6 +58,10 @@ std::string notice_text(const EventData& data);
 // The same, naming the connection the event is about (Event::connection), if any.
 std::string notice_text(const Event& event);
 
+// An outcome's message for people: the message, then the peer's bytes it refers to
+// (Outcome::peer_data), quoted and escaped: `... received: "hello\r\n"`.
+std::string outcome_text(const Outcome& outcome);
+
 // One line for the event, without time prefix: "tick wake=timeout next_timeout_ms=12.5 ...".
 std::string format_text(const EventRecord& record);
 // One JSON object: {"t_ms":1.234,"event":"tick","wake":"timeout",...}.

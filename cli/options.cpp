@@ -58,6 +58,25 @@ constexpr OptionSpec table[] = {
      "3.5 sets to 0), ignore (leave them unread, with a warning)",
      Category::requests, &Options::peer_streams},
     // Scripted checks.
+    {"--send", "DATA", "",
+     "Send DATA instead of reading stdin, then end our side as at stdin EOF (--on-eof); "
+     "escapes \\r \\n \\t \\\\ \\xNN; repeatable, and mixed with --send-file, sent in "
+     "command-line order",
+     Category::scripted, &Options::send},
+    {"--send-file", "FILE", "",
+     "Send the contents of FILE instead of reading stdin; repeatable, and mixed with --send, "
+     "sent in command-line order",
+     Category::scripted, &Options::send_file},
+    {"--expect", "REGEX", "",
+     "Exit 16 unless the data received matches REGEX (ECMAScript; ^ and $ match at line "
+     "breaks too; no back-references; the first 1 MiB is searched); repeatable: all must "
+     "match. Received data still goes to stdout. Once all have matched and our input is all "
+     "sent and acknowledged, reading stops and the run ends as at the peer's FIN",
+     Category::scripted, &Options::expect},
+    {"--expect-close", "", "",
+     "With --expect: read on to the peer's FIN or close, then judge, instead of stopping at "
+     "the match",
+     Category::scripted, &Options::expect_close},
     {"--count", "N", "1",
      "Make N connections in one process, each a whole run (resolve, handshake, the same "
      "input, close) whose received data is discarded; report each as it ends (--json, "
@@ -304,6 +323,16 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
   }
   for (auto [name, option] : added)
     if (option->count() > 0) o.given.emplace(name);
+  // --send and --send-file are sent in the order they were given: CLI11 keeps each option's
+  // values apart, its parse order says how they interleave.
+  const CLI::Option* send = nullptr;
+  const CLI::Option* send_file = nullptr;
+  for (auto [name, option] : added) {
+    if (name == "--send") send = option;
+    if (name == "--send-file") send_file = option;
+  }
+  for (const CLI::Option* option : app.parse_order())
+    if (option == send || option == send_file) o.send_order.push_back(option == send_file);
   return result;
 }
 

@@ -26,6 +26,14 @@ struct Options {
   std::string output_dir;
   std::string output;
   std::string peer_streams = "ignore";
+  // Scripted checks.
+  std::vector<std::string> send;       // --send DATA, repeatable, escapes not yet decoded
+  std::vector<std::string> send_file;  // --send-file FILE, repeatable
+  // The order of --send and --send-file on the command line, one entry per occurrence: true
+  // for --send-file. Empty (Options filled by code): every --send, then every --send-file.
+  std::vector<bool> send_order;
+  std::vector<std::string> expect;  // --expect REGEX, repeatable
+  bool expect_close = false;
   std::string alpn = "quicc";
   std::string sni;
   bool no_sni = false;

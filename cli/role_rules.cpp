@@ -47,6 +47,12 @@ constexpr RoleRule rules[] = {
     {"--wait-peer", true, true, false, clients_close},
     {"--close-code", true, true, false, clients_close},
     {"--close-reason", true, true, false, clients_close},
+    // Scripted checks replace the pipe's input and judge its output: a client's or a pipe
+    // listener's (ncat-like); a service listener has neither.
+    {"--send", true, true, false, "it serves its clients' streams, it has no input"},
+    {"--send-file", true, true, false, "it serves its clients' streams, it has no input"},
+    {"--expect", true, true, false, "it serves its clients' streams, it checks none"},
+    {"--expect-close", true, true, false, "it serves its clients' streams, it checks none"},
     // A listener trusts CAs only to verify client certificates.
     {"--cafile", true, true, true, "", "--require-client-cert"},
     {"--capath", true, true, true, "", "--require-client-cert"},

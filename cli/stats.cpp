@@ -22,7 +22,7 @@ std::vector<Field> StatsCollector::summary(const Outcome& outcome, int exit_code
   double duration_ms = static_cast<double>(last_event_.count()) / 1000.0;
   std::vector<Field> f = {{"status", std::string(status_name(outcome.status))},
                           {"exit_code", static_cast<uint64_t>(exit_code)}};
-  if (!outcome.ok()) f.push_back({"error", outcome.message});
+  if (!outcome.ok()) f.push_back({"error", outcome_text(outcome)});
   if (!peer_.empty()) f.push_back({"peer", peer_});
   f.push_back({"duration_ms", duration_ms});
   // When each phase ended, counted from the start of the run (curl's time_* figures).

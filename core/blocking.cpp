@@ -24,6 +24,7 @@
 
 #include "drivers.hpp"
 #include "event_loop.hpp"
+#include "expect.hpp"
 #include "extra_streams.hpp"
 #include "local_io.hpp"
 #include "pipe_streams.hpp"
@@ -211,9 +212,11 @@ class BlockingPipe {
         emitter_(run.emitter),
         options_(options),
         waker_(waker),
-        input_(config_.input_fd),
+        input_(config_.input_fd, config_.send),
         output_(config_.output_fd),
-        extra_rules_(config_.peer_streams, config_.peer_stream_reject_code) {
+        stop_at_match_(!config_.expect.empty() && !config_.expect_close),
+        extra_rules_(config_.peer_streams, config_.peer_stream_reject_code),
+        expect_(config_.expect) {
     facts_.last_activity = Clock::now();
   }
 
@@ -260,10 +263,12 @@ class BlockingPipe {
   Waker& waker_;
   LocalInput input_;
   LocalOutput output_;
+  const bool stop_at_match_;  // --expect without --expect-close
   const ExtraStreamRules extra_rules_;
 
   std::mutex mutex_;  // guards everything below
   PipeFacts facts_;
+  Expectations expect_;  // fed by the receiver of the pipe's data, judged at the end
   PipeStreams streams_;
   std::map<SSL*, int> users_;  // worker threads using each stream
   std::vector<SSL*> to_free_;  // stop_reading: freed once no worker uses them
@@ -411,6 +416,10 @@ void BlockingPipe::receive_loop(SSL* s) {
         // Crossed streams: the receiving half of our own stream carries nothing for the pipe.
         if (s != streams_.receive()) continue;
         facts_.received += n;
+        if (expect_.feed(buffer.data(), n) && !facts_.expect_met) {
+          facts_.expect_met = true;
+          notify_.notify();  // a change of state: the control thread decides again at once
+        }
       }
       for (size_t off = 0; off < n;) {
         if (!output_.always_ready() && !wait_ready(output_.fd(), POLLOUT, stop_all_.fd())) {
@@ -434,6 +443,17 @@ void BlockingPipe::receive_loop(SSL* s) {
         notify_.notify();
         return;
       }
+      {
+        // Every --expect pattern matched and our input is out and acknowledged: this chunk was
+        // the last one read. (A match before that reads on; if what ends it is the ACK, the
+        // control thread sees it and closes, which ends this thread.)
+        std::lock_guard lock(mutex_);
+        if (stop_at_match_ && match_ends_reading(facts_) && s == streams_.receive()) {
+          --users_[s];
+          notify_.notify();
+          return;
+        }
+      }
       progress();
       continue;
     }
@@ -453,6 +473,7 @@ void BlockingPipe::receive_loop(SSL* s) {
     if (fin) {
       emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});
       if (s == streams_.receive()) {
+        expect_.data_ended();
         facts_.peer_fin_after_ours = facts_.fin_sent;
         facts_.fin_received = true;
         facts_.read_ended = true;
@@ -715,12 +736,14 @@ Outcome BlockingPipe::run() {
     conn_.leak();
   }
   Transferred moved;
+  Outcome outcome;
   {
     std::lock_guard lock(mutex_);
     moved = {facts_.written, facts_.sent, facts_.unacked};
+    outcome = expect_.verdict(policy.outcome());
   }
   conn_.report_end(moved);
-  return policy.outcome();
+  return outcome;
 }
 
 }  // namespace

@@ -69,6 +69,15 @@ inline constexpr uint64_t stream_code_refused = 0x10;
 // connection's close only as "stream reset" (openssl#21762), without its code.
 inline constexpr uint64_t stream_code_unknown = UINT64_MAX;
 
+// Scripted input (--send, --send-file): one part of what is sent instead of input_fd.
+struct InputPart {
+  std::string bytes;  // sent as they are
+  // Or, when >= 0: read to its end (a --send-file, opened by the caller, who owns it; `file`
+  // is its name).
+  int fd = -1;
+  std::string file;
+};
+
 struct Config {
   Role role = Role::client;
   Endpoint endpoint;  // client: where to connect; listener: where to bind
@@ -173,6 +182,15 @@ struct Config {
   // left). They are never switched to O_NONBLOCK (see local_io.hpp).
   int input_fd = 0;
   int output_fd = 1;
+
+  // Scripted checks (pipe mode). `send` non-empty: the input is these parts in order, then
+  // EOF (input_fd is not read). `expect`: ECMAScript patterns that must all match the data
+  // received (core/expect.hpp), or the run ends with Status::expect_failed; once all match
+  // (and our input is all sent and acknowledged), reading stops and the run ends as at the
+  // peer's FIN, unless `expect_close` (read on to the peer's FIN or close, then judge).
+  std::vector<InputPart> send;
+  std::vector<std::string> expect;
+  bool expect_close = false;
 };
 
 }  // namespace quicc

@@ -76,8 +76,8 @@ bool clear_for_close(const std::vector<Connection*>& connections, InterruptWatch
                      EventLoop& loop, uint64_t code, Clock::time_point deadline);
 
 // A connection the listener accepted (null if none is waiting), set up as both drivers want:
-// streams accepted explicitly, the driver's blocking mode. Its wire callback is the SSL_CTX's.
-SslPtr accept_connection(SSL* listener, Driver driver);
+// streams accepted explicitly, the driver's blocking mode, the wire callback (wire.hpp).
+SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter);
 // One non-blocking step of the handshake of a connection a listener accepted at `accepted`:
 // nullopt while it goes on; then ok (HandshakeDoneEvent emitted), or why it failed
 // (--connect-timeout included). A failure is the client's: the caller warns and drops it.

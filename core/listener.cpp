@@ -23,14 +23,16 @@
 
 namespace quicc {
 
-// The connection has the listener's message callback already (OpenSSL copies the SSL_CTX's
-// when it creates the connection, quic_impl.c:4518). Setting it again here would race:
-// SSL_set_msg_callback does not take the QUIC object's lock, and another connection's thread
-// ticking the shared port may be handing this connection a datagram (TSan, ossl_qrx_inject_urxe).
-SslPtr accept_connection(SSL* listener, Driver driver) {
+// OpenSSL 3.5 gives a connection it accepted no message callback (create_qc_from_incoming_conn
+// copies none from the SSL_CTX, unlike SSL_new_from_listener), so it is set here, while
+// another thread may be ticking the shared port and handing this connection datagrams.
+// SSL_set_msg_callback takes no lock (ossl_quic_callback_ctrl); install_wire_callback sets the
+// argument before the callback, and the callback ignores a call without its SSL (tsan.supp).
+SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter) {
   SslPtr conn(SSL_accept_connection(listener, SSL_ACCEPT_CONNECTION_NO_BLOCK));
   ERR_clear_error();
   if (!conn) return nullptr;
+  install_wire_callback(conn.get(), emitter.wants_trace() ? &emitter : nullptr);
   // Streams are accepted explicitly, as the client does.
   SSL_set_default_stream_mode(conn.get(), SSL_DEFAULT_STREAM_MODE_NONE);
   SSL_set_incoming_stream_policy(conn.get(), SSL_INCOMING_STREAM_POLICY_ACCEPT, 0);
@@ -77,7 +79,7 @@ SslPtr wait_for_connection(SSL* listener, RunContext& run, EventLoop& loop, Outc
       outcome = interrupted_outcome(run.interrupts.signal());
       return nullptr;
     }
-    if (SslPtr conn = accept_connection(listener, config.driver)) return conn;
+    if (SslPtr conn = accept_connection(listener, config.driver, run.emitter)) return conn;
     auto now = Clock::now();
     if (run.run_deadline() && now >= *run.run_deadline()) {
       outcome = timeout_outcome(config);

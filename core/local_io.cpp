@@ -31,11 +31,62 @@ EndKind kind_of(int fd) {
 
 LocalInput::LocalInput(int fd) : fd_(fd), kind_(kind_of(fd)) {}
 
+LocalInput::LocalInput(int fd, const std::vector<InputPart>& script) : LocalInput(fd) {
+  if (script.empty()) return;
+  script_ = &script;
+  part_ = 0;
+  offset_ = 0;
+  const InputPart& first = script.front();
+  fd_ = first.fd >= 0 ? first.fd : -1;
+  kind_ = first.fd >= 0 ? kind_of(first.fd) : EndKind::memory;
+}
+
+void LocalInput::next_part() {
+  ++part_;
+  offset_ = 0;
+  if (part_ >= script_->size()) {
+    fd_ = -1;
+    kind_ = EndKind::closed;
+    return;
+  }
+  const InputPart& p = (*script_)[part_];
+  fd_ = p.fd >= 0 ? p.fd : -1;
+  kind_ = p.fd >= 0 ? kind_of(p.fd) : EndKind::memory;
+}
+
 bool LocalInput::always_ready() const {
-  return kind_ == EndKind::regular || kind_ == EndKind::device || kind_ == EndKind::closed;
+  return kind_ == EndKind::regular || kind_ == EndKind::device || kind_ == EndKind::closed ||
+         kind_ == EndKind::memory;
 }
 
 LocalInput::Result LocalInput::read(void* buffer, size_t length, size_t& n, std::string& error) {
+  n = 0;
+  if (!script_) return read_fd(buffer, length, n, error);
+  for (;;) {
+    if (kind_ == EndKind::closed) return Result::eof;
+    if (kind_ == EndKind::memory) {
+      const std::string& bytes = (*script_)[part_].bytes;
+      if (offset_ < bytes.size()) {
+        n = std::min(length, bytes.size() - offset_);
+        std::memcpy(buffer, bytes.data() + offset_, n);
+        offset_ += n;
+        return Result::data;
+      }
+    } else {
+      Result r = read_fd(buffer, length, n, error);
+      if (r != Result::eof) {
+        if (r == Result::failed) error = "'" + (*script_)[part_].file + "': " + error;
+        return r;
+      }
+    }
+    // This part is over: on to the next, which must be polled first unless it is always ready.
+    next_part();
+    if (!always_ready()) return Result::not_ready;
+  }
+}
+
+LocalInput::Result LocalInput::read_fd(void* buffer, size_t length, size_t& n,
+                                       std::string& error) {
   n = 0;
   if (kind_ == EndKind::closed) return Result::eof;
   for (;;) {

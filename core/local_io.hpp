@@ -17,19 +17,28 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#include "config.hpp"
 
 namespace quicc {
 
-enum class EndKind { regular, pipe, socket, terminal, device, closed };
+// memory: a scripted input's bytes (--send).
+enum class EndKind { regular, pipe, socket, terminal, device, closed, memory };
 
 class LocalInput {
  public:
   // fd < 0: a closed input, at EOF from the start.
   explicit LocalInput(int fd);
+  // A scripted input (--send, --send-file): `script`'s parts in order, then EOF; `fd` when
+  // `script` is empty. `script` must outlive this object.
+  LocalInput(int fd, const std::vector<InputPart>& script);
 
+  // The descriptor to poll: the current part's (-1 for bytes).
   int fd() const { return fd_; }
   EndKind kind() const { return kind_; }
-  // A read may be tried without poll() saying so first.
+  // A read may be tried without poll() saying so first. A scripted input changes kinds from
+  // part to part: it answers not_ready when it moves to a part that must be polled.
   bool always_ready() const;
 
   enum class Result { data, eof, not_ready, failed };
@@ -38,8 +47,15 @@ class LocalInput {
   Result read(void* buffer, size_t length, size_t& n, std::string& error);
 
  private:
+  Result read_fd(void* buffer, size_t length, size_t& n, std::string& error);
+  // Moves to the next part of the script (past its end: closed, at EOF).
+  void next_part();
+
   int fd_;
   EndKind kind_;
+  const std::vector<InputPart>* script_ = nullptr;
+  size_t part_ = 0;    // the current part of the script
+  size_t offset_ = 0;  // bytes of the current part's `bytes` already read
 };
 
 class LocalOutput {

@@ -25,15 +25,15 @@ namespace quicc {
 
 namespace {
 
-// The whole input, read once; an interrupt ends the wait. A terminal gives nothing: a count of
-// connections is not an interactive session.
-Outcome read_input(int fd, InterruptWatch& interrupts, std::string& data) {
-  LocalInput input(fd);
+// The whole input (stdin's, or --send's and --send-file's in order), read once; an interrupt
+// ends the wait. A terminal gives nothing: a count of connections is not an interactive session.
+Outcome read_input(const Config& config, InterruptWatch& interrupts, std::string& data) {
+  LocalInput input(config.input_fd, config.send);
   if (input.kind() == EndKind::terminal || input.kind() == EndKind::closed) return {};
   std::vector<unsigned char> buffer(64 * 1024);
   for (;;) {
     if (!input.always_ready()) {
-      unsigned woke = wait_readable({fd}, interrupts.wake_fd(), std::nullopt);
+      unsigned woke = wait_readable({input.fd()}, interrupts.wake_fd(), std::nullopt);
       if (interrupts.take_new() > 0) return interrupted_outcome(interrupts.signal());
       if (!(woke & 1u)) continue;
     }
@@ -98,7 +98,7 @@ struct Running {
 Outcome run_many(const Config& config, const ManyPlan& plan, ManyObserver& observer) {
   InterruptWatch interrupts(config.interrupts);
   std::string input;
-  if (Outcome o = read_input(config.input_fd, interrupts, input); !o.ok()) return o;
+  if (Outcome o = read_input(config, interrupts, input); !o.ok()) return o;
   UniqueFd discard(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (discard.get() < 0)
     return {Status::io_error, std::string("cannot open /dev/null: ") + std::strerror(errno)};
@@ -131,6 +131,7 @@ Outcome run_many(const Config& config, const ManyPlan& plan, ManyObserver& obser
       }
       r->config = config;
       r->config.input_fd = r->input.get();
+      r->config.send.clear();  // in `input` already
       r->config.output_fd = discard.get();
       r->config.interrupts = InterruptSource{&r->count, &r->signal, r->wake.fd()};
       Running* raw = r.get();

@@ -18,8 +18,10 @@ PipePump::PipePump(Connection& conn, const Config& config)
     : conn_(conn),
       config_(config),
       emitter_(conn.emitter()),
-      input_(config.input_fd),
+      input_(config.input_fd, config.send),
       output_(config.output_fd),
+      expect_(config.expect),
+      stop_at_match_(!config.expect.empty() && !config.expect_close),
       extra_rules_(config.peer_streams, config.peer_stream_reject_code),
       to_stream_(config.moving_buffer),
       input_waits_(!input_.always_ready()) {
@@ -110,7 +112,10 @@ bool PipePump::receive(const Step& step) {
       }
     }
     SSL* s = streams_.receive();
-    if (!step.read_stream || !s || facts_.read_ended) return changed;
+    // A match of every --expect pattern stops reading at once (the step came before it).
+    if (!step.read_stream || !s || facts_.read_ended ||
+        (stop_at_match_ && match_ends_reading(facts_)))
+      return changed;
     if (moved >= turn_budget) {
       busy_ = true;
       return changed;
@@ -122,6 +127,7 @@ bool PipePump::receive(const Step& step) {
       out_length_ = n;
       moved += n;
       facts_.received += n;
+      if (expect_.feed(out_buffer_.data(), n)) facts_.expect_met = true;
       turn_in_ += n;
       facts_.last_activity = Clock::now();
       changed = true;
@@ -132,6 +138,7 @@ bool PipePump::receive(const Step& step) {
       case SSL_ERROR_WANT_WRITE:
         return changed;
       case SSL_ERROR_ZERO_RETURN:
+        expect_.data_ended();
         facts_.peer_fin_after_ours = facts_.fin_sent;
         facts_.fin_received = true;
         facts_.read_ended = true;

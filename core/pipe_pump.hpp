@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "connection.hpp"
 #include "event_loop.hpp"
+#include "expect.hpp"
 #include "extra_streams.hpp"
 #include "local_io.hpp"
 #include "pipe_streams.hpp"
@@ -43,6 +44,8 @@ class PipePump {
   Transferred moved() const { return {facts_.written, facts_.sent, facts_.unacked}; }
   uint64_t take_turn_in() { return std::exchange(turn_in_, 0); }
   uint64_t take_turn_out() { return std::exchange(turn_out_, 0); }
+  // The run's outcome with --expect judged (core/expect.hpp).
+  Outcome judged(const Outcome& run) { return expect_.verdict(run); }
 
  private:
   bool receive(const Step& step);
@@ -61,6 +64,8 @@ class PipePump {
   Emitter& emitter_;
   LocalInput input_;
   LocalOutput output_;
+  Expectations expect_;
+  const bool stop_at_match_;  // --expect without --expect-close
   PipeStreams streams_;
   ExtraStreamRules extra_rules_;
   struct Extra {

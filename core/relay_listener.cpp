@@ -113,7 +113,7 @@ struct Ending {
 template <class Client>
 std::unique_ptr<Client> accept_client(SSL* listener, RunContext& run, Relay& relay,
                                       uint64_t& index) {
-  SslPtr ssl = accept_connection(listener, run.config.driver);
+  SslPtr ssl = accept_connection(listener, run.config.driver, run.emitter);
   if (!ssl) return nullptr;
   ++index;
   run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, ssl.get())});

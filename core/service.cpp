@@ -167,7 +167,7 @@ Outcome service_nonblocking(SSL* listener, RunContext& run) {
     }
 
     while (!chosen) {
-      SslPtr conn = accept_connection(listener, config.driver);
+      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
       if (!conn) break;
       ++index;
       run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});

@@ -131,7 +131,7 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
     if (!ending.ok()) break;
 
     while (!chosen) {
-      SslPtr conn = accept_connection(listener, config.driver);
+      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
       if (!conn) break;
       ++index;
       run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});

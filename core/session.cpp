@@ -91,6 +91,8 @@ TransferPolicy::Settings policy_settings(const RunContext& run) {
   s.role = c.role;
   s.on_eof = c.on_eof;
   s.eof_reset_code = c.eof_reset_code;
+  if (!c.expect.empty())
+    s.expect = c.expect_close ? ExpectMode::read_to_end : ExpectMode::stop_at_match;
   s.shutdown = c.shutdown;
   s.run_deadline = run.run_deadline();
   s.timeout = c.timeout;

@@ -21,6 +21,7 @@ std::string_view status_name(Status s) {
     case Status::output_closed: return "output_closed";
     case Status::timeout: return "timeout";
     case Status::incomplete: return "incomplete";
+    case Status::expect_failed: return "expect_failed";
     case Status::cert_expiring: return "cert_expiring";
     case Status::port_unreachable: return "port_unreachable";
     case Status::interrupted: return "interrupted";

@@ -2,6 +2,7 @@
 // (cli/exit_codes.cpp); nothing else in the program invents exit codes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,10 @@ enum class Status {
   output_closed,         // our stdout was closed by its reader (quicc ... | head)
   timeout,               // --timeout passed
   incomplete,            // the transfer ended without every byte delivered (see the contract)
-  // Smoke tests (--check, --warn-days; issue 10).
-  cert_expiring,     // the run succeeded, but the peer's certificate expires within --warn-days
-  port_unreachable,  // ICMP port unreachable: nothing listens on the server's UDP port
+  // Scripted checks and smoke tests (--expect, --check, --warn-days; issue 10).
+  expect_failed,         // --expect: a pattern did not match the data received
+  cert_expiring,         // the run succeeded, but the peer's certificate expires within --warn-days
+  port_unreachable,      // ICMP port unreachable: nothing listens on the server's UDP port
   interrupted,           // SIGINT / SIGTERM / SIGHUP
   internal,              // anything else: a bug or an unexpected library failure
 };
@@ -37,6 +39,9 @@ struct Outcome {
   Status status = Status::ok;
   std::string message;
   int signal = 0;  // Status::interrupted: the signal that did it (exit 128 + signal)
+  // Bytes from the peer that the message ends with (expect_failed: the first bytes received),
+  // raw: whoever shows the message appends them quoted and escaped (cli/safe_text).
+  std::optional<std::string> peer_data;
 
   bool ok() const { return status == Status::ok; }
 };

@@ -20,7 +20,7 @@ std::string hex(uint64_t v) {
 StreamStep StreamPolicy::next(const StreamFacts& f) {
   StreamStep s;
   s.read_input = !f.input_eof && !sending_over(f);
-  s.read_stream = !f.read_ended;
+  s.read_stream = !reading_over(f);
   // Source EOF with every byte handed to the stream: --on-eof says what ends our side.
   if (!f.input_eof || f.sent != f.input_read || sending_over(f) || end_requested_) return s;
   // The client tells an empty source with a FIN on a new stream, so that a peer waiting for it
@@ -48,11 +48,14 @@ StreamStep StreamPolicy::next(const StreamFacts& f) {
 }
 
 bool StreamPolicy::finished(const StreamFacts& f) const {
-  bool received_all = f.fin_received && f.written == f.received;
+  bool received_all = (f.fin_received || stopped_at_match(f)) && f.written == f.received;
+  // Unmet expectations keep the receiving side open until the peer's data ends.
+  bool expectations_settled = settings_.expect == ExpectMode::none ||
+                              (reading_over(f) && f.written == f.received);
   switch (settings_.on_eof) {
     case EofPolicy::fin: return sending_over(f) && received_all;
     case EofPolicy::close:
-    case EofPolicy::reset: return sending_over(f);
+    case EofPolicy::reset: return sending_over(f) && expectations_settled;
     case EofPolicy::ignore: return received_all;
   }
   return false;
@@ -67,7 +70,9 @@ Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
   if (peer_closed && f.receive_moved)
     return {Status::incomplete,
             "peer closed the connection before the stream with its data arrived"};
-  if (peer_closed && !f.fin_received && !f.reset_received && f.received > 0)
+  // Data after a match of every --expect pattern was left unread on purpose.
+  if (peer_closed && !f.fin_received && !f.reset_received && f.received > 0 &&
+      !stopped_at_match(f))
     return {Status::incomplete, "peer closed the connection before its FIN, after " +
                                     bytes_text(f.received)};
   if (f.written < f.received)

@@ -37,7 +37,26 @@ struct StreamFacts {
   // The peer's data is to come on another stream of its own (both sides opened one at once:
   // pipe_streams.hpp) that has not arrived yet.
   bool receive_moved = false;
+  // Every --expect pattern has matched the data received (core/expect.hpp).
+  bool expect_met = false;
 };
+
+// What --expect does to the receiving side.
+enum class ExpectMode {
+  none,           // no --expect
+  stop_at_match,  // once every pattern matched, reading stops: the match counts as the peer's FIN
+  read_to_end,    // --expect-close: read on to the peer's FIN or close, as without --expect
+};
+
+// Whether a match of every --expect pattern ends reading now (ExpectMode::stop_at_match): once
+// all our input has been sent and acknowledged (or our side was reset). Until then the peer's
+// data is read, and written out, as usual: a peer that echoes stops reading ours while its own
+// sending is blocked by our flow control, and the rest of ours, held back by its flow control in
+// turn, would never be acknowledged.
+inline bool match_ends_reading(const StreamFacts& f) {
+  return f.expect_met && !f.fin_received &&
+         ((f.input_eof && f.sent == f.input_read && f.unacked == 0) || f.reset_sent);
+}
 
 // What the I/O code does with the stream now.
 struct StreamStep {
@@ -53,6 +72,7 @@ class StreamPolicy {
     Role role = Role::client;
     EofPolicy on_eof = EofPolicy::fin;
     uint64_t eof_reset_code = 0;
+    ExpectMode expect = ExpectMode::none;
   };
 
   explicit StreamPolicy(Settings settings) : settings_(settings) {}
@@ -61,7 +81,17 @@ class StreamPolicy {
   StreamStep next(const StreamFacts& f);
   // The stream's transfer is over as --on-eof counts it (fin: both FINs and the sink has it
   // all; close and reset: our side ended; ignore: the peer's FIN and the sink has it all).
+  // With --expect, a match of every pattern stands for the peer's FIN (stop_at_match), and
+  // close and reset wait for it too (or for the end of the peer's data): an expectation is not
+  // given up while it can still be met.
   bool finished(const StreamFacts& f) const;
+  // The receiving side is over: the stream ended, or every --expect pattern matched
+  // (stop_at_match). The drivers stop reading at either.
+  bool reading_over(const StreamFacts& f) const { return f.read_ended || stopped_at_match(f); }
+  // Reading stopped because every --expect pattern matched, before the peer's FIN.
+  bool stopped_at_match(const StreamFacts& f) const {
+    return settings_.expect == ExpectMode::stop_at_match && match_ends_reading(f);
+  }
   // Our side ended with a reset the peer should get to see before a close overtakes it.
   bool ended_by_reset(const StreamFacts& f) const { return f.reset_sent && !nothing_to_send_; }
   // The contract's verdict on this stream: Status::ok, or Status::incomplete saying what was

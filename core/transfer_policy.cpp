@@ -45,7 +45,7 @@ std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
 
 TransferPolicy::TransferPolicy(Settings settings)
     : settings_(std::move(settings)),
-      stream_({settings_.role, settings_.on_eof, settings_.eof_reset_code}) {}
+      stream_({settings_.role, settings_.on_eof, settings_.eof_reset_code, settings_.expect}) {}
 
 void TransferPolicy::interrupted(int signal, Clock::time_point now) {
   ++interrupts_;
@@ -317,7 +317,10 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
       // Both sides are done at about the same time; so that exactly one of them closes, as a
       // client and a server usually agree, the listener leaves the close to the client for a
       // moment, then closes itself (a peer that never closes cannot hold it). With --on-eof
-      // close or reset the user asked this side to close, and it does.
+      // close or reset the user asked this side to close, and it does. So does a listener
+      // whose --expect matched (the client may not have finished): a client's FIN still in
+      // flight is then acknowledged before the close, instead of lost with it (the client
+      // would rightly call its data unacknowledged).
       request.wait_peer = true;
       peer_close_grace_ = true;
       return start_close(request, now, settings_.peer_close_grace, f, verdict);
@@ -325,6 +328,11 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     return start_close(request, now, std::nullopt, f, verdict);
   }
   s.wake = next_deadline(f);
+  if (settings_.expect == ExpectMode::stop_at_match && f.expect_met && !f.fin_received &&
+      f.input_eof && f.sent == f.input_read && f.unacked > 0)
+    // A match ends reading once our data is acknowledged (match_ends_reading), and no event
+    // tells the blocking driver of an ACK: look again soon.
+    s.wake = earliest(s.wake, now + std::chrono::milliseconds(10));
   return s;
 }
 
@@ -336,7 +344,8 @@ Step TransferPolicy::draining(const PipeFacts& f, Clock::time_point now) {
   } else if (f.output_closed) {
     outcome_ = {Status::output_closed, "output closed by its reader; stopped reading"};
     phase_ = Phase::done;
-  } else if (f.stream_open && ((!f.read_ended && !f.receive_moved) || f.written < f.received) &&
+  } else if (f.stream_open &&
+             ((!stream_.reading_over(f) && !f.receive_moved) || f.written < f.received) &&
              !(settings_.run_deadline && now >= *settings_.run_deadline)) {
     // What the peer sent before it closed is still ours to deliver.
     s.read_stream = true;

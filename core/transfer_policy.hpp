@@ -64,6 +64,7 @@ class TransferPolicy {
     Role role = Role::client;
     EofPolicy on_eof = EofPolicy::fin;
     uint64_t eof_reset_code = 0;
+    ExpectMode expect = ExpectMode::none;  // --expect, --expect-close
     ShutdownPolicy shutdown;
     std::optional<Clock::time_point> run_deadline;  // --timeout
     std::chrono::milliseconds timeout{0};           // its length, for the message

@@ -82,6 +82,8 @@ void emit_trace(Emitter& emitter, int write_p, int version, int content_type, co
 
 void wire_callback(int write_p, int version, int content_type, const void* buf, size_t len,
                    SSL* ssl, void* arg) {
+  // A call racing the callback's installation may see it before its SSL (accept_connection).
+  if (!ssl) return;
   std::unique_lock lock(registry().mutex);
   auto found = registry().states.find(ssl);
   if (found != registry().states.end()) {
@@ -130,8 +132,9 @@ void install_wire_callback(SSL_CTX* ctx, Emitter* trace) {
 }
 
 void install_wire_callback(SSL* conn, Emitter* trace) {
-  SSL_set_msg_callback(conn, wire_callback);
+  // The argument first: a thread that sees the callback then sees its argument too.
   SSL_set_msg_callback_arg(conn, trace);
+  SSL_set_msg_callback(conn, wire_callback);
 }
 
 void attach_wire_state(SSL* conn, WireState* state) {

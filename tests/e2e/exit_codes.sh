@@ -5,8 +5,8 @@
 #   7 no ALPN, 9 peer closed with an application error (the echo
 #   listener interrupted, with the connection idle and mid-transfer), 10 peer reset the stream,
 #   11 --idle-exit, 12 local I/O error (stdout /dev/full), 13 output closed (| head),
-#   14 --timeout, 15 incomplete (the peer closed before its FIN), 130 SIGINT (143 and 129:
-#   interrupt_phases.sh).
+#   14 --timeout, 15 incomplete (the peer closed before its FIN), 16 --expect found no match
+#   (send_expect.sh has the rest), 130 SIGINT (143 and 129: interrupt_phases.sh).
 # Not covered: 8 (peer closed with a transport error) and 1 (internal error): no available peer
 # provokes them on demand.
 # Every case runs; the failures are reported together at the end.
@@ -132,6 +132,12 @@ check 15 "$rc" "a peer that closes without its FIN" "$TMP/e15.err" \
   'peer closed the connection before its FIN, after 11 bytes'
 [ "$(cat "$TMP/e15.out")" = "no fin here" ] ||
   FAILS+=("peer closing without FIN: what arrived was not written out: '$(head -c 100 "$TMP/e15.out")'")
+
+# --- 16: --expect found no match -------------------------------------------------------------------
+rc=0; qt 10 --send 'hello\r\n' --expect '^HTTP/' --pin-sha256 "$ECHO_FP" "127.0.0.1:$ECHO_PORT" \
+  >"$TMP/e16.out" 2>"$TMP/e16.err" || rc=$?
+check 16 "$rc" "--send 'hello\\r\\n' --expect '^HTTP/' to the echo listener" "$TMP/e16.err" \
+  "^quicc: error: --expect found no match in the received data \\(7 bytes received up to the peer's FIN\\): '\\^HTTP/' did not match; received: \"hello\\\\x0d\\\\x0a\"\$"
 
 # --- 130: SIGINT to the client ---------------------------------------------------------------------
 hold_fifo "$TMP/int.fifo"

@@ -1108,6 +1108,74 @@ probe_output_dir_client() {
   cmp -s "$TMP/got/a" "$TMP/www/a" || fail "--output-dir: $TMP/got/a differs"
 }
 
+# --- Probes: scripted checks (--send, --send-file, --expect, --expect-close) -----------------------
+
+# send_probe ROLE WHAT WANT_FILE ARGS...: the side under test sends what ARGS say instead of its
+# stdin ("hello", which must not arrive): a client to an echo listener gets WANT_FILE back; a
+# pipe listener's client receives WANT_FILE.
+send_probe() {
+  local role=$1 what=$2 want=$3
+  shift 3
+  if [ "$role" = client ]; then
+    peer_echo
+    CIN=$TMP/hello sut_run send 20 "$@" "${TO_PEER[@]}"
+    want_rc "$what" 0 send
+    cmp -s "$TMP/send.out" "$want" || fail "$what: the echo is not what was to be sent"
+    return
+  fi
+  LISTENER_STDIN=$TMP/hello sut_listen pipe "$@"
+  peer_run peer 20 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener with $what" 0 peer
+  cmp -s "$TMP/peer.out" "$want" || fail "$what: the client did not receive what was to be sent"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "$what: the pipe listener exited $WAIT_RC"
+}
+
+probe_send() {
+  printf 'hi\0\r\n' >"$TMP/send.want"
+  send_probe "$1" "--send 'hi\\x00\\r\\n'" "$TMP/send.want" --send 'hi\x00\r\n'
+}
+
+probe_send_file() { send_probe "$1" "--send-file" "$SHARED/data" --send-file "$SHARED/data"; }
+
+# --expect: no match is exit 16 (without the option, exit 0).
+probe_expect() {
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/hello sut_run expect 20 --expect '^nope$' "${TO_PEER[@]}"
+  else
+    LISTENER_STDIN=$TMP/hello sut_listen pipe --expect '^nope$'
+    CIN=$TMP/hi peer_run peer 20 "${TO_SUT[@]}"
+    want_rc "the client of a pipe listener with --expect" 0 peer
+    wait_pid "$SUT_PID" 10
+    RC=$WAIT_RC
+    cp "$TMP/sut.err" "$TMP/expect.err"
+  fi
+  want_rc "--expect '^nope\$', no match" 16 expect
+  has "--expect" "$TMP/expect.err" "^quicc: error: --expect found no match in the received data .*'\\^nope\\\$' did not match"
+}
+
+# --expect-close: a match in a stream that never ends reads on, to --timeout (14); without the
+# option the match ends the run (exit 0).
+probe_expect_close() {
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/hello sut_run ec 20 --on-eof ignore --expect hello --expect-close --timeout 1s "${TO_PEER[@]}"
+  else
+    # The client says "hi" (a line: $ needs its end) and never ends its side (a FIFO held open).
+    LISTENER_STDIN=$TMP/hello sut_listen pipe --on-eof ignore --expect '^hi$' --expect-close --timeout 2s
+    hold_fifo "$TMP/client.fifo"
+    "$QUICC" "--$QUICC_DRIVER" "${TO_SUT[@]}" <"$TMP/client.fifo" >/dev/null 2>"$TMP/peer.err" &
+    bg_track $!
+    printf 'hi\n' >"$TMP/client.fifo"
+    wait_pid "$SUT_PID" 15
+    RC=$WAIT_RC
+    cp "$TMP/sut.err" "$TMP/ec.err"
+  fi
+  want_rc "--expect-close, a stream that never ends" 14 ec
+  has "--expect-close" "$TMP/ec.err" '^quicc: error: --timeout [12]s reached'
+}
+
 # --- Probes: general ------------------------------------------------------------------------------
 
 # --keep-open: two clients one after the other are both echoed and the listener still runs;

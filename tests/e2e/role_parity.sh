@@ -105,6 +105,7 @@ declare -A SAMPLE=(
   [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
   [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
   [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30
+  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)

@@ -332,6 +332,9 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--output", dir.path + "/response"},
       {"--peer-streams", "reject:7"},
       {"--warn-days", "30"},
+      {"--send", "hello\\r\\n"},
+      {"--send-file", readable},
+      {"--expect", "^hello$"},
   };
 }
 
@@ -339,7 +342,8 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
 const std::map<std::string, std::string> companion = {
     {"--cert", "--key"},          {"--key", "--cert"},         {"--require-client-cert", "--cafile"},
     {"--max-streams", "--get"},   {"--output", "--get"},       {"--get-list", "--output-dir"},
-    {"--keep-open", "--echo"},    {"--parallel", "--count"},   {"--interval", "--count"}};
+    {"--keep-open", "--echo"},    {"--parallel", "--count"},   {"--interval", "--count"},
+    {"--expect-close", "--expect"}};
 
 }  // namespace
 
@@ -725,6 +729,9 @@ TEST_CASE("cli::build_config: --check and --warn-days") {
       {{"--key-update", "0"}, "--key-update"},
       {{"--idle-exit", "1s"}, "--idle-exit"},
       {{"--peer-streams", "accept"}, "--peer-streams"},
+      {{"--send", "x"}, "--send"},
+      {{"--send-file", "/dev/null"}, "--send-file"},
+      {{"--expect", "x"}, "--expect"},
   };
   for (const auto& e : excluded) {
     CAPTURE(e.option);
@@ -738,4 +745,137 @@ TEST_CASE("cli::build_config: --check and --warn-days") {
   CHECK(build({"--check", "--close-code", "0x100", "--shutdown", "rapid", "--timeout", "2s",
                "--pin-sha256", std::string(64, 'a'), "h:1"})
             .config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripted checks: --send, --send-file, --expect, --expect-close.
+
+TEST_CASE("cli::parse_send_escapes") {
+  struct Row {
+    const char* text;
+    std::optional<std::string> bytes;  // nullopt: a usage error
+    const char* error = "";            // part of the error
+  };
+  const Row rows[] = {
+      {"", std::string()},
+      {"plain text", std::string("plain text")},
+      {R"(GET /\r\n)", std::string("GET /\r\n")},
+      {R"(a\tb\nc)", std::string("a\tb\nc")},
+      {R"(back\\slash)", std::string("back\\slash")},
+      {R"(\\r is not CR)", std::string("\\r is not CR")},
+      {R"(\x00\xff\x41\x4a\x4A)", std::string("\0\xff" "AJJ", 5)},
+      {R"(\x7)", std::nullopt, "'\\x7' needs two hex digits"},
+      {R"(\x7g)", std::nullopt, "'\\x7g' needs two hex digits"},
+      {R"(\x)", std::nullopt, "'\\x' needs two hex digits"},
+      {R"(\0)", std::nullopt, "unknown escape '\\0'"},
+      {R"(\a)", std::nullopt, "unknown escape '\\a'"},
+      {R"(\")", std::nullopt, "unknown escape '\\\"'"},
+      {R"(\N)", std::nullopt, "unknown escape '\\N'"},
+      {R"(end\)", std::nullopt, "a lone backslash at the end"},
+      // The bad escape's control bytes are shown escaped.
+      {"\\\x1b", std::nullopt, "unknown escape '\\\\x1b'"},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.text);
+    std::string error;
+    auto bytes = cli::parse_send_escapes(r.text, error);
+    CHECK(bytes == r.bytes);
+    if (!r.bytes) {
+      CHECK(error.starts_with("invalid --send '"));
+      CHECK(error.find(r.error) != std::string::npos);
+      CHECK(error.ends_with("(escapes: \\r \\n \\t \\\\ \\xNN)"));
+      CHECK(error.find('\n') == std::string::npos);
+    }
+  }
+  // A long argument is named by its start.
+  std::string error;
+  CHECK_FALSE(cli::parse_send_escapes(std::string(100, 'a') + "\\q", error));
+  CHECK(error == "invalid --send '" + std::string(60, 'a') + "...': unknown escape '\\q' "
+                 "(escapes: \\r \\n \\t \\\\ \\xNN)");
+}
+
+TEST_CASE("cli::build_config: --send and --send-file, in command-line order") {
+  CleanEnvironment env;
+  TempDir dir;
+  std::string a = dir.file("a", "AAA"), b = dir.file("b", "BBB");
+  Built built = build({"--send", "1\\n", "--send-file", a, "--send", "2", "--send-file", b,
+                       "--send-file", a, "h:1"});
+  REQUIRE(built.config);
+  const auto& parts = built.config->send;
+  REQUIRE(parts.size() == 5);
+  CHECK(parts[0].bytes == "1\n");
+  CHECK(parts[1].file == a);
+  CHECK(parts[2].bytes == "2");
+  CHECK(parts[3].file == b);
+  CHECK(parts[4].file == a);
+  for (const auto& p : parts) CHECK(p.fd == -1);  // opened later, by open_send_files
+
+  // Opening them: each part its own descriptor.
+  Config config = *built.config;
+  REQUIRE_FALSE(cli::open_send_files(config));
+  for (size_t i : {1, 3, 4}) {
+    CHECK(config.send[i].fd >= 0);
+    char buf[8] = {};
+    CHECK(::read(config.send[i].fd, buf, sizeof buf) == 3);
+    CHECK(std::string(buf) == (i == 3 ? "BBB" : "AAA"));
+    ::close(config.send[i].fd);
+  }
+
+  // Options filled by code have no order: every --send, then every --send-file.
+  cli::Options o;
+  o.target = "h:1";
+  o.send = {"x", "y"};
+  o.send_file = {a};
+  std::string error;
+  auto c = cli::build_config(o, error);
+  REQUIRE(c);
+  REQUIRE(c->send.size() == 3);
+  CHECK(c->send[0].bytes == "x");
+  CHECK(c->send[1].bytes == "y");
+  CHECK(c->send[2].file == a);
+
+  CHECK(build({"h:1"}).config->send.empty());
+}
+
+TEST_CASE("cli::build_config: scripted checks are validated before the network") {
+  CleanEnvironment env;
+  TempDir dir;
+  struct Row {
+    std::vector<std::string> args;
+    std::string error;  // empty: valid
+  };
+  const Row rows[] = {
+      {{"--send", "a\\q", "h:1"}, "invalid --send 'a\\q': unknown escape '\\q'"},
+      {{"--send-file", dir.path + "/missing", "h:1"},
+       "cannot read --send-file '" + dir.path + "/missing': No such file or directory"},
+      {{"--send-file", dir.path, "h:1"}, "cannot read --send-file '" + dir.path + "': Is a directory"},
+      {{"--expect", "a(", "h:1"}, "invalid --expect 'a(': "},
+      {{"--expect", "ok", "--expect", "(x)\\1", "h:1"},
+       "invalid --expect '(x)\\1': back-references (\\1) are not supported"},
+      {{"--expect", "\x1b[", "h:1"}, "invalid --expect '\\x1b[': "},
+      {{"--expect-close", "h:1"}, "--expect-close needs --expect"},
+      {{"--send", "x", "--get", "/a", "h:1"}, "--send does not go with --get or --get-list (it is for pipe mode)"},
+      {{"--expect", "x", "--get", "/a", "h:1"}, "--expect does not go with --get or --get-list (it is for pipe mode)"},
+      {{"--send", "x", "--listen", "0", "--echo"}, "--send does not apply to a service listener"},
+      {{"--expect", "x", "--expect-close", "--listen", "0"}, ""},
+      {{"--send", "x", "--listen", "0", "--keep-open"},
+       "--send does not go with --keep-open (it is for one connection)"},
+      {{"--expect", "x", "--listen", "0", "--keep-open"},
+       "--expect does not go with --keep-open (it is for one connection)"},
+      {{"--expect", "", "h:1"}, ""},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.args);
+    Built b = build(r.args);
+    if (r.error.empty()) {
+      CHECK_MESSAGE(b.config, b.error);
+    } else {
+      CHECK_FALSE(b.config);
+      CHECK(b.error.starts_with(r.error));
+    }
+  }
+  Built ok = build({"--expect", "a", "--expect", "b", "--expect-close", "h:1"});
+  REQUIRE(ok.config);
+  CHECK(ok.config->expect == std::vector<std::string>{"a", "b"});
+  CHECK(ok.config->expect_close);
 }

@@ -160,3 +160,84 @@ TEST_CASE("core::run: event order of a small session") {
   CHECK_FALSE(close.transport);
   CHECK(close.error_code == 0);
 }
+
+TEST_CASE("core::run: --send and --expect on both sides, under both drivers") {
+  Driver driver = Driver::nonblocking;
+  SUBCASE("nonblocking") { driver = Driver::nonblocking; }
+  SUBCASE("blocking") { driver = Driver::blocking; }
+  bool client_matches = true;
+  SUBCASE("a match") { client_matches = true; }
+  SUBCASE("no match") { client_matches = false; }
+  CAPTURE(static_cast<int>(driver));
+  CAPTURE(client_matches);
+
+  // The listener answers "pong" and never ends its side (--on-eof ignore): only the client's
+  // match ends the client's reading. Its stdin is a pipe nobody writes to: it must not be read.
+  Pipe idle_in, listener_out;
+  Config lc;
+  lc.role = Role::listener;
+  lc.endpoint = {"127.0.0.1", 0, false};
+  lc.driver = driver;
+  lc.input_fd = idle_in.fds[0];
+  lc.output_fd = listener_out.fds[1];
+  lc.timeout = run_limit;
+  lc.on_eof = EofPolicy::ignore;
+  lc.send = {InputPart{"pong\r\n", -1, ""}};
+  lc.expect = {"^ping$"};
+  RecordingSink listener_sink;
+  Outcome listener_outcome;
+  std::thread listener([&] { listener_outcome = run(lc, listener_sink); });
+  struct Join {
+    std::thread& thread;
+    ~Join() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_listener{listener};
+
+  auto listening = listener_sink.wait_for<ListeningEvent>();
+  auto cert = listener_sink.wait_for<CertificateEvent>();
+  std::string error;
+  auto pin = cli::parse_pin(cert.fingerprint_sha256, error);
+  REQUIRE(pin);
+
+  Pipe client_out;
+  Config cc;
+  cc.endpoint = {"127.0.0.1", static_cast<uint16_t>(std::stoi(listening.local.substr(10))), false};
+  cc.driver = driver;
+  cc.pin_sha256 = *pin;
+  cc.input_fd = -1;
+  cc.output_fd = client_out.fds[1];
+  cc.timeout = client_matches ? run_limit : std::chrono::milliseconds(1500);
+  cc.send = {InputPart{"pi", -1, ""}, InputPart{"ng\n", -1, ""}};
+  cc.expect = {client_matches ? "^pong\\r$" : "^pang"};
+  RecordingSink client_sink;
+  auto t0 = std::chrono::steady_clock::now();
+  Outcome outcome = run(cc, client_sink);
+  auto took = std::chrono::steady_clock::now() - t0;
+  listener.join();
+
+  char received[16] = {};
+  CHECK(::read(client_out.fds[0], received, sizeof received) == 6);
+  CHECK(std::string(received) == "pong\r\n");
+  char heard[16] = {};
+  CHECK(::read(listener_out.fds[0], heard, sizeof heard) == 5);
+  CHECK(std::string(heard) == "ping\n");
+  CHECK_MESSAGE(listener_outcome.ok(), listener_outcome.message);
+  if (client_matches) {
+    CHECK_MESSAGE(outcome.ok(), outcome.message);
+    // The listener never sends its FIN: the match ended the run, long before --timeout.
+    CHECK(took < std::chrono::seconds(5));
+  } else {
+    CHECK(outcome.status == Status::expect_failed);
+    // Whichever ends the run first: our --timeout, or the listener's close, once its grace
+    // for ours is over (its own transfer ended with our FIN).
+    CAPTURE(outcome.message);
+    CHECK(outcome.message.starts_with("--expect found no match in the received data (6 bytes received; "));
+    CHECK((outcome.message.find("; --timeout 1500ms reached)") != std::string::npos ||
+           outcome.message.find("; peer closed the connection before its FIN, after 6 bytes)") !=
+               std::string::npos));
+    CHECK(outcome.message.ends_with("): '^pang' did not match; received:"));
+    REQUIRE(outcome.peer_data);
+    CHECK(*outcome.peer_data == "pong\r\n");
+  }
+}

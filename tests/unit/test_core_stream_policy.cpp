@@ -90,3 +90,109 @@ TEST_CASE("StreamPolicy: a clean close after a complete exchange forgives the la
   f.fin_sent = false;
   CHECK(p.verdict(f, true).status == Status::incomplete);
 }
+
+TEST_CASE("StreamPolicy: --expect, per --on-eof and mode") {
+  // The peer has sent 9 bytes, all written out, no FIN; our side is done (FIN or reset sent).
+  struct Row {
+    EofPolicy eof;
+    ExpectMode expect;
+    bool met;
+    bool fin_received;
+    bool read_stream;  // what next() asks for
+    bool finished;
+  };
+  const Row rows[] = {
+      // Without --expect: as before.
+      {EofPolicy::fin, ExpectMode::none, false, false, true, false},
+      {EofPolicy::close, ExpectMode::none, false, false, true, true},
+      // A match stands for the peer's FIN: reading stops, the transfer is over.
+      {EofPolicy::fin, ExpectMode::stop_at_match, true, false, false, true},
+      {EofPolicy::ignore, ExpectMode::stop_at_match, true, false, false, true},
+      {EofPolicy::close, ExpectMode::stop_at_match, true, false, false, true},
+      {EofPolicy::reset, ExpectMode::stop_at_match, true, false, false, true},
+      // Not met yet: reading goes on; close and reset wait for the match too.
+      {EofPolicy::fin, ExpectMode::stop_at_match, false, false, true, false},
+      {EofPolicy::close, ExpectMode::stop_at_match, false, false, true, false},
+      {EofPolicy::reset, ExpectMode::stop_at_match, false, false, true, false},
+      // ... or for the end of the peer's data, which settles them either way.
+      {EofPolicy::close, ExpectMode::stop_at_match, false, true, false, true},
+      {EofPolicy::fin, ExpectMode::stop_at_match, false, true, false, true},
+      // --expect-close: a match changes nothing, the peer's FIN ends reading.
+      {EofPolicy::fin, ExpectMode::read_to_end, true, false, true, false},
+      {EofPolicy::close, ExpectMode::read_to_end, true, false, true, false},
+      {EofPolicy::fin, ExpectMode::read_to_end, true, true, false, true},
+      {EofPolicy::close, ExpectMode::read_to_end, false, true, false, true},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(static_cast<int>(r.eof));
+    CAPTURE(static_cast<int>(r.expect));
+    CAPTURE(r.met);
+    CAPTURE(r.fin_received);
+    StreamPolicy p({Role::client, r.eof, 0, r.expect});
+    StreamFacts f;
+    f.stream_open = true;
+    f.input_eof = true;
+    f.fin_sent = r.eof != EofPolicy::reset;
+    f.reset_sent = r.eof == EofPolicy::reset;
+    f.received = f.written = 9;
+    f.expect_met = r.met;
+    f.fin_received = f.read_ended = r.fin_received;
+    CHECK(p.next(f).read_stream == r.read_stream);
+    CHECK(p.finished(f) == r.finished);
+  }
+}
+
+TEST_CASE("StreamPolicy: a match waits for its bytes to be written out") {
+  StreamPolicy p({Role::client, EofPolicy::fin, 0, ExpectMode::stop_at_match});
+  StreamFacts f;
+  f.stream_open = true;
+  f.input_eof = f.fin_sent = true;
+  f.expect_met = true;
+  f.received = 9;
+  f.written = 4;
+  CHECK_FALSE(p.finished(f));
+  f.written = 9;
+  CHECK(p.finished(f));
+}
+
+TEST_CASE("StreamPolicy::verdict: data left unread after a match is no loss") {
+  StreamFacts f;
+  f.stream_open = true;
+  f.input_eof = f.fin_sent = true;
+  f.received = f.written = 9;
+  f.expect_met = true;
+  // The peer closes before its FIN: with the match, the rest was not wanted.
+  CHECK(StreamPolicy({Role::client, EofPolicy::fin, 0, ExpectMode::stop_at_match})
+            .verdict(f, true)
+            .ok());
+  // With --expect-close the FIN was wanted: it is missing.
+  CHECK(StreamPolicy({Role::client, EofPolicy::fin, 0, ExpectMode::read_to_end})
+            .verdict(f, true)
+            .status == Status::incomplete);
+}
+
+TEST_CASE("StreamPolicy: a match ends reading only once our input is sent and acknowledged") {
+  // A peer that echoes stops reading our data while its own sending is blocked by our flow
+  // control: reading on until our input is out, and acknowledged, keeps it going.
+  StreamPolicy p({Role::client, EofPolicy::fin, 0, ExpectMode::stop_at_match});
+  StreamFacts f;
+  f.stream_open = true;
+  f.expect_met = true;
+  f.received = f.written = 9;
+  f.input_read = 100;
+  f.sent = 60;
+  CHECK(p.next(f).read_stream);
+  CHECK_FALSE(p.finished(f));
+  f.sent = 100;  // all sent, but the input has not ended
+  CHECK(p.next(f).read_stream);
+  f.input_eof = true;
+  f.unacked = 40;  // handed to the stream, not all acknowledged yet
+  StreamStep s = p.next(f);
+  CHECK(s.read_stream);
+  CHECK(s.send_fin);
+  f.fin_sent = true;
+  CHECK_FALSE(p.finished(f));
+  f.unacked = 0;
+  CHECK_FALSE(p.next(f).read_stream);
+  CHECK(p.finished(f));
+}

@@ -653,3 +653,75 @@ TEST_CASE("TransferPolicy: a reset that came with the peer's close is still a re
   CHECK(p.outcome().status == Status::stream_reset);
   CHECK(p.outcome().message == "peer reset the stream (its code was lost with the connection's close)");
 }
+
+TEST_CASE("TransferPolicy: --expect matched: reading stops and this side closes") {
+  for (Role role : {Role::client, Role::listener}) {
+    CAPTURE(static_cast<int>(role));
+    TransferPolicy::Settings s = settings(EofPolicy::fin, role);
+    s.expect = ExpectMode::stop_at_match;
+    TransferPolicy p(s);
+    PipeFacts f = moved(3, 5);
+    f.input_eof = true;
+    f.fin_sent = true;
+    Step step = p.decide(f, t0);
+    CHECK(step.read_stream);
+    CHECK_FALSE(step.close);
+    f.expect_met = true;  // the peer keeps its side open
+    step = p.decide(f, t0 + 1ms);
+    CHECK_FALSE(step.read_stream);
+    REQUIRE(step.close);
+    // A client closes at once; a listener leaves the close to the client for a moment, as
+    // when both sides are done (the client's FIN may be in flight).
+    CHECK(step.close->wait_peer == (role == Role::listener));
+    CHECK(step.close->flush);
+    CHECK(finish_close(p, f, t0 + 2ms).ok());
+  }
+}
+
+TEST_CASE("TransferPolicy: --expect-close reads on to the peer's FIN") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  s.expect = ExpectMode::read_to_end;
+  TransferPolicy p(s);
+  PipeFacts f = moved(3, 5);
+  f.input_eof = f.fin_sent = true;
+  f.expect_met = true;
+  Step step = p.decide(f, t0);
+  CHECK(step.read_stream);
+  CHECK_FALSE(step.close);
+  f.fin_received = f.read_ended = true;
+  CHECK(p.decide(f, t0 + 1ms).close);
+}
+
+TEST_CASE("TransferPolicy: after the peer's close, a match still ends the delivery") {
+  TransferPolicy::Settings s = settings(EofPolicy::fin);
+  s.expect = ExpectMode::stop_at_match;
+  TransferPolicy p(s);
+  PipeFacts f = moved(3, 5);
+  f.input_eof = f.fin_sent = true;
+  p.decide(f, t0);
+  p.connection_closed(peer_close());
+  CHECK(p.decide(f, t0 + 1ms).read_stream);  // what came before the close is still read
+  f.expect_met = true;
+  Step step = p.decide(f, t0 + 2ms);
+  CHECK(step.done);
+  CHECK(p.outcome().ok());  // no FIN, but nothing after the match was wanted
+}
+
+TEST_CASE("TransferPolicy: a match waiting for our data's ACK looks again soon") {
+  TransferPolicy::Settings s = settings(EofPolicy::ignore);
+  s.expect = ExpectMode::stop_at_match;
+  TransferPolicy p(s);
+  PipeFacts f = moved(5, 5);
+  f.input_eof = true;
+  f.expect_met = true;
+  f.unacked = 5;
+  Step step = p.decide(f, t0);
+  CHECK(step.read_stream);  // not over until our data is acknowledged
+  CHECK_FALSE(step.close);
+  REQUIRE(step.wake);
+  CHECK(*step.wake <= t0 + 10ms);
+  f.unacked = 0;
+  step = p.decide(f, t0 + 10ms);
+  CHECK_FALSE(step.read_stream);
+  CHECK(step.close);
+}
