@@ -162,7 +162,13 @@ bool Connection::close_step(const CloseRequest& request) {
   // Send what the close queued (its CONNECTION_CLOSE) now rather than at the next wait.
   SSL_handle_events(conn_.get());
   ERR_clear_error();
-  return rc == 1;
+  if (rc == 1) return true;
+  // That tick may have ended the connection for good: a datagram answered by ICMP (the peer
+  // died) or the idle timer end it at once, with no closing period. OpenSSL then wants neither
+  // the network nor a timeout, so nothing would wake us to call SSL_shutdown again: a client
+  // whose server died once everything was exchanged sat in poll() until --timeout.
+  auto info = close_info();
+  return info && (idle_timed_out(*info) || network_failed(*info));
 }
 
 void Connection::abort() {
