@@ -128,6 +128,7 @@ struct Record {
     return r;
   }
   EventRecord operator()(const InputClosedEvent&) const { return {"input_closed", {}}; }
+  EventRecord operator()(const FirstByteEvent& e) const { return {"first_byte", {{"id", e.stream_id}}}; }
   EventRecord operator()(const TraceEvent& e) const {
     return {"trace", {{"direction", std::string(e.sent ? "sent" : "received")}, {"text", e.text}}};
   }

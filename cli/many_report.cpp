@@ -29,6 +29,7 @@ std::vector<SpreadFigure> spread_figures() {
   return {{"t_resolved_ms", "dns"},
           {"t_connect_ms", "connect"},
           {"handshake_ms", "handshake"},
+          {"t_first_byte_ms", "first byte"},
           {"duration_ms", "total"}};
 }
 

@@ -14,6 +14,8 @@ void StatsCollector::on_event(const Event& event) {
   }
   if (std::holds_alternative<ResolvedEvent>(event.data)) resolved_at_ = event.since_start;
   if (std::holds_alternative<HandshakeDoneEvent>(event.data)) handshake_at_ = event.since_start;
+  if (std::holds_alternative<FirstByteEvent>(event.data) && !first_byte_at_)
+    first_byte_at_ = event.since_start;
   if (std::holds_alternative<KeyUpdateEvent>(event.data)) ++key_updates_;
   next_.on_event(event);
 }
@@ -32,6 +34,7 @@ std::vector<Field> StatsCollector::summary(const Outcome& outcome, int exit_code
   at("t_resolved_ms", resolved_at_);
   at("t_connect_ms", connect_at_);
   at("t_handshake_ms", handshake_at_);
+  at("t_first_byte_ms", first_byte_at_);
   if (handshake_) {
     const auto& h = *handshake_;
     f.push_back({"handshake_ms", static_cast<double>(h.handshake_us) / 1000.0});

@@ -29,7 +29,7 @@ class StatsCollector : public EventSink {
   std::chrono::microseconds last_event_{0};
   uint64_t key_updates_ = 0;
   std::string peer_;
-  std::optional<std::chrono::microseconds> resolved_at_, connect_at_, handshake_at_;
+  std::optional<std::chrono::microseconds> resolved_at_, connect_at_, handshake_at_, first_byte_at_;
 };
 
 // The summary carries text the peer chose (close reason, certificate names, the error message

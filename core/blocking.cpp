@@ -415,6 +415,7 @@ void BlockingPipe::receive_loop(SSL* s) {
         std::lock_guard lock(mutex_);
         // Crossed streams: the receiving half of our own stream carries nothing for the pipe.
         if (s != streams_.receive()) continue;
+        if (facts_.received == 0) emitter_.emit(FirstByteEvent{SSL_get_stream_id(s)});
         facts_.received += n;
         if (expect_.feed(buffer.data(), n) && !facts_.expect_met) {
           facts_.expect_met = true;

@@ -138,6 +138,12 @@ struct PeerStreamEvent {
 // The local input reached end-of-file (what makes us send FIN by default).
 struct InputClosedEvent {};
 
+// The first byte of the peer's data arrived: on the pipe's receiving stream, or on a --get
+// request's stream (once per request). The run's time to first byte is the first of these.
+struct FirstByteEvent {
+  uint64_t stream_id = 0;
+};
+
 // One decoded TLS/QUIC message (datagram, packet header, frame), from SSL_trace, at -vvv.
 struct TraceEvent {
   bool sent = false;
@@ -175,7 +181,7 @@ using EventData =
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
-                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent>;
+                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

@@ -96,6 +96,7 @@ bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
   uint64_t bytes = 0;
   size_t n = 0;
   while (ok && (ERR_clear_error(), SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1)) {
+    if (bytes == 0) emitter.emit(FirstByteEvent{id});
     bytes += n;
     s.bytes += n;
     bool closed = false;

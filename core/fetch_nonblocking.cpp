@@ -125,6 +125,7 @@ class NonblockingFetch {
       ERR_clear_error();
       if (SSL_read_ex(x.stream, buffer_.data(), buffer_.size(), &n) == 1) {
         read += n;
+        if (x.bytes == 0) run_.emitter.emit(FirstByteEvent{x.id});
         x.bytes += n;
         moved = true;
         if (x.file.path().empty()) {

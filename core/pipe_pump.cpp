@@ -126,6 +126,7 @@ bool PipePump::receive(const Step& step) {
       out_offset_ = 0;
       out_length_ = n;
       moved += n;
+      if (facts_.received == 0) emitter_.emit(FirstByteEvent{SSL_get_stream_id(s)});
       facts_.received += n;
       if (expect_.feed(out_buffer_.data(), n)) facts_.expect_met = true;
       turn_in_ += n;

@@ -30,6 +30,9 @@ for c in conns:
     for key in ("status", "exit_code", "duration_ms"):
         if key not in c:
             sys.exit(f"no {key} in {c}")
+    # Every success got its echo: a time to first byte after the handshake, within the run.
+    if c["status"] == "ok" and not (c["t_handshake_ms"] <= c.get("t_first_byte_ms", -1) <= c["duration_ms"]):
+        sys.exit(f"t_first_byte_ms out of order in {c}")
 a = agg[0]
 classes = sum(v for k, v in a.items() if k.startswith("failed_"))
 ok = sum(1 for c in conns if c["status"] == "ok")
@@ -50,8 +53,10 @@ read -r ok failed classes started < <(json_lines "$TMP/all.json" 50) || fail "al
 [ "$ok $failed $started" = "50 0 50" ] || fail "all up: $ok succeeded, $failed failed, $started started"
 grep -qx 'quicc: 50 connections: 50 started, 50 succeeded, 0 failed' "$TMP/all.err" ||
   fail "all up: no aggregate line on stderr"
-grep -Eq '^  handshake  min [0-9.]+  median [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  max [0-9.]+ ms$' "$TMP/all.err" ||
-  fail "all up: no handshake spread on stderr"
+for figure in dns connect handshake 'first byte' total; do
+  grep -Eq "^  $figure +min [0-9.]+  median [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  max [0-9.]+ ms\$" "$TMP/all.err" ||
+    fail "all up: no $figure spread on stderr"
+done
 [ ! -s "$TMP/all.out" ] || fail "all up: received data reached stdout"
 # --json-file -: the same lines on stdout.
 rc=0

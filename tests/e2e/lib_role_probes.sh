@@ -986,10 +986,14 @@ probe_json_file() {
 # -w: the figures follow the data on stdout, a time in seconds with 6 decimals as curl's.
 probe_write_out() {
   peer_echo
-  CIN=$TMP/hello sut_run sut 20 -w '[%{time_handshake} %{alpn} %{exitcode} %{size_download}]\n' "${TO_PEER[@]}"
+  CIN=$TMP/hello sut_run sut 20 \
+    -w '[%{time_handshake} %{time_starttransfer} %{alpn} %{exitcode} %{size_download}]\n' "${TO_PEER[@]}"
   want_rc "-w" 0 sut
-  grep -Eqx 'hello\[[0-9]+\.[0-9]{6} quicc 0 5\]' "$TMP/sut.out" ||
+  grep -Eqx 'hello\[[0-9]+\.[0-9]{6} [0-9]+\.[0-9]{6} quicc 0 5\]' "$TMP/sut.out" ||
     fail "-w: stdout is '$(head -c 200 "$TMP/sut.out" | tr '\n' '|')'"
+  # The echo's first byte came after the handshake.
+  tr '[]' '  ' <"$TMP/sut.out" | awk '{ exit !($2 <= $3) }' ||
+    fail "-w: time_starttransfer before time_handshake in '$(cat "$TMP/sut.out")'"
 }
 
 # --count: 3 connections, each reported (-w) and summed up.

@@ -397,3 +397,27 @@ TEST_CASE("cli::LogSink: events about one connection name it") {
   CHECK(cli::notice_text(StreamReportEvent{0, 104857600, std::chrono::microseconds(1230000)}) ==
         "stream 0: 104857600 bytes in 1.23 s (85.3 MB/s)");
 }
+
+TEST_CASE("cli::StatsCollector: when each phase ended, the first byte's first") {
+  NullSink null;
+  cli::StatsCollector stats(null);
+  auto field = [](const std::vector<cli::Field>& fields, std::string_view key) {
+    for (const auto& f : fields)
+      if (f.key == key) return std::optional<cli::FieldValue>(f.value);
+    return std::optional<cli::FieldValue>();
+  };
+  // No data from the peer: no time to first byte.
+  CHECK_FALSE(field(stats.summary({}, 0), "t_first_byte_ms"));
+  stats.on_event({1000us, ResolvedEvent{}});
+  stats.on_event({2500us, HandshakeStartEvent{"127.0.0.1:4433", 1, 1}});
+  stats.on_event({7000us, HandshakeDoneEvent{}});
+  stats.on_event({9250us, FirstByteEvent{0}});
+  stats.on_event({12000us, FirstByteEvent{4}});  // a later stream's (--get): not the run's
+  auto summary = stats.summary({}, 0);
+  CHECK(std::get<double>(*field(summary, "t_resolved_ms")) == 1.0);
+  CHECK(std::get<double>(*field(summary, "t_connect_ms")) == 2.5);
+  CHECK(std::get<double>(*field(summary, "t_handshake_ms")) == 7.0);
+  CHECK(std::get<double>(*field(summary, "t_first_byte_ms")) == 9.25);
+  CHECK(cli::format_text(cli::record_of(FirstByteEvent{8})) == "first_byte id=8");
+  CHECK(cli::notice_text(FirstByteEvent{8}).empty());
+}

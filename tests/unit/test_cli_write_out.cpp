@@ -18,6 +18,7 @@ std::vector<Field> summary() {
           {"duration_ms", 1234.5},
           {"t_connect_ms", 2.0},
           {"t_handshake_ms", 12.25},
+          {"t_first_byte_ms", 20.5},
           {"alpn", std::string("h3")},
           {"resumed", false},
           {"bytes_received", uint64_t{42}},
@@ -41,6 +42,7 @@ TEST_CASE("cli::WriteOut renders variables and escapes") {
   const Row rows[] = {
       {"%{time_handshake} %{alpn}\\n", "0.012250 h3\n"},
       {"%{time_total}", "1.234500"},
+      {"%{time_starttransfer} %{t_first_byte_ms}", "0.020500 20.500"},
       {"%{time_connect}|%{time_namelookup}", "0.002000|0.000000"},  // no resolution: 0, as curl
       {"%{exitcode}/%{exit_code}/%{status}", "0/0/ok"},
       {"%{remote_ip} %{remote_port}", "::1 4433"},
