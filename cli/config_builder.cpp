@@ -399,7 +399,7 @@ bool set_peer_streams(std::string_view text, Config& config, std::string& error)
   return true;
 }
 
-// --count, --parallel, --interval.
+// --count, --parallel, --interval, --retry, --retry-delay.
 bool set_count(const Options& o, Config& config, std::string& error) {
   auto number = [&](std::string_view option, const std::string& text, uint64_t max,
                     uint64_t& out) {
@@ -421,6 +421,28 @@ bool set_count(const Options& o, Config& config, std::string& error) {
       return false;
     }
     config.interval = *d;
+  }
+  if (was_given(o, "--retry")) {
+    uint64_t retry = 0;
+    auto [ptr, ec] = std::from_chars(o.retry.data(), o.retry.data() + o.retry.size(), retry);
+    if (o.retry.empty() || ec != std::errc() || ptr != o.retry.data() + o.retry.size() ||
+        retry > 1000) {
+      error = "invalid --retry '" + o.retry + "': expected 0 to 1000";
+      return false;
+    }
+    config.retry = static_cast<unsigned>(retry);
+  }
+  if (was_given(o, "--retry-delay")) {
+    if (!was_given(o, "--retry")) {
+      error = "--retry-delay needs --retry";
+      return false;
+    }
+    auto d = parse_duration(o.retry_delay, error);
+    if (!d) {
+      error = "--retry-delay: " + error;
+      return false;
+    }
+    config.retry_delay = *d;
   }
   if (config.count == 1) {
     for (std::string_view option : {"--parallel", "--interval"})

@@ -90,6 +90,14 @@ constexpr OptionSpec table[] = {
     {"--interval", "DURATION", "0",
      "With --count: start one connection every DURATION (250ms, 2s, ...)", Category::scripted,
      &Options::interval},
+    {"--retry", "N", "0",
+     "Try again, up to N more times, when a connection fails before anything was exchanged "
+     "with the server in a way that may pass: no handshake within --connect-timeout (exit 4) "
+     "or nothing listening on the UDP port (exit 18). Each attempt has its own --timeout; "
+     "the exit code is the last attempt's. With --count, each connection retries on its own",
+     Category::scripted, &Options::retry},
+    {"--retry-delay", "DURATION", "1s", "With --retry: wait DURATION between attempts",
+     Category::scripted, &Options::retry_delay},
     {"--alpn", "LIST", "quicc",
      "Comma-separated ALPN protocols to offer (client) or accept (listener)",
      Category::connection, &Options::alpn},

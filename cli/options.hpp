@@ -59,6 +59,8 @@ struct Options {
   std::string count = "1";     // --count N
   std::string parallel = "1";  // --parallel K
   std::string interval;        // --interval DURATION
+  std::string retry = "0";     // --retry N
+  std::string retry_delay = "1s";  // --retry-delay DURATION
   std::string pin_sha256;
   std::string cert;
   std::string key;

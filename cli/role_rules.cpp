@@ -32,6 +32,8 @@ constexpr RoleRule rules[] = {
     {"--count", true, false, false, "only a client makes connections"},
     {"--parallel", true, false, false, "only a client makes connections"},
     {"--interval", true, false, false, "only a client makes connections"},
+    {"--retry", true, false, false, "only a client makes connections"},
+    {"--retry-delay", true, false, false, "only a client makes connections"},
     {"--write-out", true, false, false, "it prints a client's figures (--stats and --json summarise any run)"},
     // Only a listener verifies clients or serves streams.
     {"--require-client-cert", false, true, true, "it makes a listener verify its clients"},

@@ -131,6 +131,10 @@ struct Config {
   uint64_t count = 1;
   unsigned parallel = 1;
   std::chrono::milliseconds interval{0};
+  // Client: --retry attempts more after a failure before anything was exchanged (engine.hpp),
+  // --retry-delay apart.
+  unsigned retry = 0;
+  std::chrono::milliseconds retry_delay{1000};
 
   // Listener: what it does with its streams, and whether it serves connections concurrently
   // until interrupted (--keep-open) or exits after its first one.

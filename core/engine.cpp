@@ -1,12 +1,39 @@
 #include "engine.hpp"
 
+#include "event_loop.hpp"
+#include "session.hpp"
+
 namespace quicc {
+
+bool worth_retrying(const Outcome& outcome) {
+  return outcome.status == Status::handshake_timeout ||
+         outcome.status == Status::port_unreachable;
+}
 
 Outcome run(const Config& config, EventSink& sink) {
   Emitter emitter(sink);
   InterruptWatch interrupts(config.interrupts);
-  Outcome outcome = config.role == Role::client ? run_client(config, emitter, interrupts)
-                                                : run_listener(config, emitter, interrupts);
+  if (config.role != Role::client) {
+    Outcome outcome = run_listener(config, emitter, interrupts);
+    if (!outcome.ok()) emitter.emit(ErrorEvent{outcome});
+    return outcome;
+  }
+  Outcome outcome;
+  for (unsigned attempt = 1;; ++attempt) {
+    outcome = run_client(config, emitter, interrupts);
+    if (outcome.ok() || attempt > config.retry || !worth_retrying(outcome)) break;
+    emitter.emit(WarningEvent{"attempt " + std::to_string(attempt) + " of " +
+                              std::to_string(config.retry + 1) + " failed, trying again in " +
+                              duration_text(config.retry_delay) + ": " + outcome.message});
+    // The wait is interruptible, as every other one.
+    auto until = Clock::now() + config.retry_delay;
+    while (interrupts.take_new() == 0 && Clock::now() < until)
+      wait_readable({}, interrupts.wake_fd(), until);
+    if (Clock::now() < until) {
+      outcome = interrupted_outcome(interrupts.signal());
+      break;
+    }
+  }
   if (!outcome.ok()) emitter.emit(ErrorEvent{outcome});
   return outcome;
 }

@@ -19,6 +19,10 @@ Outcome run(const Config& config, EventSink& sink);
 // flushes its output and ends with _Exit.
 bool threads_left_behind();
 
+// The failures --retry tries again: nothing was exchanged with the server yet (no stream, no
+// byte of input read), and they may pass (a server still starting, a lost handshake).
+bool worth_retrying(const Outcome& outcome);
+
 // Internal to core: one per role.
 Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& interrupts);
 Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& interrupts);

@@ -11,12 +11,12 @@
 
 namespace quicc {
 
-namespace {
-
 std::string duration_text(std::chrono::milliseconds d) {
   return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
                                : std::to_string(d.count()) + "ms";
 }
+
+namespace {
 
 }  // namespace
 

@@ -46,6 +46,8 @@ RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::ti
 
 // The outcome of an interrupt before or outside a transfer (no connection to close).
 Outcome interrupted_outcome(int signal);
+// A duration as the user writes it: "2s", "250ms".
+std::string duration_text(std::chrono::milliseconds d);
 // --timeout reached, or --idle-exit (no data for that long).
 Outcome timeout_outcome(const Config& config);
 Outcome idle_exit_outcome(const Config& config);

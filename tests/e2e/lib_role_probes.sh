@@ -1039,6 +1039,27 @@ probe_interval() {
   [ $(( $(now_ms) - t0 )) -ge 1500 ] || fail "--interval 1500ms: 2 connections took $(( $(now_ms) - t0 )) ms"
 }
 
+# --retry: a port nothing listens on is tried 1 + N times (a warning before each retry), and
+# still exits 18; without it, once.
+probe_retry() {
+  local port
+  port=$(free_udp_port)
+  sut_run sut 20 --retry 2 --retry-delay 100ms --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port"
+  want_rc "--retry 2, nothing listening" 18 sut
+  [ "$(grep -c '^quicc: warning: attempt [12] of 3 failed, trying again in 100ms: nothing listens on UDP' "$TMP/sut.err")" = 2 ] ||
+    fail "--retry 2: not two retry warnings in '$(tr '\n' '|' <"$TMP/sut.err")'"
+}
+
+# --retry-delay: two retries 1 s apart take 2 s at least (the default, 1 s, is not tested here).
+probe_retry_delay() {
+  local port
+  port=$(free_udp_port)
+  sut_run sut 20 --retry 2 --retry-delay 1100ms --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port"
+  want_rc "--retry-delay 1100ms, nothing listening" 18 sut
+  [ "$ELAPSED" -ge 2200 ] || fail "--retry 2 --retry-delay 1100ms: over after $ELAPSED ms"
+  has "--retry-delay" "$TMP/sut.err" 'trying again in 1100ms: '
+}
+
 probe_log_format() {
   session "$1" -v --log-format json
   python3 - "$TMP/sut.err" <<'PY' || fail "--log-format json (see above)"

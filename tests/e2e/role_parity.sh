@@ -104,7 +104,7 @@ declare -A SAMPLE=(
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
   [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
   [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
-  [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30
+  [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30 [--retry]=1 [--retry-delay]=1s
   [--send]=hi [--send-file]=$SHARED/data [--expect]=hi
 )
 # Options that are invalid without another one in any role.

@@ -22,7 +22,9 @@ judge() {
   case $WAIT_RC in
     124) fail "$1, client $2: still running $(scaled "$limit") s after the server died" ;;
     0) cmp -s "$TMP/c$1$2.out" "$TMP/ping" || fail "$1, client $2: exit 0 without the whole echo" ;;
-    11|12|15|18) ;;  # idle timeout, network error, incomplete, port unreachable
+    # handshake timeout (killed mid-handshake), idle timeout, network error, incomplete, port
+    # unreachable
+    4|11|12|15|18) ;;
     *) fail "$1, client $2: exit $WAIT_RC" ;;
   esac
   codes+=" $WAIT_RC"

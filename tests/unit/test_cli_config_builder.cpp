@@ -332,6 +332,8 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--output", dir.path + "/response"},
       {"--peer-streams", "reject:7"},
       {"--warn-days", "30"},
+      {"--retry", "2"},
+      {"--retry-delay", "250ms"},
       {"--send", "hello\\r\\n"},
       {"--send-file", readable},
       {"--expect", "^hello$"},
@@ -343,7 +345,7 @@ const std::map<std::string, std::string> companion = {
     {"--cert", "--key"},          {"--key", "--cert"},         {"--require-client-cert", "--cafile"},
     {"--max-streams", "--get"},   {"--output", "--get"},       {"--get-list", "--output-dir"},
     {"--keep-open", "--echo"},    {"--parallel", "--count"},   {"--interval", "--count"},
-    {"--expect-close", "--expect"}};
+    {"--expect-close", "--expect"}, {"--retry-delay", "--retry"}};
 
 }  // namespace
 
