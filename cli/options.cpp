@@ -81,8 +81,8 @@ constexpr OptionSpec table[] = {
      "Make N connections in one process, each a whole run (resolve, handshake, the same "
      "input, close) whose received data is discarded; report each as it ends (--json, "
      "--json-file, -w) and then the aggregate on stderr: successes, failures by exit class, "
-     "and min/median/p90/p99/max of dns, connect, handshake and total times. The input (at "
-     "most 16 MiB) is read once. The exit code is 0 when every connection succeeded, else the "
+     "and min/median/p90/p99/max of dns, connect, handshake, first byte and total times. The "
+     "input (stdin, or --send and --send-file; at most 16 MiB) is read once. The exit code is 0 when every connection succeeded, else the "
      "lowest failing one (the failure met earliest in a connection's life), or the interrupt's",
      Category::scripted, &Options::count},
     {"--parallel", "K", "1", "With --count: at most K connections at once", Category::scripted,
