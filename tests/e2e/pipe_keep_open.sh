@@ -10,7 +10,8 @@
 #              nothing received, and what it sent still reaches the listener's stdout;
 #   end:       the listener is still there, and SIGTERM ends it with 143.
 # Then a listener whose stdout reader goes away (| head -c 100) while one client sends 1 MiB
-# and another is connected but silent: it exits 13 (output closed), and both clients end.
+# and another is connected but silent: it exits 13 (output closed), and both clients end. And
+# one whose stdout's reader never reads: SIGINT ends it with 130.
 . "$(dirname "$0")/lib.sh"
 
 N=300000
@@ -110,4 +111,25 @@ wait "${pids[@]}"
 for name in quiet big; do
   [ "$(cat "$TMP/$name.rc")" != 124 ] || fail "output closed: client $name was still running after 60 s"
 done
-pass
+
+# --- stalled output
+# stdout's reader holds it open and never reads: once a client's 1 MiB filled the pipe, the
+# listener waits on its stdout; SIGINT still ends it (130), and the client ends too.
+mkfifo "$TMP/stall"
+sleep 120 <"$TMP/stall" &
+bg_track $!
+start_listener "$TMP/stall" --keep-open -v
+TO=(--pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT")
+pids=()
+client stalled "$TMP/1m" --on-eof close
+wait_log "$TMP/stall.err" 0 "stream id=0 change=accepted" 20 || fail "stalled output: no client stream"
+sleep 1
+kill -0 "$LISTENER_PID" 2>/dev/null || fail "stalled output: the listener exited before the signal"
+t0=$(now_ms)
+kill -INT "$LISTENER_PID"
+wait_pid "$LISTENER_PID" 5
+[ "$WAIT_RC" = 130 ] || fail "stalled output: the listener exited $WAIT_RC after SIGINT, expected 130"
+elapsed=$(( $(now_ms) - t0 ))
+wait "${pids[@]}"
+[ "$(cat "$TMP/stalled.rc")" != 124 ] || fail "stalled output: the client was still running after 60 s"
+pass "stalled output: SIGINT ended the listener in $elapsed ms"
