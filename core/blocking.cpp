@@ -528,14 +528,19 @@ void BlockingPipe::read_failed_locked(SSL* s) {
       break;
     case SSL_STREAM_STATE_CONN_CLOSED:
       if (!data) break;
-      facts_.read_ended = true;
       // A reset that came with the close shows only in the error's reason, its code only on
       // the wire.
       if (read_failed_by_reset()) {
         std::optional<uint64_t> code = conn_.peer_reset_code(s);
-        facts_.reset_received = code.value_or(stream_code_unknown);
         emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, code});
+        if (s == streams_.own() && code == stream_code_crossed) {
+          // Crossed streams, and the peer closed right after: its data is on its own stream.
+          if (!streams_.crossed()) streams_.own_receive_moved();
+          break;
+        }
+        facts_.reset_received = code.value_or(stream_code_unknown);
       }
+      facts_.read_ended = true;
       break;
     case SSL_STREAM_STATE_RESET_LOCAL:
       if (data) facts_.read_ended = true;

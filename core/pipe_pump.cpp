@@ -196,14 +196,19 @@ void PipePump::read_failed(SSL* s) {
       }
       break;
     case SSL_STREAM_STATE_CONN_CLOSED:
-      facts_.read_ended = true;  // the connection's end is reported by its owner
       // A reset that came with the close shows only in the error's reason, its code only on
       // the wire.
       if (read_failed_by_reset() && s == streams_.receive()) {
         std::optional<uint64_t> code = conn_.peer_reset_code(s);
-        facts_.reset_received = code.value_or(stream_code_unknown);
         emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::reset_received, code});
+        if (s == streams_.own() && code == stream_code_crossed && !streams_.crossed()) {
+          // Crossed streams, and the peer closed right after: its data is on its own stream.
+          streams_.own_receive_moved();
+          break;
+        }
+        facts_.reset_received = code.value_or(stream_code_unknown);
       }
+      facts_.read_ended = true;  // the connection's end is reported by its owner
       break;
     case SSL_STREAM_STATE_RESET_LOCAL:
       facts_.read_ended = true;
