@@ -254,7 +254,7 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   // A check opens no stream and reads no input: options about streams would do nothing.
   if (o.check)
     for (std::string_view option :
-         {"--get", "--get-list", "--output-dir", "--peer-streams", "--on-eof", "--key-update",
+         {"--get", "--get-list", "--output-dir", "--peer-streams", "--on-eof", "--crlf", "--key-update",
           "--idle-exit", "--send", "--send-file", "--expect", "--expect-close"})
       if (was_given(o, option))
         return "--check excludes " + std::string(option) + " (a check opens no stream)";
@@ -687,6 +687,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   if (!set_service(o, config, error)) return std::nullopt;
   if (!set_peer_streams(o.peer_streams, config, error)) return std::nullopt;
   config.check = o.check;
+  config.crlf = o.crlf;
   if (!set_warn_days(o, config, error)) return std::nullopt;
   if (!set_count(o, config, error)) return std::nullopt;
   config.driver = o.blocking ? Driver::blocking : Driver::nonblocking;

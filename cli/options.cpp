@@ -143,6 +143,11 @@ constexpr OptionSpec table[] = {
     {"--idle-exit", "DURATION", "",
      "Close (exit 11) after this long without data in either direction", Category::lifecycle,
      &Options::idle_exit},
+    {"-C,--crlf", "", "",
+     "Send CR LF line endings: each LF of the input (stdin, --send, --send-file) that does not "
+     "follow a CR goes as CR LF, as ncat -C does, for line protocols (an HTTP/0.9 GET typed "
+     "at a terminal)",
+     Category::requests, &Options::crlf},
     {"--on-eof", "MODE", "fin",
      "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
      "once it is acknowledged), ignore (send nothing; end once the peer's FIN has arrived, "

@@ -73,6 +73,7 @@ struct Options {
   std::string timeout;
   std::string idle_exit;
   std::string on_eof = "fin";
+  bool crlf = false;  // -C, --crlf
   std::string shutdown = "graceful";
   bool no_stream_flush = false;
   bool wait_peer = false;

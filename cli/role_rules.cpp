@@ -44,6 +44,7 @@ constexpr RoleRule rules[] = {
     {"--keep-open", false, true, true, "it makes a listener serve many connections"},
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
+    {"--crlf", true, true, false, "it has no input"},
     {"--shutdown", true, true, false, clients_close},
     {"--no-stream-flush", true, true, false, clients_close},
     {"--wait-peer", true, true, false, clients_close},

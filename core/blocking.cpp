@@ -218,6 +218,7 @@ class BlockingPipe {
         extra_rules_(config_.peer_streams, config_.peer_stream_reject_code),
         expect_(config_.expect) {
     facts_.last_activity = Clock::now();
+    if (config_.crlf) input_.send_crlf();
   }
 
   Outcome run();

@@ -169,6 +169,8 @@ struct Config {
   std::chrono::milliseconds idle_exit{0};
 
   EofPolicy on_eof = EofPolicy::fin;
+  // --crlf: the pipe's input goes with CR LF line endings (LocalInput::send_crlf).
+  bool crlf = false;
   uint64_t eof_reset_code = 0;
   ShutdownPolicy shutdown;
 

@@ -60,6 +60,28 @@ bool LocalInput::always_ready() const {
 }
 
 LocalInput::Result LocalInput::read(void* buffer, size_t length, size_t& n, std::string& error) {
+  if (!crlf_) return read_input(buffer, length, n, error);
+  // Half the room: every byte may become two. Then widen in place, from the end.
+  Result r = read_input(buffer, std::max<size_t>(1, length / 2), n, error);
+  if (r != Result::data) return r;
+  auto* p = static_cast<unsigned char*>(buffer);
+  auto after_cr = [&](size_t i) { return i > 0 ? p[i - 1] == '\r' : last_cr_; };
+  size_t added = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (p[i] == '\n' && !after_cr(i)) ++added;
+  bool ends_cr = p[n - 1] == '\r';
+  for (size_t i = n, out = n + added; i-- > 0;) {
+    bool widen = p[i] == '\n' && !after_cr(i);
+    p[--out] = p[i];
+    if (widen) p[--out] = '\r';
+  }
+  last_cr_ = ends_cr;
+  n += added;
+  return r;
+}
+
+LocalInput::Result LocalInput::read_input(void* buffer, size_t length, size_t& n,
+                                          std::string& error) {
   n = 0;
   if (!script_) return read_fd(buffer, length, n, error);
   for (;;) {

@@ -41,12 +41,16 @@ class LocalInput {
   // part to part: it answers not_ready when it moves to a part that must be polled.
   bool always_ready() const;
 
+  // --crlf (ncat -C): every LF not right after a CR comes out as CR LF, across reads.
+  void send_crlf() { crlf_ = true; }
+
   enum class Result { data, eof, not_ready, failed };
-  // One read of at most `length` bytes; `n` gets the count, `error` the reason on failure.
-  // Call after poll() said readable, unless always_ready().
+  // One read of at most `length` bytes (at least 2 with send_crlf); `n` gets the count,
+  // `error` the reason on failure. Call after poll() said readable, unless always_ready().
   Result read(void* buffer, size_t length, size_t& n, std::string& error);
 
  private:
+  Result read_input(void* buffer, size_t length, size_t& n, std::string& error);
   Result read_fd(void* buffer, size_t length, size_t& n, std::string& error);
   // Moves to the next part of the script (past its end: closed, at EOF).
   void next_part();
@@ -56,6 +60,8 @@ class LocalInput {
   const std::vector<InputPart>* script_ = nullptr;
   size_t part_ = 0;    // the current part of the script
   size_t offset_ = 0;  // bytes of the current part's `bytes` already read
+  bool crlf_ = false;
+  bool last_cr_ = false;  // --crlf: the last byte read was a CR
 };
 
 class LocalOutput {

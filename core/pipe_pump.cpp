@@ -25,6 +25,7 @@ PipePump::PipePump(Connection& conn, const Config& config)
       extra_rules_(config.peer_streams, config.peer_stream_reject_code),
       to_stream_(config.moving_buffer),
       input_waits_(!input_.always_ready()) {
+  if (config.crlf) input_.send_crlf();
   out_buffer_.resize(chunk_size);
   extra_buffer_.resize(16 * 1024);
   facts_.last_activity = Clock::now();

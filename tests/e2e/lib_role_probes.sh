@@ -1163,6 +1163,26 @@ probe_send() {
 
 probe_send_file() { send_probe "$1" "--send-file" "$SHARED/data" --send-file "$SHARED/data"; }
 
+# --crlf: the side under test sends "a\nb\r\n" as "a\r\nb\r\n" (an echo gives it back to a
+# client; a pipe listener's client receives it).
+probe_crlf() {
+  printf 'a\nb\r\n' >"$TMP/lines"
+  printf 'a\r\nb\r\n' >"$TMP/lines.want"
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/lines sut_run crlf 20 --crlf "${TO_PEER[@]}"
+    want_rc "--crlf" 0 crlf
+    cmp -s "$TMP/crlf.out" "$TMP/lines.want" || fail "--crlf: the echo is '$(od -c "$TMP/crlf.out" | head -3)'"
+    return
+  fi
+  LISTENER_STDIN=$TMP/lines sut_listen pipe -C
+  peer_run peer 20 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener with -C" 0 peer
+  cmp -s "$TMP/peer.out" "$TMP/lines.want" || fail "-C: the client received '$(od -c "$TMP/peer.out" | head -3)'"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "-C: the pipe listener exited $WAIT_RC"
+}
+
 # --expect: no match is exit 16 (without the option, exit 0).
 probe_expect() {
   if [ "$1" = client ]; then

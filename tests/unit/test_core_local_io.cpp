@@ -116,3 +116,38 @@ TEST_CASE("LocalInput: an empty script is the descriptor; an all-empty one is at
   CHECK(in.read(buffer, sizeof buffer, n, error) == LocalInput::Result::eof);
   CHECK(in.read(buffer, sizeof buffer, n, error) == LocalInput::Result::eof);
 }
+
+TEST_CASE("LocalInput: --crlf widens each LF not after a CR, across reads") {
+  struct Row {
+    std::string in;
+    std::string out;
+  };
+  const Row rows[] = {
+      {"", ""},
+      {"plain", "plain"},
+      {"a\nb\n", "a\r\nb\r\n"},
+      {"a\r\nb\r\n", "a\r\nb\r\n"},  // already CR LF: untouched
+      {"\n\n\r\r\n\n", "\r\n\r\n\r\r\n\r\n"},
+      {"GET /x\n", "GET /x\r\n"},
+      {std::string("\0\n\xff\n", 4), std::string("\0\r\n\xff\r\n", 6)},
+  };
+  for (const Row& r : rows) {
+    // Chunks of 2 read one byte at a time: a CR at the end of one read still counts for an LF
+    // at the start of the next.
+    for (size_t chunk : {2, 3, 5, 4096}) {
+      CAPTURE(r.in);
+      CAPTURE(chunk);
+      FilledPipe p(r.in);
+      LocalInput in(p.fd, {});
+      in.send_crlf();
+      int not_ready = 0;
+      CHECK(read_all(in, chunk, not_ready) == r.out);
+    }
+  }
+  // A script too.
+  std::vector<InputPart> script = {{"a\r", -1, ""}, {"\nb\n", -1, ""}};
+  LocalInput scripted(-1, script);
+  scripted.send_crlf();
+  int not_ready = 0;
+  CHECK(read_all(scripted, 4096, not_ready) == "a\r\nb\r\n");
+}
