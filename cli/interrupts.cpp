@@ -12,6 +12,7 @@ namespace {
 
 std::atomic<unsigned> count{0};
 std::atomic<int> last_signal{0};
+std::atomic<unsigned> status_requests{0};
 int write_end = -1;
 
 static_assert(std::atomic<unsigned>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
@@ -26,6 +27,14 @@ void on_signal(int signal) {
     std::signal(signal, SIG_DFL);
     std::raise(signal);
   }
+  char c = 1;
+  [[maybe_unused]] ssize_t n = ::write(write_end, &c, 1);
+  errno = saved;
+}
+
+void on_status_request(int) {
+  int saved = errno;
+  ++status_requests;
   char c = 1;
   [[maybe_unused]] ssize_t n = ::write(write_end, &c, 1);
   errno = saved;
@@ -47,6 +56,9 @@ InterruptSource install_interrupt_handlers() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
+  source.status = &status_requests;
+  sa.sa_handler = on_status_request;
+  sigaction(SIGUSR1, &sa, nullptr);
   return source;
 }
 

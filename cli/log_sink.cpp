@@ -43,7 +43,8 @@ bool always_shown(const EventData& data) {
   return std::holds_alternative<ErrorEvent>(data) || std::holds_alternative<ListeningEvent>(data) ||
          std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data) ||
          std::holds_alternative<PeerStreamEvent>(data) ||
-         std::holds_alternative<StreamReportEvent>(data);
+         std::holds_alternative<StreamReportEvent>(data) ||
+         std::holds_alternative<StatusEvent>(data);
 }
 
 struct Record {
@@ -129,6 +130,12 @@ struct Record {
   }
   EventRecord operator()(const InputClosedEvent&) const { return {"input_closed", {}}; }
   EventRecord operator()(const FirstByteEvent& e) const { return {"first_byte", {{"id", e.stream_id}}}; }
+  EventRecord operator()(const StatusEvent& e) const {
+    return {"status",
+            {{"bytes_in", e.bytes_in},
+             {"bytes_out", e.bytes_out},
+             {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
+  }
   EventRecord operator()(const TraceEvent& e) const {
     return {"trace", {{"direction", std::string(e.sent ? "sent" : "received")}, {"text", e.text}}};
   }
@@ -243,6 +250,11 @@ std::string notice_text(const EventData& data) {
     text = fmt::format("stream {}: {} bytes in {:.2f} s ({:.1f} MB/s)", e->stream_id, e->bytes,
                        static_cast<double>(e->duration.count()) / 1e6,
                        megabytes_per_second(e->bytes, e->duration));
+  if (auto* e = std::get_if<StatusEvent>(&data))
+    text = fmt::format("status: {} bytes in ({:.1f} MB/s), {} bytes out ({:.1f} MB/s), {:.1f} s",
+                       e->bytes_in, megabytes_per_second(e->bytes_in, e->elapsed), e->bytes_out,
+                       megabytes_per_second(e->bytes_out, e->elapsed),
+                       static_cast<double>(e->elapsed.count()) / 1e6);
   if (auto* e = std::get_if<CertificateEvent>(&data))
     text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +
            (e->ephemeral ? " (ephemeral, self-signed)" : "");

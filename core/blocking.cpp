@@ -672,10 +672,16 @@ Outcome BlockingPipe::run() {
   std::optional<CloseRequest> closing;
   bool close_done = false;
   bool closed_seen = false;
+  const auto started = Clock::now();  // for status lines (SIGUSR1)
   for (;;) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
       policy.interrupted(run_.interrupts.signal(), now);
+    if (run_.interrupts.take_status()) {
+      std::lock_guard lock(mutex_);
+      emitter_.emit(StatusEvent{facts_.received, facts_.sent,
+                                std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
+    }
     if (!closed_seen && options_.local_idle && !closing &&
         now - conn_.last_datagram_in() >= *options_.local_idle) {
       conn_.abort();

@@ -144,6 +144,13 @@ struct FirstByteEvent {
   uint64_t stream_id = 0;
 };
 
+// SIGUSR1 (as dd): where the pipe stands.
+struct StatusEvent {
+  uint64_t bytes_in = 0;   // received from the peer
+  uint64_t bytes_out = 0;  // sent to the peer
+  std::chrono::microseconds elapsed{0};  // since the pipe began
+};
+
 // One decoded TLS/QUIC message (datagram, packet header, frame), from SSL_trace, at -vvv.
 struct TraceEvent {
   bool sent = false;
@@ -181,7 +188,7 @@ using EventData =
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
-                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent>;
+                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent, StatusEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <utility>
 
 namespace quicc {
 
@@ -14,16 +15,20 @@ struct InterruptSource {
   const std::atomic<unsigned>* count = nullptr;  // interrupts so far; null: none ever come
   const std::atomic<int>* last_signal = nullptr;  // the newest one's signal number
   int wake_fd = -1;                               // readable once per interrupt (never blocks)
+  // Requests for a status line (SIGUSR1, as dd): counted and woken the same way, but they
+  // interrupt nothing.
+  const std::atomic<unsigned>* status = nullptr;
 
   unsigned now() const { return count ? count->load() : 0; }
   int signal() const { return last_signal ? last_signal->load() : 0; }
+  unsigned status_now() const { return status ? status->load() : 0; }
 };
 
 // What one waiter has seen of an InterruptSource.
 class InterruptWatch {
  public:
   explicit InterruptWatch(const InterruptSource& source)
-      : source_(source), seen_(source.now()) {}
+      : source_(source), seen_(source.now()), status_seen_(source.status_now()) {}
 
   // Interrupts that arrived since the last call (0: none); they count as seen from now on.
   unsigned take_new() {
@@ -37,10 +42,16 @@ class InterruptWatch {
   unsigned seen() const { return seen_; }
   int signal() const { return source_.signal(); }
   int wake_fd() const { return source_.wake_fd; }
+  // A status line was asked for since the last call.
+  bool take_status() {
+    unsigned now = source_.status_now();
+    return std::exchange(status_seen_, now) != now;
+  }
 
  private:
   const InterruptSource& source_;
   unsigned seen_;
+  unsigned status_seen_;
 };
 
 // Empties the wake-up pipe (it is non-blocking); called by the one wait that polls it.

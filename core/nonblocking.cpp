@@ -48,6 +48,11 @@ bool PipeSession::turn(unsigned wake) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
       policy_.interrupted(run_.interrupts.signal(), now);
+    if (run_.interrupts.take_status()) {
+      const PipeFacts& f = pump_.facts();
+      conn_.emitter().emit(StatusEvent{f.received, f.sent,
+                                       std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
+    }
     pump_.accept_streams();
 
     // What happened to the connection since the last turn.

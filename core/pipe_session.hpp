@@ -38,6 +38,7 @@ class PipeSession {
   std::optional<CloseRequest> closing_;  // our close, once the policy asked for it
   bool close_done_ = false;
   bool closed_seen_ = false;
+  Clock::time_point started_ = Clock::now();  // for status lines (SIGUSR1)
   PipeInterest interest_;
   std::optional<Clock::time_point> deadline_;
 };

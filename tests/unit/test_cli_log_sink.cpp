@@ -421,3 +421,11 @@ TEST_CASE("cli::StatsCollector: when each phase ended, the first byte's first") 
   CHECK(cli::format_text(cli::record_of(FirstByteEvent{8})) == "first_byte id=8");
   CHECK(cli::notice_text(FirstByteEvent{8}).empty());
 }
+
+TEST_CASE("cli::notice_text: a status line (SIGUSR1)") {
+  StatusEvent status{2'000'000, 500'000, 2s};
+  CHECK(cli::notice_text(status) ==
+        "status: 2000000 bytes in (1.0 MB/s), 500000 bytes out (0.2 MB/s), 2.0 s");
+  CHECK(cli::format_text(cli::record_of(status)) ==
+        "status bytes_in=2000000 bytes_out=500000 elapsed_ms=2000.000");
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SIGUSR1 asks for a status line, as dd does, and kills nothing:
+#   a client whose 100000 bytes were echoed, with its input still open, prints on each SIGUSR1
+#   "quicc: status: 100000 bytes in (...), 100000 bytes out (...), T s" on stderr, then ends
+#   normally (exit 0, the echo intact) at its input's EOF;
+#   a listener still waiting for its client ignores SIGUSR1 and then serves the client.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_delivery.sh"
+
+head -c 100000 /dev/urandom >"$TMP/data"
+
+# --- a client in its transfer
+start_listener "$TMP/echo" --echo
+hold_fifo "$TMP/in" 60
+"$QUICC" "--$QUICC_DRIVER" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" <"$TMP/in" \
+  >"$TMP/client.out" 2>"$TMP/client.err" &
+cpid=$!
+bg_track "$cpid"
+diag_add "$TMP/client.err"
+# The FIFO's writer is HOLD_PID (sleep); a second writer feeds the data and leaves.
+cat "$TMP/data" >"$TMP/in" &
+bg_track $!
+deadline=$(( $(now_ms) + $(scaled 20) * 1000 ))
+until [ "$(file_size "$TMP/client.out")" = 100000 ]; do
+  [ "$(now_ms)" -lt "$deadline" ] || fail "client: the echo did not come back ($(file_size "$TMP/client.out") bytes)"
+  sleep 0.05
+done
+for i in 1 2; do
+  kill -USR1 "$cpid"
+  deadline=$(( $(now_ms) + $(scaled 5) * 1000 ))
+  until [ "$(grep -c '^quicc: status: ' "$TMP/client.err")" -ge "$i" ]; do
+    [ "$(now_ms)" -lt "$deadline" ] || fail "client: no status line after SIGUSR1 number $i"
+    sleep 0.05
+  done
+done
+grep -Eq '^quicc: status: 100000 bytes in \([0-9.]+ MB/s\), 100000 bytes out \([0-9.]+ MB/s\), [0-9.]+ s$' \
+  "$TMP/client.err" || fail "client: status line is '$(grep status "$TMP/client.err" | head -1)'"
+kill -0 "$cpid" 2>/dev/null || fail "client: SIGUSR1 ended it"
+kill_now "$HOLD_PID"
+wait_pid "$cpid" 20
+[ "$WAIT_RC" = 0 ] || fail "client: exit $WAIT_RC after its input ended, expected 0"
+cmp -s "$TMP/client.out" "$TMP/data" || fail "client: the echo differs"
+wait_pid "$LISTENER_PID" 10
+
+# --- a listener waiting for its client
+start_listener "$TMP/pipe"
+kill -USR1 "$LISTENER_PID"
+sleep 0.3
+kill -0 "$LISTENER_PID" 2>/dev/null || fail "listener: SIGUSR1 ended it"
+rc=0
+qt 20 --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" <"$TMP/data" >/dev/null \
+  2>"$TMP/pipe_client.err" || rc=$?
+diag_add "$TMP/pipe_client.err"
+[ "$rc" = 0 ] || fail "listener: its client exited $rc"
+wait_pid "$LISTENER_PID" 10
+[ "$WAIT_RC" = 0 ] || fail "listener: exit $WAIT_RC, expected 0"
+cmp -s "$TMP/pipe" "$TMP/data" || fail "listener: its output differs from the client's input"
+pass "two status lines from a client in its transfer; a waiting listener unharmed"
