@@ -16,11 +16,7 @@ qt 60 --retry 50 --retry-delay 200ms --insecure "127.0.0.1:$port" <"$TMP/ping" \
 cpid=$!
 bg_track "$cpid"
 diag_add "$TMP/late.err"
-deadline=$(( $(now_ms) + $(scaled 10) * 1000 ))
-until grep -q 'attempt 2 of 51 failed' "$TMP/late.err"; do
-  [ "$(now_ms)" -lt "$deadline" ] || fail "late server: no second failed attempt"
-  sleep 0.05
-done
+wait_log "$TMP/late.err" 0 'attempt 2 of 51 failed' 10 || fail "late server: no second failed attempt"
 start_listener_at "127.0.0.1:$port" "$TMP/echo" --echo
 wait_pid "$cpid" 30
 [ "$WAIT_RC" = 0 ] || fail "late server: exit $WAIT_RC, expected 0"
@@ -49,11 +45,7 @@ port=$(free_udp_port)
 cpid=$!
 bg_track "$cpid"
 diag_add "$TMP/int.err"
-deadline=$(( $(now_ms) + $(scaled 10) * 1000 ))
-until grep -q 'trying again in 30s:' "$TMP/int.err"; do
-  [ "$(now_ms)" -lt "$deadline" ] || fail "interrupted: no retry warning"
-  sleep 0.05
-done
+wait_log "$TMP/int.err" 0 'trying again in 30s:' 10 || fail "interrupted: no retry warning"
 t0=$(now_ms)
 kill -INT "$cpid"
 wait_pid "$cpid" 5

@@ -37,6 +37,7 @@ for round in 1 2 3 4 5 6; do
     "127.0.0.1:$LISTENER_PORT" <"$TMP/ping" >"$TMP/conce${round}1.out" 2>"$TMP/conce${round}1.err" &
   pid=$!
   bg_track "$pid"
+  # (Polled every 2 ms, not wait_log's 50: the kill must come within the client's ACK delay.)
   deadline=$(( $(now_ms) + $(scaled 10) * 1000 ))
   until grep -q 'change=fin_sent' "$TMP/once$round.err"; do
     [ "$(now_ms)" -lt "$deadline" ] || fail "at once: the listener sent no FIN"

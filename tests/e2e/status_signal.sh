@@ -27,11 +27,8 @@ until [ "$(file_size "$TMP/client.out")" = 100000 ]; do
 done
 for i in 1 2; do
   kill -USR1 "$cpid"
-  deadline=$(( $(now_ms) + $(scaled 5) * 1000 ))
-  until [ "$(grep -c '^quicc: status: ' "$TMP/client.err")" -ge "$i" ]; do
-    [ "$(now_ms)" -lt "$deadline" ] || fail "client: no status line after SIGUSR1 number $i"
-    sleep 0.05
-  done
+  wait_log "$TMP/client.err" "$((i - 1))" '^quicc: status: ' 5 ||
+    fail "client: no status line after SIGUSR1 number $i"
 done
 grep -Eq '^quicc: status: 100000 bytes in \([0-9.]+ MB/s\), 100000 bytes out \([0-9.]+ MB/s\), [0-9.]+ s$' \
   "$TMP/client.err" || fail "client: status line is '$(grep status "$TMP/client.err" | head -1)'"
