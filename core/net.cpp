@@ -141,6 +141,13 @@ Outcome resolve_interruptible(const Endpoint& endpoint, bool passive, int family
                               InterruptWatch& interrupts,
                               std::optional<std::chrono::steady_clock::time_point> deadline,
                               std::vector<SocketAddress>& out) {
+  // A literal address, or none, needs no lookup: no thread, nothing to wait for (a thread's
+  // start alone once took past a 1 s --connect-timeout on a loaded machine under TSan).
+  in6_addr literal;
+  if (endpoint.host.empty() || endpoint.bracketed ||
+      ::inet_pton(AF_INET, endpoint.host.c_str(), &literal) == 1 ||
+      ::inet_pton(AF_INET6, endpoint.host.c_str(), &literal) == 1)
+    return resolve(endpoint, passive, family, out);
   auto job = std::make_shared<ResolveJob>();
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, job->notify) != 0)
     return resolve(endpoint, passive, family, out);

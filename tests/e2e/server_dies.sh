@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 printf ping >"$TMP/ping"
-limit=8  # seconds (scaled by wait_pid): idle timeout 2 s, connect timeout 1 s, and a margin
+limit=10  # seconds (scaled by wait_pid): idle timeout 2 s, connect timeout 1 s (scaled), a margin
 codes=""
 
 # judge ROUND CLIENT PID
@@ -33,7 +33,7 @@ judge() {
 # --- at once
 for round in 1 2 3 4 5 6; do
   start_listener "$TMP/once$round" --echo --keep-open -v
-  qt 60 --idle-timeout 2s --connect-timeout 1s --pin-sha256 "$LISTENER_FP" \
+  qt 60 --idle-timeout 2s --connect-timeout "$(scaled 1)s" --pin-sha256 "$LISTENER_FP" \
     "127.0.0.1:$LISTENER_PORT" <"$TMP/ping" >"$TMP/conce${round}1.out" 2>"$TMP/conce${round}1.err" &
   pid=$!
   bg_track "$pid"
@@ -52,7 +52,7 @@ for round in 1 2 3 4 5 6; do
   start_listener "$TMP/race$round" --echo --keep-open
   pids=()
   for i in 1 2 3; do
-    qt 60 --idle-timeout 2s --connect-timeout 1s --pin-sha256 "$LISTENER_FP" \
+    qt 60 --idle-timeout 2s --connect-timeout "$(scaled 1)s" --pin-sha256 "$LISTENER_FP" \
       "127.0.0.1:$LISTENER_PORT" <"$TMP/ping" >"$TMP/crace$round$i.out" 2>"$TMP/crace$round$i.err" &
     pids+=($!)
     bg_track "$!"
