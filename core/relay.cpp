@@ -163,6 +163,15 @@ void Relay::write_inputs(uint64_t& moved) {
   }
 }
 
+namespace {
+
+bool writable_now(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLOUT | POLLERR | POLLHUP));
+}
+
+}  // namespace
+
 void Relay::read_outputs(const std::vector<pollfd>& fds, uint64_t& moved) {
   // Start after the client read last, so that one busy client cannot starve the others.
   auto start = std::find_if(clients_.begin(), clients_.end(),
@@ -178,7 +187,9 @@ void Relay::read_outputs(const std::vector<pollfd>& fds, uint64_t& moved) {
       out_offset_ = 0;
       out_length_ = static_cast<size_t>(n);
       next_reader_ = c.id + 1;
-      write_output(moved);
+      // At once only if the output takes it now: a pipe with no free slot would block even a
+      // one-page write (stdout's reader stalled: SIGINT then waited for it, seen under load).
+      if (output_.always_ready() || writable_now(output_.fd())) write_output(moved);
       break;  // one chunk at a time
     }
     if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
