@@ -261,6 +261,37 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   return std::nullopt;
 }
 
+// A terminal session (core/terminal.hpp): asked for with --interactive, or stdin is a terminal
+// and the run is a pipe of one connection.
+bool set_interactive(const Options& o, Config& config, std::string& error) {
+  if (o.interactive && o.no_interactive) {
+    error = "--interactive and --no-interactive exclude each other";
+    return false;
+  }
+  std::string_view other;
+  if (!config.requests.empty()) other = "--get";
+  else if (config.check) other = "--check";
+  else if (!o.send.empty()) other = "--send";
+  else if (!o.send_file.empty()) other = "--send-file";
+  else if (config.count > 1) other = "--count";
+  else if (config.keep_open) other = "--keep-open";
+  if (o.interactive) {
+    if (!other.empty()) {
+      error = "--interactive does not go with " + std::string(other) +
+              " (a terminal session is the pipe of one connection)";
+      return false;
+    }
+    config.interactive = true;
+    if (!was_given(o, "--peer-streams")) config.peer_streams = PeerStreams::accept;
+    return true;
+  }
+  config.interactive = !o.no_interactive && other.empty() && config.service == Service::pipe &&
+                       config.input_fd >= 0 && ::isatty(config.input_fd) == 1;
+  // A person at a terminal sees the peer's own streams (labelled, on stderr) unless told.
+  if (config.interactive && !was_given(o, "--peer-streams")) config.peer_streams = PeerStreams::accept;
+  return true;
+}
+
 // --warn-days N: whole days, 0 to 100000 (0: only an expired certificate).
 bool set_warn_days(const Options& o, Config& config, std::string& error) {
   if (!was_given(o, "--warn-days")) return true;
@@ -699,6 +730,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   }
   if (!set_requests(o, config, error)) return std::nullopt;
   if (!set_scripted_checks(o, config, error)) return std::nullopt;
+  if (!set_interactive(o, config, error)) return std::nullopt;
   if (Outcome tls = check_tls_lists(config); !tls.ok()) {
     error = tls.message;
     return std::nullopt;

@@ -50,6 +50,7 @@ InterruptSource install_interrupt_handlers() {
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     write_end = fds[1];
     source.wake_fd = fds[0];
+    source.wake_write_fd = fds[1];
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;

@@ -44,7 +44,7 @@ bool always_shown(const EventData& data) {
          std::holds_alternative<CertificateEvent>(data) || std::holds_alternative<WarningEvent>(data) ||
          std::holds_alternative<PeerStreamEvent>(data) ||
          std::holds_alternative<StreamReportEvent>(data) ||
-         std::holds_alternative<StatusEvent>(data);
+         std::holds_alternative<StatusEvent>(data) || std::holds_alternative<NoteEvent>(data);
 }
 
 struct Record {
@@ -135,6 +135,10 @@ struct Record {
             {{"bytes_in", e.bytes_in},
              {"bytes_out", e.bytes_out},
              {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
+  }
+  EventRecord operator()(const NoteEvent& e) const { return {"note", {{"text", e.text}}}; }
+  EventRecord operator()(const CommandEvent& e) const {
+    return {"command", {{"name", std::string(1, e.letter)}, {"text", e.text}}};
   }
   EventRecord operator()(const TraceEvent& e) const {
     return {"trace", {{"direction", std::string(e.sent ? "sent" : "received")}, {"text", e.text}}};
@@ -255,6 +259,7 @@ std::string notice_text(const EventData& data) {
                        e->bytes_in, megabytes_per_second(e->bytes_in, e->elapsed), e->bytes_out,
                        megabytes_per_second(e->bytes_out, e->elapsed),
                        static_cast<double>(e->elapsed.count()) / 1e6);
+  if (auto* e = std::get_if<NoteEvent>(&data)) text = e->text;
   if (auto* e = std::get_if<CertificateEvent>(&data))
     text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +
            (e->ephemeral ? " (ephemeral, self-signed)" : "");

@@ -148,6 +148,16 @@ constexpr OptionSpec table[] = {
      "follow a CR goes as CR LF, as ncat -C does, for line protocols (an HTTP/0.9 GET typed "
      "at a terminal)",
      Category::requests, &Options::crlf},
+    {"--interactive", "", "",
+     "A terminal session even when stdin is not a terminal (the default when it is, for a "
+     "pipe of one connection): a line typed right after a newline that begins with ~ is a "
+     "command (~? lists them: ~. quit, ~f FIN, ~k key update, ~r CODE reset, ~c CODE close, "
+     "~i info, ~l streams; ~~ sends a ~), and notes on stderr say when the peer connects, "
+     "finishes, resets or closes",
+     Category::lifecycle, &Options::interactive},
+    {"--no-interactive", "", "",
+     "No terminal session, even when stdin is a terminal: every line is data, ~ included",
+     Category::lifecycle, &Options::no_interactive},
     {"--on-eof", "MODE", "fin",
      "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
      "once it is acknowledged), ignore (send nothing; end once the peer's FIN has arrived, "

@@ -74,6 +74,8 @@ struct Options {
   std::string idle_exit;
   std::string on_eof = "fin";
   bool crlf = false;  // -C, --crlf
+  bool interactive = false;
+  bool no_interactive = false;
   std::string shutdown = "graceful";
   bool no_stream_flush = false;
   bool wait_peer = false;

@@ -45,6 +45,8 @@ constexpr RoleRule rules[] = {
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
     {"--crlf", true, true, false, "it has no input"},
+    {"--interactive", true, true, false, "it has no input"},
+    {"--no-interactive", true, true, false, "it has no input"},
     {"--shutdown", true, true, false, clients_close},
     {"--no-stream-flush", true, true, false, clients_close},
     {"--wait-peer", true, true, false, clients_close},

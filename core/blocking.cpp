@@ -24,6 +24,7 @@
 
 #include "drivers.hpp"
 #include "event_loop.hpp"
+#include "console.hpp"
 #include "expect.hpp"
 #include "extra_streams.hpp"
 #include "local_io.hpp"
@@ -673,6 +674,7 @@ Outcome BlockingPipe::run() {
   bool close_done = false;
   bool closed_seen = false;
   const auto started = Clock::now();  // for status lines (SIGUSR1)
+  Console console(run_, conn_);
   for (;;) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
@@ -681,6 +683,15 @@ Outcome BlockingPipe::run() {
       std::lock_guard lock(mutex_);
       emitter_.emit(StatusEvent{facts_.received, facts_.sent,
                                 std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
+    }
+    if (console.on()) {
+      PipeFacts facts = snapshot();
+      PipeStreamIds ids;
+      {
+        std::lock_guard lock(mutex_);
+        ids = stream_ids(streams_);
+      }
+      console.turn(policy, facts, ids, started, now);
     }
     if (!closed_seen && options_.local_idle && !closing &&
         now - conn_.last_datagram_in() >= *options_.local_idle) {
@@ -691,6 +702,7 @@ Outcome BlockingPipe::run() {
     if (!closed_seen) {
       if (auto info = conn_.close_info()) {
         closed_seen = true;
+        console.closed(*info);
         policy.connection_closed(*info);
       }
     }
@@ -755,6 +767,7 @@ Outcome BlockingPipe::run() {
     moved = {facts_.written, facts_.sent, facts_.unacked};
     outcome = expect_.verdict(policy.outcome());
   }
+  console.finished();
   conn_.report_end(moved);
   return outcome;
 }

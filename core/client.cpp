@@ -161,6 +161,7 @@ Outcome run_client(const Config& config, Emitter& emitter, InterruptWatch& inter
     SslPtr ssl = new_connection(config, *tls, fd.get(), peer, outcome);
     if (!ssl) return outcome;
     Connection conn(std::move(ssl), emitter, false);
+    conn.set_peer(peer.to_string());
 
     auto started = Clock::now();
     if (!overall) overall = started + config.connect_timeout;

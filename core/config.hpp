@@ -171,6 +171,9 @@ struct Config {
   EofPolicy on_eof = EofPolicy::fin;
   // --crlf: the pipe's input goes with CR LF line endings (LocalInput::send_crlf).
   bool crlf = false;
+  // A terminal session (--interactive; by default when stdin is a terminal): input_fd is read
+  // line by line for escape commands (terminal.hpp, console.hpp), and notes go to stderr.
+  bool interactive = false;
   uint64_t eof_reset_code = 0;
   ShutdownPolicy shutdown;
 

@@ -39,6 +39,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   SSL* ssl() const { return conn_.get(); }
+  // The peer's address as the log shows it ("" if unknown), for a terminal's banner.
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
   Emitter& emitter() const { return emitter_; }
 
   // Streams. The connection owns every stream it hands out; they live until the connection
@@ -123,6 +126,7 @@ class Connection {
   // The agreed ALPN: written once by report_handshake, read by close_info from other threads.
   std::string alpn_;
   mutable std::mutex alpn_mutex_;
+  std::string peer_;
 };
 
 // The SSL_shutdown_ex flags and arguments of a close request.

@@ -1,7 +1,11 @@
 #include "engine.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include "event_loop.hpp"
 #include "session.hpp"
+#include "terminal.hpp"
 
 namespace quicc {
 
@@ -10,8 +14,34 @@ bool worth_retrying(const Outcome& outcome) {
          outcome.status == Status::port_unreachable;
 }
 
+namespace {
+
+Outcome run_role(const Config& config, Emitter& emitter);
+
+}  // namespace
+
 Outcome run(const Config& config, EventSink& sink) {
   Emitter emitter(sink);
+  if (!config.interactive) return run_role(config, emitter);
+  // A terminal session: the terminal's reader stands between the input and the driver.
+  TerminalFront front(config.input_fd, config.interrupts.wake_write_fd, emitter, config.crlf);
+  if (!front.start()) {
+    Outcome outcome{Status::io_error, std::string("terminal session: ") + std::strerror(errno)};
+    emitter.emit(ErrorEvent{outcome});
+    return outcome;
+  }
+  Config session = config;
+  session.input_fd = front.input_fd();
+  session.crlf = false;  // the terminal's reader does it
+  session.interrupts.commands = &front.commands();
+  Outcome outcome = run_role(session, emitter);
+  front.stop();
+  return outcome;
+}
+
+namespace {
+
+Outcome run_role(const Config& config, Emitter& emitter) {
   InterruptWatch interrupts(config.interrupts);
   if (config.role != Role::client) {
     Outcome outcome = run_listener(config, emitter, interrupts);
@@ -37,5 +67,7 @@ Outcome run(const Config& config, EventSink& sink) {
   if (!outcome.ok()) emitter.emit(ErrorEvent{outcome});
   return outcome;
 }
+
+}  // namespace
 
 }  // namespace quicc

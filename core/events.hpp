@@ -183,12 +183,25 @@ struct ErrorEvent {
   Outcome outcome;
 };
 
+// A terminal session's messages to the person at it (on stderr at every verbosity): the
+// connected banner, the peer's FIN, reset or close, `~?`'s help, what `~i` and `~l` show.
+struct NoteEvent {
+  std::string text;
+};
+
+// An escape command typed at the terminal (commands.hpp), as the driver carries it out.
+struct CommandEvent {
+  char letter = '?';
+  std::string text;  // command_text()
+};
+
 using EventData =
     std::variant<ResolvedEvent, SocketEvent, ListeningEvent, CertificateEvent, HandshakeStartEvent,
                  HandshakeDoneEvent, ConnectionAcceptedEvent, TickEvent, StreamEvent,
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
-                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent, StatusEvent>;
+                 StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent, StatusEvent,
+                 NoteEvent, CommandEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

@@ -11,6 +11,8 @@
 
 namespace quicc {
 
+class CommandQueue;
+
 struct InterruptSource {
   const std::atomic<unsigned>* count = nullptr;  // interrupts so far; null: none ever come
   const std::atomic<int>* last_signal = nullptr;  // the newest one's signal number
@@ -18,6 +20,10 @@ struct InterruptSource {
   // Requests for a status line (SIGUSR1, as dd): counted and woken the same way, but they
   // interrupt nothing.
   const std::atomic<unsigned>* status = nullptr;
+  // The wake-up pipe's write end (-1: none), and a terminal session's escape commands
+  // (commands.hpp), which wake the waiter through it; null outside a terminal session.
+  int wake_write_fd = -1;
+  CommandQueue* commands = nullptr;
 
   unsigned now() const { return count ? count->load() : 0; }
   int signal() const { return last_signal ? last_signal->load() : 0; }
@@ -42,6 +48,7 @@ class InterruptWatch {
   unsigned seen() const { return seen_; }
   int signal() const { return source_.signal(); }
   int wake_fd() const { return source_.wake_fd; }
+  CommandQueue* commands() const { return source_.commands; }
   // A status line was asked for since the last call.
   bool take_status() {
     unsigned now = source_.status_now();

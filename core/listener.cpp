@@ -109,8 +109,10 @@ Outcome serve_pipe(SSL* listener, int listener_fd, RunContext& run) {
     SslPtr accepted = wait_for_connection(listener, run, loop, outcome);
     if (!accepted) return outcome;
     ++index;
-    run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, accepted.get())});
+    std::string peer = accepted_peer_address(run, accepted.get());
+    run.emitter.emit(ConnectionAcceptedEvent{index, peer});
     Connection conn(std::move(accepted), run.emitter, true);
+    conn.set_peer(std::move(peer));
     auto started = Clock::now();
     HandshakeLimits limits{started + config.connect_timeout, false};
     Waker waker(-1, listener_fd);

@@ -39,7 +39,7 @@ Outcome handshake_nonblocking(Connection& conn, SSL* waiter, RunContext& run,
 
 PipeSession::PipeSession(Connection& conn, RunContext& run, const PipeOptions& options)
     : conn_(conn), run_(run), options_(options), policy_(policy_settings(run)),
-      pump_(conn, run.config) {
+      pump_(conn, run.config), console_(run, conn) {
   policy_.set_linger(linger_for(conn.handshake_rtt_us()));
 }
 
@@ -54,6 +54,7 @@ bool PipeSession::turn(unsigned wake) {
                                        std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
     }
     pump_.accept_streams();
+    if (console_.on()) console_.turn(policy_, pump_.facts(), stream_ids(pump_.streams()), started_, now);
 
     // What happened to the connection since the last turn.
     if (!closed_seen_ && options_.local_idle && !closing_ &&
@@ -65,6 +66,7 @@ bool PipeSession::turn(unsigned wake) {
     if (!closed_seen_) {
       if (auto info = conn_.close_info()) {
         closed_seen_ = true;
+        console_.closed(*info);
         policy_.connection_closed(*info);
       }
     }
@@ -85,6 +87,7 @@ bool PipeSession::turn(unsigned wake) {
       continue;  // decide again with the close under way
     }
     if (step.done) {
+      console_.finished();
       conn_.report_end(pump_.moved());
       return false;
     }

@@ -36,6 +36,7 @@ class PipePump {
   // something (a frame is queued for OpenSSL to send: the loop must turn at once).
   bool apply(const Step& step, TransferPolicy& policy);
 
+  const PipeStreams& streams() const { return streams_; }
   // The facts so far (refreshes what OpenSSL counts, such as unacknowledged bytes).
   const PipeFacts& facts();
   PipeInterest interest(const Step& step) const;

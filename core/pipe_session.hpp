@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "connection.hpp"
+#include "console.hpp"
 #include "drivers.hpp"
 #include "event_loop.hpp"
 #include "pipe_pump.hpp"
@@ -35,6 +36,7 @@ class PipeSession {
   PipeOptions options_;
   TransferPolicy policy_;
   PipePump pump_;
+  Console console_;
   std::optional<CloseRequest> closing_;  // our close, once the policy asked for it
   bool close_done_ = false;
   bool closed_seen_ = false;

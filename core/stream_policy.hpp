@@ -79,6 +79,14 @@ class StreamPolicy {
 
   // What to do now; asks for the EOF action once.
   StreamStep next(const StreamFacts& f);
+  // A terminal's escape command chose the EOF action instead of --on-eof (~f, ~r, ~.); false
+  // if our side's end was already asked for.
+  bool choose_eof(EofPolicy on_eof, uint64_t reset_code) {
+    if (end_requested_ || nothing_to_send_) return false;
+    settings_.on_eof = on_eof;
+    settings_.eof_reset_code = reset_code;
+    return true;
+  }
   // The stream's transfer is over as --on-eof counts it (fin: both FINs and the sink has it
   // all; close and reset: our side ended; ignore: the peer's FIN and the sink has it all).
   // With --expect, a match of every pattern stands for the peer's FIN (stop_at_match), and

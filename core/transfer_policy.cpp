@@ -79,6 +79,37 @@ void TransferPolicy::interrupted(int signal, Clock::time_point now) {
   }
 }
 
+bool TransferPolicy::command(const UserCommand& command) {
+  if (phase_ != Phase::transfer) return false;
+  switch (command.kind) {
+    case UserCommand::Kind::fin:
+    case UserCommand::Kind::reset:
+    case UserCommand::Kind::quit: {
+      EofPolicy on_eof = command.kind == UserCommand::Kind::fin     ? EofPolicy::fin
+                         : command.kind == UserCommand::Kind::reset ? EofPolicy::reset
+                                                                    : EofPolicy::close;
+      if (stream_.choose_eof(on_eof, command.code)) {
+        settings_.on_eof = on_eof;
+        settings_.eof_reset_code = command.code;
+        return true;
+      }
+      if (command.kind != UserCommand::Kind::quit) return false;
+      user_close_ = CloseRequest{false, true, false, 0, ""};
+      return true;
+    }
+    case UserCommand::Kind::key_update:
+      user_key_update_ = true;
+      return true;
+    case UserCommand::Kind::close:
+      user_close_ = CloseRequest{false, true, false, command.code, command.reason};
+      return true;
+    case UserCommand::Kind::info:
+    case UserCommand::Kind::list:
+      return true;
+  }
+  return false;
+}
+
 void TransferPolicy::connection_closed(const CloseInfo& info) {
   if (!info.local) peer_first_ = true;
   switch (phase_) {
@@ -265,6 +296,12 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   if (settings_.idle_exit.count() > 0 && now >= f.last_activity + settings_.idle_exit)
     return start_close({false, false, false, close_code_timeout, "idle"}, now,
                        settings_.close_limit, f, deadline_outcome(false));
+  if (user_close_) {
+    // ~c: the person ends the connection; what they sent must still be acknowledged for a 0.
+    CloseRequest request = std::move(*user_close_);
+    user_close_.reset();
+    return start_close(std::move(request), now, std::nullopt, f);
+  }
 
   Step s;
   StreamStep next = stream_.next(f);
@@ -272,8 +309,9 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   s.read_stream = next.read_stream;
   s.send_fin = next.send_fin;
   s.reset_stream = next.reset_stream;
-  bool key_update_due = settings_.key_update_after && !key_update_done_ && f.stream_open &&
-                        f.sent >= *settings_.key_update_after;
+  bool key_update_due = (settings_.key_update_after && !key_update_done_ && f.stream_open &&
+                         f.sent >= *settings_.key_update_after) ||
+                        user_key_update_;
   if (key_update_due && f.key_update_safe) s.key_update = true;
 
   bool finished = stream_.finished(f);

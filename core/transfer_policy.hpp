@@ -19,6 +19,7 @@
 #include <string>
 
 #include "close_info.hpp"
+#include "commands.hpp"
 #include "config.hpp"
 #include "status.hpp"
 #include "stream_policy.hpp"
@@ -96,7 +97,17 @@ class TransferPolicy {
   void close_finished(const std::optional<CloseInfo>& info);
   // A CONNECTION_CLOSE frame of ours left the host (after a rapid close, the run waits for it).
   void close_frame_sent() { close_frame_sent_ = true; }
-  void key_update_requested() { key_update_done_ = true; }
+  void key_update_requested() {
+    if (user_key_update_) user_key_update_ = false;
+    else key_update_done_ = true;
+    key_update_wait_until_.reset();
+  }
+  // An escape command typed at the terminal (commands.hpp). ~f, ~r and ~. choose what ends our
+  // side at the input's EOF, which the terminal's reader makes next (as --on-eof fin, reset
+  // and close would; ~. after our side ended closes as ~c 0 does); ~k asks for a key update;
+  // ~c closes now, gracefully, waiting for our data to be acknowledged, with the code given.
+  // False if the command can no longer do anything (the connection is closing).
+  bool command(const UserCommand& command);
   void set_linger(std::chrono::milliseconds linger) { settings_.linger = linger; }
 
   Step decide(const PipeFacts& facts, Clock::time_point now);
@@ -146,6 +157,8 @@ class TransferPolicy {
   Clock::time_point clearing_until_{};
   bool clear_first_ = false;  // the held close waits for the stream's reset to leave
   bool key_update_done_ = false;
+  bool user_key_update_ = false;        // ~k, not made yet
+  std::optional<CloseRequest> user_close_;  // ~c, not started yet
   std::optional<Clock::time_point> key_update_wait_until_;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment

@@ -1288,3 +1288,50 @@ probe_version() {
   want_rc "--version" 0 version
   has "--version" "$TMP/version.out" '^quicc [0-9]'
 }
+
+# --- Probes: terminal sessions (--interactive, --no-interactive) ---------------------------------
+
+# --interactive on piped input: "~~two" goes as "~two", "~k" makes a key update (in the -v log)
+# and is not sent; the side under test's peer receives the rest.
+probe_interactive() {
+  printf 'one\n~~two\n~k\n' >"$TMP/typed"
+  printf 'one\n~two\n' >"$TMP/typed.want"
+  local err
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/typed sut_run typed 20 -v --interactive "${TO_PEER[@]}"
+    want_rc "--interactive" 0 typed
+    cmp -s "$TMP/typed.out" "$TMP/typed.want" || fail "--interactive: the echo is '$(od -c "$TMP/typed.out" | head -3)'"
+    err=$TMP/typed.err
+  else
+    LISTENER_STDIN=$TMP/typed sut_listen pipe -v --interactive
+    peer_run peer 20 "${TO_SUT[@]}"
+    want_rc "the client of a pipe listener with --interactive" 0 peer
+    cmp -s "$TMP/peer.out" "$TMP/typed.want" || fail "--interactive: the client received '$(od -c "$TMP/peer.out" | head -3)'"
+    wait_pid "$SUT_PID" 10
+    [ "$WAIT_RC" = 0 ] || fail "--interactive: the pipe listener exited $WAIT_RC"
+    err=$TMP/sut.err
+  fi
+  grep -q 'command name=k' "$err" || fail "--interactive: no ~k command in the -v log"
+  grep -q 'key_update after_bytes=' "$err" || fail "--interactive: ~k made no key update"
+}
+
+# --no-interactive: a line beginning with ~ is data like any other.
+probe_no_interactive() {
+  printf 'one\n~.\n~k\n' >"$TMP/typed"
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/typed sut_run typed 20 -v --no-interactive "${TO_PEER[@]}"
+    want_rc "--no-interactive" 0 typed
+    cmp -s "$TMP/typed.out" "$TMP/typed" || fail "--no-interactive: the echo is '$(od -c "$TMP/typed.out" | head -3)'"
+    ! grep -q 'command name=' "$TMP/typed.err" || fail "--no-interactive: a ~ line was a command"
+    return
+  fi
+  LISTENER_STDIN=$TMP/typed sut_listen pipe -v --no-interactive
+  peer_run peer 20 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener with --no-interactive" 0 peer
+  cmp -s "$TMP/peer.out" "$TMP/typed" || fail "--no-interactive: the client received '$(od -c "$TMP/peer.out" | head -3)'"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "--no-interactive: the pipe listener exited $WAIT_RC"
+  ! grep -q 'command name=' "$TMP/sut.err" || fail "--no-interactive: a ~ line was a command"
+}

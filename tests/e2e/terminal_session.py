@@ -1,0 +1,213 @@
+"""Terminal sessions on real pseudo-terminals (run by terminal_session.sh, which sets QUICC,
+QUICC_DRIVER, TMP, QUICC_STREAM_OPENER): a quicc client and a quicc pipe listener, each on a
+pty of its own, talk both ways; every escape command has its effect at the peer or in the -v
+log; each way of ending (Ctrl-D, ~., ~c, ~r, Ctrl-C, the peer's close) leaves the terminal's
+settings as they were (stty -g before and after); the peer's own streams show labelled on the
+terminal and nowhere else; --no-interactive sends ~ lines as data.
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_pty import Failure, Pty  # noqa: E402
+
+QUICC = os.environ["QUICC"]
+DRIVER = "--" + os.environ["QUICC_DRIVER"]
+TMP = os.environ["TMP"]
+OPENER = os.environ.get("QUICC_STREAM_OPENER", "")
+started = []
+
+
+def listener(name, *args, stdout=None):
+    p = Pty(name, [QUICC, DRIVER, "--listen", "127.0.0.1:0", *args], stdout=stdout, log_dir=TMP)
+    started.append(p)
+    port = p.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1)
+    fp = p.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1)
+    return p, port.decode(), fp.decode()
+
+
+def client(name, port, fp, *args):
+    p = Pty(name, [QUICC, DRIVER, "--pin-sha256", fp, *args, "127.0.0.1:" + port], log_dir=TMP)
+    started.append(p)
+    return p
+
+
+def want_exit(p, code, why):
+    rc = p.wait()
+    if rc != code:
+        raise Failure("%s: exit %d, expected %d (%s); it printed: %r" %
+                      (p.name, rc, code, why, p.out[-600:]))
+    p.check_terminal_restored()
+
+
+def connected(c, l):
+    c.expect(rb"quicc: connected to 127\.0\.0\.1:\d+ \(ALPN quicc, TLS_\w+\); ~\? for commands",
+             what="client's banner")
+    l.expect(rb"quicc: connection from 127\.0\.0\.1:\d+ \(ALPN quicc, TLS_\w+\); ~\? for commands",
+             what="listener's banner")
+
+
+def talk_and_ctrl_d():
+    """Acceptance 1, and Ctrl-D as the end: lines both ways, half-close, both exit 0."""
+    l, port, fp = listener("talk_l")
+    c = client("talk_c", port, fp)
+    connected(c, l)
+    c.write(b"hello from the client\n")
+    l.expect(rb"hello from the client", what="the client's line")
+    l.write(b"hello from the listener\n")
+    c.expect(rb"hello from the listener", what="the listener's line")
+    c.write(b"\x04")  # Ctrl-D: FIN, keep reading
+    l.expect(rb"quicc: the peer finished sending \(FIN after 22 bytes\)", what="the FIN note")
+    l.write(b"late reply\n")
+    c.expect(rb"late reply", what="a reply after our FIN")
+    l.write(b"\x04")
+    c.expect(rb"quicc: the peer finished sending \(FIN after 35 bytes\)", what="the FIN note")
+    want_exit(c, 0, "both sides ended with Ctrl-D")
+    want_exit(l, 0, "both sides ended with Ctrl-D")
+
+
+def commands_then_reset():
+    """~? ~~ ~i ~l ~k at the client (-v), then ~r 7: the listener sees the reset."""
+    l, port, fp = listener("cmd_l")
+    c = client("cmd_c", port, fp, "-v")
+    connected(c, l)
+    c.write(b"~?\n")
+    c.expect(rb"~c CODE \[REASON\]\s+close the connection", what="~? help")
+    c.write(b"~~tilde\n")
+    l.expect(rb"(?<![~])~tilde", what="~~ sent as ~")
+    if not l.absent(rb"~~tilde"):
+        raise Failure("cmd_l: ~~ arrived as ~~")
+    c.write(b"~i\n")
+    c.expect(rb"quicc: peer 127\.0\.0\.1:\d+, ALPN quicc, TLS_\w+, handshake RTT [0-9.]+ ms; "
+             rb"0 bytes in, 7 bytes out", what="~i figures")
+    c.write(b"~l\n")
+    c.expect(rb"quicc: stream 0 \(ours\): out 7 bytes, open; in 0 bytes, open", what="~l list")
+    c.write(b"~k\n")
+    c.expect(rb"command name=k", what="~k in the log")
+    c.expect(rb"key_update after_bytes=7", what="the key update")
+    c.write(b"after the key update\n")
+    l.expect(rb"after the key update", what="data after ~k")
+    c.write(b"~r 7\n")
+    c.expect(rb"command name=r", what="~r in the log")
+    l.expect(rb"quicc: the peer reset the stream \(code 0x7\)", what="the reset at the peer")
+    want_exit(c, 0, "~r 7: our side reset, then closed")
+    want_exit(l, 10, "its peer reset the stream")
+
+
+def fin_then_quit():
+    """~f sends FIN and keeps reading; later lines are not sent; ~. closes and quits (exit 0)."""
+    l, port, fp = listener("quit_l")
+    c = client("quit_c", port, fp)
+    connected(c, l)
+    c.write(b"one\n~f\n")
+    l.expect(rb"one", what="the line before ~f")
+    l.expect(rb"quicc: the peer finished sending \(FIN after 4 bytes\)", what="~f's FIN")
+    c.write(b"two\n")
+    c.expect(rb"quicc: not sent: our side of the stream is finished", what="the not-sent note")
+    l.write(b"reply\n")
+    c.expect(rb"reply", what="a reply after ~f")
+    c.write(b"~.\n")
+    want_exit(c, 0, "~. after our data was acknowledged")
+    l.expect(rb"quicc: the peer closed the connection \(application code 0x0\)",
+             what="the peer's close note")
+    if not l.absent(rb"two"):
+        raise Failure("quit_l: a line typed after ~f arrived")
+    l.kill()
+
+
+def close_with_code():
+    """~c 0x42 REASON: the listener is told the code and reason, and exits 9."""
+    l, port, fp = listener("close_l")
+    c = client("close_c", port, fp)
+    connected(c, l)
+    c.write(b"last words\n~c 0x42 done here\n")
+    l.expect(rb"last words\r\nquicc: the peer closed the connection \(application code 0x42\): "
+             rb"done here", what="the line before ~c, then ~c's close")
+    want_exit(c, 0, "~c: our data acknowledged")
+    want_exit(l, 9, "its peer closed with an application error")
+
+
+def ctrl_c_and_peer_close():
+    """Ctrl-C at the listener closes (0x1, exit 130); the client notes the close, exits 9."""
+    l, port, fp = listener("intr_l")
+    c = client("intr_c", port, fp)
+    connected(c, l)
+    l.write(b"\x03")
+    c.expect(rb"quicc: the peer closed the connection \(application code 0x1\): interrupted",
+             what="the peer's close note")
+    want_exit(l, 130, "Ctrl-C")
+    want_exit(c, 9, "the peer closed with an application error")
+    # Ctrl-C at a client, mid-session.
+    l, port, fp = listener("intr2_l")
+    c = client("intr2_c", port, fp)
+    connected(c, l)
+    c.write(b"hello\n")
+    l.expect(rb"hello")
+    c.write(b"\x03")
+    want_exit(c, 130, "Ctrl-C")
+    l.expect(rb"quicc: the peer closed the connection \(application code 0x1\): interrupted",
+             what="the client's close at the listener")
+    l.kill()
+
+
+def peer_streams_labelled():
+    """The peer's own streams: labelled on the terminal (escaped), never on stdout."""
+    if not OPENER:
+        raise Failure("QUICC_STREAM_OPENER is not set")
+    out = os.path.join(TMP, "labels.out")
+    l, port, fp = listener("labels_l", stdout=out)
+    pipe_data = b"the pipe's own bytes\n"
+    with open(os.path.join(TMP, "labels.in"), "wb") as f:
+        f.write(pipe_data)
+    with open(os.path.join(TMP, "labels.in"), "rb") as f:
+        peer = subprocess.Popen([OPENER, "connect", "127.0.0.1", port, "3000", "fin"],
+                                stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    l.expect(rb"quicc: stream 4: bidi extra \\x1b\[2J\\x00 end", what="the bidirectional stream, labelled",
+             anywhere=True)
+    l.expect(rb"quicc: stream 2: uni extra \\x1b\[2J\\x00 end", what="the unidirectional stream, labelled",
+             anywhere=True)
+    if b"\x1b[2J" in l.out:
+        raise Failure("labels_l: the peer's escape sequence reached the terminal raw")
+    l.write(b"\x04")
+    got, err = peer.communicate(timeout=30)
+    want_exit(l, 0, "the pipe ended both ways")
+    with open(out, "rb") as f:
+        stdout = f.read()
+    if stdout != pipe_data:
+        raise Failure("labels_l: stdout is %r, expected only the pipe's bytes" % stdout)
+
+
+def no_interactive():
+    """--no-interactive on a terminal: no banner, ~ lines are data."""
+    l, port, fp = listener("raw_l")
+    c = client("raw_c", port, fp, "--no-interactive")
+    l.expect(rb"connection from", what="listener's banner")
+    c.write(b"~k\n~.\n")
+    l.expect(rb"~k\r?\n~\.", what="the ~ lines as data")
+    c.write(b"\x04")
+    l.write(b"\x04")
+    want_exit(c, 0, "Ctrl-D both sides")
+    want_exit(l, 0, "Ctrl-D both sides")
+    if not c.absent(rb"~\? for commands"):
+        raise Failure("raw_c: a banner without a terminal session")
+
+
+cases = [talk_and_ctrl_d, commands_then_reset, fin_then_quit, close_with_code,
+         ctrl_c_and_peer_close, peer_streams_labelled, no_interactive]
+only = os.environ.get("TERMINAL_ONLY")
+try:
+    for case in cases:
+        if only and only not in case.__name__:
+            continue
+        case()
+        for p in started:
+            p.kill()
+        started.clear()
+        print("ok: " + case.__name__)
+except Failure as e:
+    print("FAIL: terminal_session: %s" % e)
+    sys.exit(1)
+finally:
+    for p in started:
+        p.kill()
