@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     return code;
   }
   Outcome outcome = run(*config, check);
+  log->clear_progress();
   int exit_code = cli::exit_code_for(outcome);
 
   // --check's report is the run's output, on stdout, whatever the outcome; with --json it is

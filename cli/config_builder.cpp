@@ -292,6 +292,30 @@ bool set_interactive(const Options& o, Config& config, std::string& error) {
   return true;
 }
 
+// The progress meter: asked for with --progress, or stderr is a terminal (and stdin is not:
+// a terminal session's typing shares it) for a pipe of one connection. -v's log wins.
+bool set_progress(const Options& o, Config& config, std::string& error) {
+  if (o.progress && o.no_progress) {
+    error = "--progress and --no-progress exclude each other";
+    return false;
+  }
+  std::string_view other;
+  if (!config.requests.empty()) other = "--get";
+  else if (config.check) other = "--check";
+  else if (config.count > 1) other = "--count";
+  else if (config.keep_open) other = "--keep-open";
+  if (o.progress && !other.empty()) {
+    error = "--progress does not go with " + std::string(other) + " (the meter is a pipe's)";
+    return false;
+  }
+  bool quiet_log = o.verbose == 0 && o.log_file.empty() && o.log_format == "text";
+  config.progress = o.verbose == 0 &&
+                    (o.progress || (!o.no_progress && other.empty() && quiet_log &&
+                                    !config.interactive && config.service == Service::pipe &&
+                                    !config.keep_open && ::isatty(STDERR_FILENO) == 1));
+  return true;
+}
+
 // --warn-days N: whole days, 0 to 100000 (0: only an expired certificate).
 bool set_warn_days(const Options& o, Config& config, std::string& error) {
   if (!was_given(o, "--warn-days")) return true;
@@ -731,6 +755,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   if (!set_requests(o, config, error)) return std::nullopt;
   if (!set_scripted_checks(o, config, error)) return std::nullopt;
   if (!set_interactive(o, config, error)) return std::nullopt;
+  if (!set_progress(o, config, error)) return std::nullopt;
   if (Outcome tls = check_tls_lists(config); !tls.ok()) {
     error = tls.message;
     return std::nullopt;

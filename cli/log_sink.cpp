@@ -137,6 +137,12 @@ struct Record {
              {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
   }
   EventRecord operator()(const NoteEvent& e) const { return {"note", {{"text", e.text}}}; }
+  EventRecord operator()(const ProgressEvent& e) const {
+    return {"progress",
+            {{"bytes_in", e.bytes_in},
+             {"bytes_out", e.bytes_out},
+             {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
+  }
   EventRecord operator()(const CommandEvent& e) const {
     return {"command", {{"name", std::string(1, e.letter)}, {"text", e.text}}};
   }
@@ -338,8 +344,61 @@ std::string notice_text(const Event& event) {
   return text;
 }
 
+namespace {
+
+// 1234567 -> "1.2 MB": decimal units, as the rates.
+std::string human_bytes(double n) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  size_t u = 0;
+  while (n >= 1000 && u + 1 < std::size(units)) {
+    n /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} {}", n, units[u]) : fmt::format("{:.1f} {}", n, units[u]);
+}
+
+}  // namespace
+
+std::string progress_text(uint64_t in, uint64_t out, double in_rate, double out_rate,
+                          double seconds) {
+  return fmt::format("in {} ({}/s), out {} ({}/s), {:.0f} s", human_bytes(static_cast<double>(in)),
+                     human_bytes(in_rate), human_bytes(static_cast<double>(out)),
+                     human_bytes(out_rate), seconds);
+}
+
+void LogSink::draw_progress(const ProgressEvent& e) {
+  // JSON Lines on stderr leave no room for a meter; a transfer shorter than a second gets none.
+  if (format_ == LogFormat::json && !to_file_) return;
+  samples_.push_back({e.elapsed, e.bytes_in, e.bytes_out});
+  while (samples_.size() > 2 && e.elapsed - samples_.front().at > std::chrono::seconds(1))
+    samples_.erase(samples_.begin());
+  if (e.elapsed < std::chrono::seconds(1)) return;
+  const Sample& first = samples_.front();
+  double span = static_cast<double>((e.elapsed - first.at).count()) / 1e6;
+  double in_rate = span > 0 ? static_cast<double>(e.bytes_in - first.in) / span : 0;
+  double out_rate = span > 0 ? static_cast<double>(e.bytes_out - first.out) / span : 0;
+  std::string line = "\rquicc: " + progress_text(e.bytes_in, e.bytes_out, in_rate, out_rate,
+                                                   static_cast<double>(e.elapsed.count()) / 1e6) +
+                     "\x1b[K";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  meter_drawn_ = true;
+}
+
+void LogSink::clear_progress() {
+  if (!meter_drawn_) return;
+  std::fputs("\r\x1b[K", stderr);
+  std::fflush(stderr);
+  meter_drawn_ = false;
+}
+
 void LogSink::on_event(const Event& event) {
+  if (auto* p = std::get_if<ProgressEvent>(&event.data)) {
+    draw_progress(*p);
+    return;
+  }
   bool notice = always_shown(event.data);
+  if ((notice || verbosity_ >= 1) && !to_file_) clear_progress();
   if (!notice && verbosity_ < 1) return;
   if (format_ == LogFormat::json) {
     logger_->info(format_json(record_of(event), event.since_start));

@@ -71,6 +71,10 @@ std::string json_members(const std::vector<Field>& fields);
 // Fields as "key: value" lines, for people.
 std::string text_lines(const std::vector<Field>& fields);
 
+// The progress meter's text: "in 1.2 MB (600.0 kB/s), out 0 B (0 B/s), 2 s".
+std::string progress_text(uint64_t in, uint64_t out, double in_rate, double out_rate,
+                          double seconds);
+
 class LogSink : public EventSink {
  public:
   // `log_file` empty: log to stderr. Throws std::runtime_error when the file cannot be opened.
@@ -78,13 +82,24 @@ class LogSink : public EventSink {
   void on_event(const Event& event) override;
   bool wants_ticks() const override { return verbosity_ >= 2; }
   bool wants_trace() const override { return verbosity_ >= 3; }
+  // Erases the progress meter's line, if one is drawn (at the end of the run).
+  void clear_progress();
 
  private:
+  void draw_progress(const ProgressEvent& e);
   int verbosity_;
   LogFormat format_;
   bool to_file_;
   std::shared_ptr<spdlog::logger> logger_;
   std::shared_ptr<spdlog::logger> stderr_;
+  // The progress meter: drawn on stderr, over itself ("\r ... ESC[K"); erased before any other
+  // line goes to stderr, and at the end.
+  bool meter_drawn_ = false;
+  struct Sample {
+    std::chrono::microseconds at;
+    uint64_t in, out;
+  };
+  std::vector<Sample> samples_;  // the last second's, for the current rates
 };
 
 }  // namespace quicc::cli

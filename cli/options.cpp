@@ -158,6 +158,14 @@ constexpr OptionSpec table[] = {
     {"--no-interactive", "", "",
      "No terminal session, even when stdin is a terminal: every line is data, ~ included",
      Category::lifecycle, &Options::no_interactive},
+    {"--progress", "", "",
+     "Show a progress meter on stderr (bytes each way, current rates, elapsed time), redrawn "
+     "in place and cleared at the end, even when stderr is not a terminal. It is shown by "
+     "default when stderr is a terminal and stdin is not, once a pipe's transfer has run for "
+     "a second; never with -v (the log wins)",
+     Category::output, &Options::progress},
+    {"--no-progress", "", "", "No progress meter, even on a terminal", Category::output,
+     &Options::no_progress},
     {"--on-eof", "MODE", "fin",
      "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
      "once it is acknowledged), ignore (send nothing; end once the peer's FIN has arrived, "

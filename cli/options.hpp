@@ -76,6 +76,8 @@ struct Options {
   bool crlf = false;  // -C, --crlf
   bool interactive = false;
   bool no_interactive = false;
+  bool progress = false;
+  bool no_progress = false;
   std::string shutdown = "graceful";
   bool no_stream_flush = false;
   bool wait_peer = false;

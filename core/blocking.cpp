@@ -675,6 +675,7 @@ Outcome BlockingPipe::run() {
   bool closed_seen = false;
   const auto started = Clock::now();  // for status lines (SIGUSR1)
   Console console(run_, conn_);
+  auto next_progress = started + progress_interval;
   for (;;) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
@@ -683,6 +684,12 @@ Outcome BlockingPipe::run() {
       std::lock_guard lock(mutex_);
       emitter_.emit(StatusEvent{facts_.received, facts_.sent,
                                 std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
+    }
+    if (run_.config.progress && now >= next_progress) {
+      std::lock_guard lock(mutex_);
+      emitter_.emit(ProgressEvent{facts_.received, facts_.sent,
+                                  std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
+      next_progress = now + progress_interval;
     }
     if (console.on()) {
       PipeFacts facts = snapshot();
@@ -746,6 +753,7 @@ Outcome BlockingPipe::run() {
     }
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
+    if (run_.config.progress) deadline = earliest(deadline, next_progress);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);
     if (woke & 1u) notify_.drain();
     if (!(woke & 1u)) tick(emitter_, conn_.ssl(), woke & readable_signal ? wake_signal : wake_timeout, 0, 0);

@@ -174,6 +174,9 @@ struct Config {
   // A terminal session (--interactive; by default when stdin is a terminal): input_fd is read
   // line by line for escape commands (terminal.hpp, console.hpp), and notes go to stderr.
   bool interactive = false;
+  // The progress meter (--progress; by default when stderr is a terminal): a pipe emits a
+  // ProgressEvent every progress_interval while its transfer runs.
+  bool progress = false;
   uint64_t eof_reset_code = 0;
   ShutdownPolicy shutdown;
 

@@ -183,6 +183,14 @@ struct ErrorEvent {
   Outcome outcome;
 };
 
+// Where a pipe's transfer stands, every 200 ms while it runs (Config::progress): what the
+// progress meter on stderr is drawn from.
+struct ProgressEvent {
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::chrono::microseconds elapsed{0};  // since the pipe began
+};
+
 // A terminal session's messages to the person at it (on stderr at every verbosity): the
 // connected banner, the peer's FIN, reset or close, `~?`'s help, what `~i` and `~l` show.
 struct NoteEvent {
@@ -201,7 +209,7 @@ using EventData =
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
                  StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent, StatusEvent,
-                 NoteEvent, CommandEvent>;
+                 NoteEvent, CommandEvent, ProgressEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

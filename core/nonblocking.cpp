@@ -53,6 +53,12 @@ bool PipeSession::turn(unsigned wake) {
       conn_.emitter().emit(StatusEvent{f.received, f.sent,
                                        std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
     }
+    if (run_.config.progress && now >= next_progress_) {
+      const PipeFacts& f = pump_.facts();
+      conn_.emitter().emit(ProgressEvent{f.received, f.sent,
+                                         std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
+      next_progress_ = now + progress_interval;
+    }
     pump_.accept_streams();
     if (console_.on()) console_.turn(policy_, pump_.facts(), stream_ids(pump_.streams()), started_, now);
 
@@ -99,6 +105,7 @@ bool PipeSession::turn(unsigned wake) {
     if (changed || pump_.busy()) deadline_ = now;
     if (options_.local_idle && !closed_seen_)
       deadline_ = earliest(deadline_, conn_.last_datagram_in() + *options_.local_idle);
+    if (run_.config.progress) deadline_ = earliest(deadline_, next_progress_);
     interest_ = pump_.interest(step);
     return true;
   }

@@ -41,6 +41,7 @@ class PipeSession {
   bool close_done_ = false;
   bool closed_seen_ = false;
   Clock::time_point started_ = Clock::now();  // for status lines (SIGUSR1)
+  Clock::time_point next_progress_ = started_ + progress_interval;
   PipeInterest interest_;
   std::optional<Clock::time_point> deadline_;
 };

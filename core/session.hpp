@@ -66,6 +66,9 @@ TransferPolicy::Settings policy_settings(const RunContext& run);
 // How long the peer gets to see our stream reset before we close: a few round trips.
 std::chrono::milliseconds linger_for(uint64_t rtt_us);
 
+// How often a pipe tells its progress (Config::progress).
+inline constexpr std::chrono::milliseconds progress_interval{200};
+
 // The earlier of two optional deadlines.
 std::optional<Clock::time_point> earliest(std::optional<Clock::time_point> a,
                                           std::optional<Clock::time_point> b);

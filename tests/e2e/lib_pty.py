@@ -1,7 +1,7 @@
 """Programs on real pseudo-terminals, for tests of terminal sessions (terminal_session.sh).
 
 Pty(argv) starts argv as the leader of a new session whose controlling terminal is a fresh
-pty: stdin and stderr are the pty, stdout too unless a file is given. write() types (b"\x03"
+pty: stderr is the pty, stdin and stdout too unless files are given. write() types (b"\x03"
 is Ctrl-C, b"\x04" Ctrl-D: the line discipline turns them into SIGINT and EOF), expect() waits
 for a regular expression in what the program printed, stty() is `stty -g` of the pty.
 """
@@ -28,7 +28,7 @@ def stty(path):
 
 
 class Pty:
-    def __init__(self, name, argv, stdout=None, log_dir="."):
+    def __init__(self, name, argv, stdout=None, log_dir=".", stdin=None):
         self.name = name
         self.master, self.slave = pty.openpty()
         self.path = os.ttyname(self.slave)
@@ -45,10 +45,13 @@ class Pty:
             fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
 
         out = open(stdout, "wb") if stdout else slave
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=out, stderr=slave,
+        inp = open(stdin, "rb") if stdin else slave
+        self.proc = subprocess.Popen(argv, stdin=inp, stdout=out, stderr=slave,
                                      preexec_fn=child, close_fds=True)
         if stdout:
             out.close()
+        if stdin:
+            inp.close()
 
     def _read(self, timeout):
         ready, _, _ = select.select([self.master], [], [], timeout)

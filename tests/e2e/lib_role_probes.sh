@@ -1335,3 +1335,48 @@ probe_no_interactive() {
   [ "$WAIT_RC" = 0 ] || fail "--no-interactive: the pipe listener exited $WAIT_RC"
   ! grep -q 'command name=' "$TMP/sut.err" || fail "--no-interactive: a ~ line was a command"
 }
+
+# --- Probes: the progress meter (--progress, --no-progress) ------------------------------------
+
+# slow_input FILE: a FIFO whose writer sends "a", waits 2.5 s, sends "b" and ends: a pipe
+# transfer that lasts longer than the meter's first second.
+slow_input() {
+  mkfifo "$1"
+  { printf 'a\n'; sleep 2.5; printf 'b\n'; } >"$1" &
+  bg_track $!
+}
+
+# progress_probe ROLE OPTION: the side under test, stderr a file, with OPTION; sets ERR_FILE.
+progress_probe() {
+  slow_input "$TMP/slow"
+  if [ "$1" = client ]; then
+    peer_echo
+    CIN=$TMP/slow sut_run progress 30 "$2" "${TO_PEER[@]}"
+    want_rc "$2" 0 progress
+    [ "$(cat "$TMP/progress.out")" = "$(printf 'a\nb')" ] || fail "$2: the echo is '$(od -c "$TMP/progress.out" | head -2)'"
+    ERR_FILE=$TMP/progress.err
+    return
+  fi
+  LISTENER_STDIN=$TMP/slow sut_listen pipe "$2"
+  peer_run peer 30 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener with $2" 0 peer
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "$2: the pipe listener exited $WAIT_RC"
+  ERR_FILE=$TMP/sut.err
+}
+
+# --progress: the meter even on a file, drawn ("\rquicc: in ..." ESC[K) and erased at the end
+# (the last bytes on stderr are "\r" ESC[K).
+probe_progress() {
+  progress_probe "$1" --progress
+  grep -aq $'\rquicc: in [0-9.]* [kMG]*B ([0-9.]* [kMG]*B/s), out ' "$ERR_FILE" ||
+    fail "--progress: no meter on stderr: '$(od -c "$ERR_FILE" | head -4)'"
+  [ "$(tail -c 4 "$ERR_FILE" | od -An -tx1 | tr -d ' \n')" = 0d1b5b4b ] ||
+    fail "--progress: the meter was not erased at the end: '$(tail -c 40 "$ERR_FILE" | od -c)'"
+}
+
+# --no-progress: none.
+probe_no_progress() {
+  progress_probe "$1" --no-progress
+  ! grep -aq $'\r' "$ERR_FILE" || fail "--no-progress: a meter on stderr"
+}

@@ -480,6 +480,26 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "ids repeat)"},
         {{"--listen", "0", "--sink", "--get", "/a"},
          "--get does not apply to a listener (only a client makes requests)"},
+        // Terminal sessions and the meter are a pipe's, of one connection.
+        {{"--interactive", "--no-interactive", "h:1"},
+         "--interactive and --no-interactive exclude each other"},
+        {{"--interactive", "--get", "/a", "h:1"},
+         "--interactive does not go with --get (a terminal session is the pipe of one connection)"},
+        {{"--interactive", "--check", "h:1"},
+         "--interactive does not go with --check (a terminal session is the pipe of one connection)"},
+        {{"--interactive", "--send", "x", "h:1"},
+         "--interactive does not go with --send (a terminal session is the pipe of one connection)"},
+        {{"--interactive", "--count", "2", "h:1"},
+         "--interactive does not go with --count (a terminal session is the pipe of one connection)"},
+        {{"--listen", "0", "--interactive", "--keep-open"},
+         "--interactive does not go with --keep-open (a terminal session is the pipe of one "
+         "connection)"},
+        {{"--progress", "--no-progress", "h:1"}, "--progress and --no-progress exclude each other"},
+        {{"--progress", "--get", "/a", "h:1"}, "--progress does not go with --get (the meter is a pipe's)"},
+        {{"--progress", "--count", "2", "h:1"},
+         "--progress does not go with --count (the meter is a pipe's)"},
+        {{"--listen", "0", "--progress", "--keep-open"},
+         "--progress does not go with --keep-open (the meter is a pipe's)"},
     };
     for (const auto& [args, message] : cases) {
       CAPTURE(args.front());
@@ -487,6 +507,25 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
       CHECK_FALSE(b.config);
       CHECK(b.error == message);
     }
+  }
+  SUBCASE("terminal sessions and the meter") {
+    Built t = build({"--interactive", "h:1"});
+    REQUIRE_MESSAGE(t.config, t.error);
+    CHECK(t.config->interactive);
+    CHECK(t.config->peer_streams == PeerStreams::accept);  // shown, as a person expects
+    Built r = build({"--interactive", "--peer-streams", "reject", "h:1"});
+    REQUIRE(r.config);
+    CHECK(r.config->peer_streams == PeerStreams::reject);
+    Built p = build({"--progress", "h:1"});
+    REQUIRE(p.config);
+    CHECK(p.config->progress);
+    Built v = build({"--progress", "-v", "h:1"});  // the log wins
+    REQUIRE(v.config);
+    CHECK_FALSE(v.config->progress);
+    Built n = build({"--no-interactive", "--no-progress", "h:1"});
+    REQUIRE(n.config);
+    CHECK_FALSE(n.config->interactive);
+    CHECK_FALSE(n.config->progress);
   }
   SUBCASE("services") {
     Built serve = build({"--listen", "0", "--serve", dir.path.c_str(), "--keep-open"});

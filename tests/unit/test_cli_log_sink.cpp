@@ -429,3 +429,11 @@ TEST_CASE("cli::notice_text: a status line (SIGUSR1)") {
   CHECK(cli::format_text(cli::record_of(status)) ==
         "status bytes_in=2000000 bytes_out=500000 elapsed_ms=2000.000");
 }
+
+TEST_CASE("progress_text: bytes and rates in decimal units, whole seconds") {
+  CHECK(quicc::cli::progress_text(0, 0, 0, 0, 1.2) == "in 0 B (0 B/s), out 0 B (0 B/s), 1 s");
+  CHECK(quicc::cli::progress_text(1'234'567, 999, 600'000, 12.5, 61.6) ==
+        "in 1.2 MB (600.0 kB/s), out 999 B (12 B/s), 62 s");
+  CHECK(quicc::cli::progress_text(3'000'000'000, 0, 1e9, 0, 3) ==
+        "in 3.0 GB (1.0 GB/s), out 0 B (0 B/s), 3 s");
+}
