@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     return usage_error("cannot open log file '" + options.log_file + "': " + e.what());
   }
   // A stdout that was closed when we started is an output whose reader is gone.
-  if (fds.output_closed) config->output_fd = -1;
+  if (fds.output_closed && config->output_fd == 1) config->output_fd = -1;
   // The summary and --check's report are gathered from the same events the log shows.
   cli::StatsCollector stats(*log);
   cli::CheckCollector check(stats);

@@ -261,6 +261,37 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   return std::nullopt;
 }
 
+// --send-only and --recv-only (ncat's): one direction of the pipe. The other is discarded
+// (/dev/null as the output) or never read (the input at EOF from the start).
+bool set_direction(const Options& o, Config& config, std::string& error) {
+  if (o.send_only && o.recv_only) {
+    error = "--send-only and --recv-only exclude each other";
+    return false;
+  }
+  if (!o.send_only && !o.recv_only) return true;
+  std::string_view self = o.send_only ? "--send-only" : "--recv-only";
+  std::vector<std::string_view> excluded{"--get", "--get-list", "--check"};
+  if (o.send_only) excluded.insert(excluded.end(), {"--expect", "--expect-close"});
+  if (o.recv_only) excluded.insert(excluded.end(), {"--send", "--send-file", "--interactive", "--crlf"});
+  for (std::string_view option : excluded)
+    if (was_given(o, option)) {
+      error = std::string(self) + " does not go with " + std::string(option);
+      return false;
+    }
+  if (o.recv_only) {
+    config.input_fd = -1;
+    return true;
+  }
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null < 0) {
+    error = std::string("--send-only: cannot open /dev/null: ") + std::strerror(errno);
+    return false;
+  }
+  config.output_fd = null;  // for the life of the process
+  if (!was_given(o, "--on-eof")) config.on_eof = EofPolicy::close;
+  return true;
+}
+
 // A terminal session (core/terminal.hpp): asked for with --interactive, or stdin is a terminal
 // and the run is a pipe of one connection.
 bool set_interactive(const Options& o, Config& config, std::string& error) {
@@ -754,6 +785,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   }
   if (!set_requests(o, config, error)) return std::nullopt;
   if (!set_scripted_checks(o, config, error)) return std::nullopt;
+  if (!set_direction(o, config, error)) return std::nullopt;
   if (!set_interactive(o, config, error)) return std::nullopt;
   if (!set_progress(o, config, error)) return std::nullopt;
   if (Outcome tls = check_tls_lists(config); !tls.ok()) {

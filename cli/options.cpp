@@ -166,6 +166,14 @@ constexpr OptionSpec table[] = {
      Category::output, &Options::progress},
     {"--no-progress", "", "", "No progress meter, even on a terminal", Category::output,
      &Options::no_progress},
+    {"--send-only", "", "",
+     "Only send (ncat --send-only): what the peer sends is read and discarded, and stdin's "
+     "EOF ends the connection once our data is acknowledged (--on-eof close, unless given)",
+     Category::lifecycle, &Options::send_only},
+    {"--recv-only", "", "",
+     "Only receive (ncat --recv-only): stdin is not read; our side of the stream ends at once "
+     "(a client opens the stream with a FIN) and the peer's data goes to stdout",
+     Category::lifecycle, &Options::recv_only},
     {"--on-eof", "MODE", "fin",
      "What stdin EOF does: fin (send FIN, read until the peer's FIN), close (send FIN, close "
      "once it is acknowledged), ignore (send nothing; end once the peer's FIN has arrived, "

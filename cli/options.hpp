@@ -77,6 +77,8 @@ struct Options {
   bool interactive = false;
   bool no_interactive = false;
   bool progress = false;
+  bool send_only = false;
+  bool recv_only = false;
   bool no_progress = false;
   std::string shutdown = "graceful";
   bool no_stream_flush = false;

@@ -47,6 +47,8 @@ constexpr RoleRule rules[] = {
     {"--crlf", true, true, false, "it has no input"},
     {"--interactive", true, true, false, "it has no input"},
     {"--no-interactive", true, true, false, "it has no input"},
+    {"--send-only", true, true, false, "it has no input"},
+    {"--recv-only", true, true, false, "it has no input"},
     {"--progress", true, true, false, "it serves many streams; --stats and SIGUSR1 tell its figures"},
     {"--no-progress", true, true, false, "it serves many streams; --stats and SIGUSR1 tell its figures"},
     {"--shutdown", true, true, false, clients_close},

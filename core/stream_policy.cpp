@@ -54,8 +54,10 @@ bool StreamPolicy::finished(const StreamFacts& f) const {
                               (reading_over(f) && f.written == f.received);
   switch (settings_.on_eof) {
     case EofPolicy::fin: return sending_over(f) && received_all;
+    // What already arrived is written out before the close (it is a local write): a close
+    // that overtook it would lose it.
     case EofPolicy::close:
-    case EofPolicy::reset: return sending_over(f) && expectations_settled;
+    case EofPolicy::reset: return sending_over(f) && expectations_settled && f.written == f.received;
     case EofPolicy::ignore: return received_all;
   }
   return false;

@@ -88,7 +88,8 @@ class StreamPolicy {
     return true;
   }
   // The stream's transfer is over as --on-eof counts it (fin: both FINs and the sink has it
-  // all; close and reset: our side ended; ignore: the peer's FIN and the sink has it all).
+  // all; close and reset: our side ended and the sink has what arrived; ignore: the peer's FIN
+  // and the sink has it all).
   // With --expect, a match of every pattern stands for the peer's FIN (stop_at_match), and
   // close and reset wait for it too (or for the end of the peer's data): an expectation is not
   // given up while it can still be met.

@@ -1380,3 +1380,39 @@ probe_no_progress() {
   progress_probe "$1" --no-progress
   ! grep -aq $'\r' "$ERR_FILE" || fail "--no-progress: a meter on stderr"
 }
+
+# --- Probes: one direction (--send-only, --recv-only) ---------------------------------------
+
+# direction_probe ROLE OPTION: the side under test (stdin "hello", OPTION) and a quicc pipe
+# peer (stdin "hi"); sets SUT_GOT and PEER_GOT (what each wrote to its stdout).
+direction_probe() {
+  if [ "$1" = client ]; then
+    LISTENER_STDIN=$TMP/hi peer_pipe
+    CIN=$TMP/hello sut_run dir 20 "$2" "${TO_PEER[@]}"
+    want_rc "$2" 0 dir
+    wait_pid "$PEER_PID" 10
+    [ "$WAIT_RC" = 0 ] || fail "$2: the pipe listener peer exited $WAIT_RC"
+    SUT_GOT=$(cat "$TMP/dir.out") PEER_GOT=$(cat "$TMP/peer.out")
+    return
+  fi
+  LISTENER_STDIN=$TMP/hello sut_listen pipe "$2"
+  CIN=$TMP/hi peer_run peer 20 "${TO_SUT[@]}"
+  want_rc "the client of a pipe listener with $2" 0 peer
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 0 ] || fail "$2: the pipe listener exited $WAIT_RC"
+  SUT_GOT=$(cat "$TMP/sut.out") PEER_GOT=$(cat "$TMP/peer.out")
+}
+
+# --send-only: our "hello" reaches the peer; its "hi" is read and discarded.
+probe_send_only() {
+  direction_probe "$1" --send-only
+  [ "$PEER_GOT" = hello ] || fail "--send-only: the peer received '$PEER_GOT'"
+  [ -z "$SUT_GOT" ] || fail "--send-only: '$SUT_GOT' reached stdout"
+}
+
+# --recv-only: stdin is not sent; the peer's "hi" reaches stdout.
+probe_recv_only() {
+  direction_probe "$1" --recv-only
+  [ "$SUT_GOT" = hi ] || fail "--recv-only: stdout got '$SUT_GOT'"
+  [ -z "$PEER_GOT" ] || fail "--recv-only: the peer received '$PEER_GOT'"
+}

@@ -495,6 +495,11 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "--interactive does not go with --keep-open (a terminal session is the pipe of one "
          "connection)"},
         {{"--progress", "--no-progress", "h:1"}, "--progress and --no-progress exclude each other"},
+        {{"--send-only", "--recv-only", "h:1"}, "--send-only and --recv-only exclude each other"},
+        {{"--send-only", "--expect", "x", "h:1"}, "--send-only does not go with --expect"},
+        {{"--recv-only", "--send", "x", "h:1"}, "--recv-only does not go with --send"},
+        {{"--recv-only", "--interactive", "h:1"}, "--recv-only does not go with --interactive"},
+        {{"--recv-only", "--get", "/a", "h:1"}, "--recv-only does not go with --get"},
         {{"--progress", "--get", "/a", "h:1"}, "--progress does not go with --get (the meter is a pipe's)"},
         {{"--progress", "--count", "2", "h:1"},
          "--progress does not go with --count (the meter is a pipe's)"},
@@ -522,6 +527,17 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
     Built v = build({"--progress", "-v", "h:1"});  // the log wins
     REQUIRE(v.config);
     CHECK_FALSE(v.config->progress);
+    Built so = build({"--send-only", "h:1"});
+    REQUIRE(so.config);
+    CHECK(so.config->output_fd > 2);  // /dev/null: what the peer sends is discarded
+    CHECK(so.config->on_eof == EofPolicy::close);
+    Built sf = build({"--send-only", "--on-eof", "fin", "h:1"});
+    REQUIRE(sf.config);
+    CHECK(sf.config->on_eof == EofPolicy::fin);
+    Built ro = build({"--recv-only", "h:1"});
+    REQUIRE(ro.config);
+    CHECK(ro.config->input_fd == -1);
+    CHECK_FALSE(ro.config->interactive);
     Built n = build({"--no-interactive", "--no-progress", "h:1"});
     REQUIRE(n.config);
     CHECK_FALSE(n.config->interactive);

@@ -20,7 +20,12 @@ TEST_CASE("StreamPolicy::finished per --on-eof") {
       {EofPolicy::fin, true, false, false, 9, 9, false},
       {EofPolicy::close, true, false, false, 0, 0, true},
       {EofPolicy::close, false, false, true, 9, 9, false},
+      // What arrived is written out before a close overtakes it (--send-only discards it, but
+      // to /dev/null, like any other output).
+      {EofPolicy::close, true, false, false, 9, 7, false},
+      {EofPolicy::close, true, false, false, 9, 9, true},
       {EofPolicy::reset, false, true, false, 0, 0, true},
+      {EofPolicy::reset, false, true, false, 5, 4, false},
       {EofPolicy::ignore, false, false, true, 9, 9, true},
       {EofPolicy::ignore, false, false, false, 9, 9, false},
   };
