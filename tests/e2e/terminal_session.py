@@ -61,6 +61,13 @@ def talk_and_ctrl_d():
     l.expect(rb"quicc: the peer finished sending \(FIN after 22 bytes\)", what="the FIN note")
     l.write(b"late reply\n")
     c.expect(rb"late reply", what="a reply after our FIN")
+    # The listener's terminal session has the same commands.
+    l.write(b"~l\n")
+    l.expect(rb"quicc: stream 0 \(the peer's\): out 35 bytes, open; in 22 bytes, FIN received",
+             what="~l at the listener")
+    l.write(b"~i\n")
+    l.expect(rb"quicc: peer 127\.0\.0\.1:\d+, ALPN quicc, .*; 22 bytes in, 35 bytes out",
+             what="~i at the listener")
     l.write(b"\x04")
     c.expect(rb"quicc: the peer finished sending \(FIN after 35 bytes\)", what="the FIN note")
     want_exit(c, 0, "both sides ended with Ctrl-D")
