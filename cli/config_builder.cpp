@@ -292,6 +292,18 @@ bool set_direction(const Options& o, Config& config, std::string& error) {
   return true;
 }
 
+// The option that makes this run something other than the pipe of one connection, if any
+// (`with_scripts`: --send and --send-file count too, as they replace the input).
+std::string_view beyond_one_pipe(const Options& o, const Config& config, bool with_scripts) {
+  if (!config.requests.empty()) return "--get";
+  if (config.check) return "--check";
+  if (with_scripts && !o.send.empty()) return "--send";
+  if (with_scripts && !o.send_file.empty()) return "--send-file";
+  if (config.count > 1) return "--count";
+  if (config.keep_open) return "--keep-open";
+  return {};
+}
+
 // A terminal session (core/terminal.hpp): asked for with --interactive, or stdin is a terminal
 // and the run is a pipe of one connection.
 bool set_interactive(const Options& o, Config& config, std::string& error) {
@@ -299,25 +311,15 @@ bool set_interactive(const Options& o, Config& config, std::string& error) {
     error = "--interactive and --no-interactive exclude each other";
     return false;
   }
-  std::string_view other;
-  if (!config.requests.empty()) other = "--get";
-  else if (config.check) other = "--check";
-  else if (!o.send.empty()) other = "--send";
-  else if (!o.send_file.empty()) other = "--send-file";
-  else if (config.count > 1) other = "--count";
-  else if (config.keep_open) other = "--keep-open";
-  if (o.interactive) {
-    if (!other.empty()) {
-      error = "--interactive does not go with " + std::string(other) +
-              " (a terminal session is the pipe of one connection)";
-      return false;
-    }
-    config.interactive = true;
-    if (!was_given(o, "--peer-streams")) config.peer_streams = PeerStreams::accept;
-    return true;
+  std::string_view other = beyond_one_pipe(o, config, true);
+  if (o.interactive && !other.empty()) {
+    error = "--interactive does not go with " + std::string(other) +
+            " (a terminal session is the pipe of one connection)";
+    return false;
   }
-  config.interactive = !o.no_interactive && other.empty() && config.service == Service::pipe &&
-                       config.input_fd >= 0 && ::isatty(config.input_fd) == 1;
+  config.interactive = o.interactive ||
+                       (!o.no_interactive && other.empty() && config.service == Service::pipe &&
+                        config.input_fd >= 0 && ::isatty(config.input_fd) == 1);
   // A person at a terminal sees the peer's own streams (labelled, on stderr) unless told.
   if (config.interactive && !was_given(o, "--peer-streams")) config.peer_streams = PeerStreams::accept;
   return true;
@@ -330,11 +332,7 @@ bool set_progress(const Options& o, Config& config, std::string& error) {
     error = "--progress and --no-progress exclude each other";
     return false;
   }
-  std::string_view other;
-  if (!config.requests.empty()) other = "--get";
-  else if (config.check) other = "--check";
-  else if (config.count > 1) other = "--count";
-  else if (config.keep_open) other = "--keep-open";
+  std::string_view other = beyond_one_pipe(o, config, false);
   if (o.progress && !other.empty()) {
     error = "--progress does not go with " + std::string(other) + " (the meter is a pipe's)";
     return false;
@@ -343,7 +341,7 @@ bool set_progress(const Options& o, Config& config, std::string& error) {
   config.progress = o.verbose == 0 &&
                     (o.progress || (!o.no_progress && other.empty() && quiet_log &&
                                     !config.interactive && config.service == Service::pipe &&
-                                    !config.keep_open && ::isatty(STDERR_FILENO) == 1));
+                                    ::isatty(STDERR_FILENO) == 1));
   return true;
 }
 

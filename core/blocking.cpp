@@ -244,12 +244,18 @@ class BlockingPipe {
   // Bytes moved: the control thread hears of it at most every 20 ms (it reads the counts when
   // it decides; a wake-up per chunk would cost more than the transfer). Changes of state
   // (EOF, FIN, failures) notify at once.
+  // A move not told is still seen: while the last notification is less than 20 ms old, the
+  // control thread looks again once those 20 ms are over (quiet_until), so the last chunk of a
+  // transfer does not wait for an unrelated event.
   void progress() {
     int64_t now = Clock::now().time_since_epoch().count();
     int64_t last = last_progress_ns_;
-    if (now - last < std::chrono::nanoseconds(std::chrono::milliseconds(20)).count()) return;
+    if (now - last < std::chrono::nanoseconds(progress_every).count()) return;
     last_progress_ns_ = now;
     notify_.notify();
+  }
+  Clock::time_point quiet_until() const {
+    return Clock::time_point(Clock::duration(last_progress_ns_.load())) + progress_every;
   }
   void release(SSL* s) {
     std::lock_guard lock(mutex_);
@@ -278,6 +284,7 @@ class BlockingPipe {
   std::optional<uint64_t> reset_pending_;
 
   std::atomic<int64_t> last_progress_ns_{0};
+  static constexpr std::chrono::milliseconds progress_every{20};
   Notifier notify_;     // workers -> control thread
   Notifier stop_send_;  // control -> sender: read no more input (never drained)
   Notifier stop_all_;   // control -> every worker waiting on a local end (never drained)
@@ -754,6 +761,7 @@ Outcome BlockingPipe::run() {
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
     if (run_.config.progress) deadline = earliest(deadline, next_progress);
+    if (auto quiet = quiet_until(); quiet > now) deadline = earliest(deadline, quiet);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);
     if (woke & 1u) notify_.drain();
     if (!(woke & 1u)) tick(emitter_, conn_.ssl(), woke & readable_signal ? wake_signal : wake_timeout, 0, 0);

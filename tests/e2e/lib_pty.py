@@ -11,6 +11,7 @@ import pty
 import re
 import select
 import subprocess
+import sys
 import termios
 import time
 
@@ -111,3 +112,21 @@ class Pty:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def run_cases(test, cases, cleanup):
+    """Runs each case (those whose name contains $PTY_ONLY, if set), calling cleanup() after
+    each; prints "ok: NAME" per case, or "FAIL: TEST: why" and exits 1 at the first failure."""
+    only = os.environ.get("PTY_ONLY")
+    try:
+        for case in cases:
+            if only and only not in case.__name__:
+                continue
+            case()
+            cleanup()
+            print("ok: " + case.__name__)
+    except Failure as e:
+        print("FAIL: %s: %s" % (test, e))
+        sys.exit(1)
+    finally:
+        cleanup()

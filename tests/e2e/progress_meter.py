@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_pty import SCALE, Failure, Pty  # noqa: E402
+from lib_pty import SCALE, Failure, Pty, run_cases  # noqa: E402
 
 QUICC = os.environ["QUICC"]
 DRIVER = "--" + os.environ["QUICC_DRIVER"]
@@ -111,14 +111,11 @@ def no_meter_asked():
             raise Failure("-v: no log on the terminal")
 
 
-try:
-    for case in (meter_on_a_terminal, no_meter_in_a_file, no_meter_asked):
-        case()
-        print("ok: " + case.__name__)
-except Failure as e:
-    print("FAIL: progress_meter: %s" % e)
-    sys.exit(1)
-finally:
+def cleanup():
     for p in procs:
         if p.poll() is None:
             p.kill()
+    procs.clear()
+
+
+run_cases("progress_meter", [meter_on_a_terminal, no_meter_in_a_file, no_meter_asked], cleanup)

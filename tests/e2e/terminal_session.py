@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_pty import Failure, Pty  # noqa: E402
+from lib_pty import Failure, Pty, run_cases  # noqa: E402
 
 QUICC = os.environ["QUICC"]
 DRIVER = "--" + os.environ["QUICC_DRIVER"]
@@ -202,19 +202,12 @@ def no_interactive():
 
 cases = [talk_and_ctrl_d, commands_then_reset, fin_then_quit, close_with_code,
          ctrl_c_and_peer_close, peer_streams_labelled, no_interactive]
-only = os.environ.get("TERMINAL_ONLY")
-try:
-    for case in cases:
-        if only and only not in case.__name__:
-            continue
-        case()
-        for p in started:
-            p.kill()
-        started.clear()
-        print("ok: " + case.__name__)
-except Failure as e:
-    print("FAIL: terminal_session: %s" % e)
-    sys.exit(1)
-finally:
+
+
+def cleanup():
     for p in started:
         p.kill()
+    started.clear()
+
+
+run_cases("terminal_session", cases, cleanup)
