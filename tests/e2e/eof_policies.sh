@@ -40,15 +40,18 @@ wait_log "$ECHO_LOG" "$mark" 'stream id=0 change=fin_received' 3 ||
 mark=$(log_mark "$ECHO_LOG")
 rc=0
 t0=$(now_ms)
-printf hello | qt 10 -v --on-eof ignore --timeout 1s --pin-sha256 "$ECHO_FP" "127.0.0.1:$ECHO_PORT" \
-  >"$TMP/ignore.out" 2>"$TMP/ignore.err" || rc=$?
+# --timeout scales: the echo must arrive within it, after a handshake that a loaded machine slows.
+ignore_timeout=$(scaled 1)
+printf hello | qt $((10 + ignore_timeout)) -v --on-eof ignore --timeout "${ignore_timeout}s" \
+  --pin-sha256 "$ECHO_FP" "127.0.0.1:$ECHO_PORT" >"$TMP/ignore.out" 2>"$TMP/ignore.err" || rc=$?
 t1=$(now_ms)
 diag_add "$TMP/ignore.err"
-[ "$rc" = 14 ] || fail "--on-eof ignore --timeout 1s: client exited $rc, expected 14 (--timeout reached)"
+[ "$rc" = 14 ] || fail "--on-eof ignore --timeout ${ignore_timeout}s: client exited $rc, expected 14 (--timeout reached)"
 exactly_hello "$TMP/ignore.out" "--on-eof ignore"
-[ $((t1 - t0)) -ge 900 ] || fail "--on-eof ignore: client ended after $((t1 - t0)) ms, before --timeout 1s"
-[ $((t1 - t0)) -le "$(scaled_over 1000 4000)" ] ||
-  fail "--on-eof ignore: client took $((t1 - t0)) ms, expected <= $(scaled_over 1000 4000) ms"
+[ $((t1 - t0)) -ge $((ignore_timeout * 1000 - 100)) ] ||
+  fail "--on-eof ignore: client ended after $((t1 - t0)) ms, before --timeout ${ignore_timeout}s"
+[ $((t1 - t0)) -le $((ignore_timeout * 1000 + $(scaled 3000))) ] ||
+  fail "--on-eof ignore: client took $((t1 - t0)) ms, expected <= $((ignore_timeout * 1000 + $(scaled 3000))) ms"
 ! grep -q 'change=fin_sent' "$TMP/ignore.err" || fail "--on-eof ignore: client log shows fin_sent"
 # The connection is over once the listener has logged its close; only then is "no FIN" final.
 wait_log "$ECHO_LOG" "$mark" '^\[.*\] close ' 3 ||
