@@ -1311,7 +1311,17 @@ probe_interactive() {
     err=$TMP/typed.err
   else
     LISTENER_STDIN=$TMP/typed sut_listen pipe -v --interactive
-    peer_run peer 20 "${TO_SUT[@]}"
+    # The client keeps its side open until the key update is made: a listener's key update
+    # waits for the client's handshake confirmation, which a loaded machine delays past the
+    # end of so short an exchange.
+    hold_fifo "$TMP/peer.fifo" 60
+    diag_add "$TMP/peer.err"
+    qt 20 "${TO_SUT[@]}" <"$TMP/peer.fifo" >"$TMP/peer.out" 2>"$TMP/peer.err" &
+    local peer_job=$!
+    wait_log "$TMP/sut.err" 0 'key_update after_bytes=' 10 || fail "--interactive: ~k made no key update"
+    kill_now "$HOLD_PID"
+    RC=0
+    wait "$peer_job" || RC=$?
     want_rc "the client of a pipe listener with --interactive" 0 peer
     cmp -s "$TMP/peer.out" "$TMP/typed.want" || fail "--interactive: the client received '$(od -c "$TMP/peer.out" | head -3)'"
     wait_pid "$SUT_PID" 10
@@ -1389,29 +1399,34 @@ probe_no_progress() {
 
 # --- Probes: one direction (--send-only, --recv-only) ---------------------------------------
 
-# direction_probe ROLE OPTION: the side under test (stdin "hello", OPTION) and a quicc pipe
-# peer (stdin "hi"); sets SUT_GOT and PEER_GOT (what each wrote to its stdout).
+# direction_probe ROLE OPTION...: the side under test (stdin "hello", the OPTIONs) and a quicc
+# pipe peer (stdin "hi"); sets SUT_GOT and PEER_GOT (what each wrote to its stdout).
 direction_probe() {
-  if [ "$1" = client ]; then
+  local role=$1
+  shift
+  if [ "$role" = client ]; then
     LISTENER_STDIN=$TMP/hi peer_pipe
-    CIN=$TMP/hello sut_run dir 20 "$2" "${TO_PEER[@]}"
-    want_rc "$2" 0 dir
+    CIN=$TMP/hello sut_run dir 20 "$@" "${TO_PEER[@]}"
+    want_rc "$*" 0 dir
     wait_pid "$PEER_PID" 10
-    [ "$WAIT_RC" = 0 ] || fail "$2: the pipe listener peer exited $WAIT_RC"
+    [ "$WAIT_RC" = 0 ] || fail "$*: the pipe listener peer exited $WAIT_RC"
     SUT_GOT=$(cat "$TMP/dir.out") PEER_GOT=$(cat "$TMP/peer.out")
     return
   fi
-  LISTENER_STDIN=$TMP/hello sut_listen pipe "$2"
+  LISTENER_STDIN=$TMP/hello sut_listen pipe "$@"
   CIN=$TMP/hi peer_run peer 20 "${TO_SUT[@]}"
-  want_rc "the client of a pipe listener with $2" 0 peer
+  want_rc "the client of a pipe listener with $*" 0 peer
   wait_pid "$SUT_PID" 10
-  [ "$WAIT_RC" = 0 ] || fail "$2: the pipe listener exited $WAIT_RC"
+  [ "$WAIT_RC" = 0 ] || fail "$*: the pipe listener exited $WAIT_RC"
   SUT_GOT=$(cat "$TMP/sut.out") PEER_GOT=$(cat "$TMP/peer.out")
 }
 
-# --send-only: our "hello" reaches the peer; its "hi" is read and discarded.
+# --send-only: our "hello" reaches the peer; its "hi" is read and discarded. With --on-eof fin
+# the run waits for the peer's FIN, so that the peer's "hi" is surely read (and acknowledged)
+# before the close: --send-only's own --on-eof close may close before it arrives, which the
+# peer rightly reports as a loss (the config_builder unit test covers that default).
 probe_send_only() {
-  direction_probe "$1" --send-only
+  direction_probe "$1" --send-only --on-eof fin
   [ "$PEER_GOT" = hello ] || fail "--send-only: the peer received '$PEER_GOT'"
   [ -z "$SUT_GOT" ] || fail "--send-only: '$SUT_GOT' reached stdout"
 }
