@@ -1354,11 +1354,17 @@ probe_no_interactive() {
 
 # --- Probes: the progress meter (--progress, --no-progress) ------------------------------------
 
-# slow_input FILE: a FIFO whose writer sends "a", waits 2.5 s, sends "b" and ends: a pipe
-# transfer that lasts longer than the meter's first second.
+# slow_input FILE: a FIFO whose writer sends "a", then, 3 s after the file FILE.go appears
+# (made when the connection is about to start), "b", and ends: a pipe transfer that lasts
+# longer than the meter's first second, however long the start took.
 slow_input() {
   mkfifo "$1"
-  { printf 'a\n'; sleep 2.5; printf 'b\n'; } >"$1" &
+  {
+    printf 'a\n'
+    while [ ! -e "$1.go" ]; do sleep 0.05; done
+    sleep 3
+    printf 'b\n'
+  } >"$1" &
   bg_track $!
 }
 
@@ -1367,6 +1373,7 @@ progress_probe() {
   slow_input "$TMP/slow"
   if [ "$1" = client ]; then
     peer_echo
+    : >"$TMP/slow.go"
     CIN=$TMP/slow sut_run progress 30 "$2" "${TO_PEER[@]}"
     want_rc "$2" 0 progress
     [ "$(cat "$TMP/progress.out")" = "$(printf 'a\nb')" ] || fail "$2: the echo is '$(od -c "$TMP/progress.out" | head -2)'"
@@ -1374,6 +1381,7 @@ progress_probe() {
     return
   fi
   LISTENER_STDIN=$TMP/slow sut_listen pipe "$2"
+  : >"$TMP/slow.go"
   peer_run peer 30 "${TO_SUT[@]}"
   want_rc "the client of a pipe listener with $2" 0 peer
   wait_pid "$SUT_PID" 10
