@@ -325,23 +325,29 @@ bool set_interactive(const Options& o, Config& config, std::string& error) {
   return true;
 }
 
-// The progress meter: asked for with --progress, or stderr is a terminal (and stdin is not:
-// a terminal session's typing shares it) for a pipe of one connection. -v's log wins.
+// The progress meter: asked for with --progress, or stderr is a terminal for a pipe of one
+// connection (stdin not a terminal: a terminal session's typing shares it) or for --get (its
+// responses not on the terminal, as curl: saved to files, or stdout redirected). -v's log wins.
 bool set_progress(const Options& o, Config& config, std::string& error) {
   if (o.progress && o.no_progress) {
     error = "--progress and --no-progress exclude each other";
     return false;
   }
+  bool get = !config.requests.empty();
   std::string_view other = beyond_one_pipe(o, config, false);
+  if (get) other = config.count > 1 ? "--count" : "";
   if (o.progress && !other.empty()) {
-    error = "--progress does not go with " + std::string(other) + " (the meter is a pipe's)";
+    error = "--progress does not go with " + std::string(other) +
+            " (the meter is a pipe's or --get's)";
     return false;
   }
   bool quiet_log = o.verbose == 0 && o.log_file.empty() && o.log_format == "text";
+  bool responses_on_terminal = config.output_dir.empty() && config.output_file.empty() &&
+                               ::isatty(config.output_fd) == 1;
+  bool fits = other.empty() && (get ? !responses_on_terminal
+                                     : !config.interactive && config.service == Service::pipe);
   config.progress = o.verbose == 0 &&
-                    (o.progress || (!o.no_progress && other.empty() && quiet_log &&
-                                    !config.interactive && config.service == Service::pipe &&
-                                    ::isatty(STDERR_FILENO) == 1));
+                    (o.progress || (!o.no_progress && fits && quiet_log && ::isatty(STDERR_FILENO) == 1));
   return true;
 }
 

@@ -134,7 +134,8 @@ struct Record {
     return {"status",
             {{"bytes_in", e.bytes_in},
              {"bytes_out", e.bytes_out},
-             {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
+             {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0},
+             {"streams", uint64_t{e.streams}}}};
   }
   EventRecord operator()(const NoteEvent& e) const { return {"note", {{"text", e.text}}}; }
   EventRecord operator()(const ProgressEvent& e) const {
@@ -261,10 +262,11 @@ std::string notice_text(const EventData& data) {
                        static_cast<double>(e->duration.count()) / 1e6,
                        megabytes_per_second(e->bytes, e->duration));
   if (auto* e = std::get_if<StatusEvent>(&data))
-    text = fmt::format("status: {} bytes in ({:.1f} MB/s), {} bytes out ({:.1f} MB/s), {:.1f} s",
-                       e->bytes_in, megabytes_per_second(e->bytes_in, e->elapsed), e->bytes_out,
-                       megabytes_per_second(e->bytes_out, e->elapsed),
-                       static_cast<double>(e->elapsed.count()) / 1e6);
+    text = fmt::format(
+        "status: {} bytes in ({:.1f} MB/s), {} bytes out ({:.1f} MB/s), {:.1f} s, {} stream{} open",
+        e->bytes_in, megabytes_per_second(e->bytes_in, e->elapsed), e->bytes_out,
+        megabytes_per_second(e->bytes_out, e->elapsed),
+        static_cast<double>(e->elapsed.count()) / 1e6, e->streams, e->streams == 1 ? "" : "s");
   if (auto* e = std::get_if<NoteEvent>(&data)) text = e->text;
   if (auto* e = std::get_if<CertificateEvent>(&data))
     text = "certificate sha256 fingerprint " + e->fingerprint_sha256 +

@@ -152,7 +152,8 @@ constexpr OptionSpec table[] = {
      "A terminal session even when stdin is not a terminal (the default when it is, for a "
      "pipe of one connection): a line typed right after a newline that begins with ~ is a "
      "command (~? lists them: ~. quit, ~f FIN, ~k key update, ~r CODE reset, ~c CODE close, "
-     "~i info, ~l streams; ~~ sends a ~), and notes on stderr say when the peer connects, "
+     "~i info, ~l streams, ~n new stream, ~u new unidirectional stream, ~s N send on stream N; "
+     "~~ sends a ~), and notes on stderr say when the peer connects, "
      "finishes, resets or closes",
      Category::lifecycle, &Options::interactive},
     {"--no-interactive", "", "",
@@ -161,8 +162,9 @@ constexpr OptionSpec table[] = {
     {"--progress", "", "",
      "Show a progress meter on stderr (bytes each way, current rates, elapsed time), redrawn "
      "in place and cleared at the end, even when stderr is not a terminal. It is shown by "
-     "default when stderr is a terminal and stdin is not, once a pipe's transfer has run for "
-     "a second; never with -v (the log wins)",
+     "default when stderr is a terminal, once a transfer has run for a second: a pipe's when "
+     "stdin is not a terminal, a --get's when its responses do not go to the terminal; never "
+     "with -v (the log wins)",
      Category::output, &Options::progress},
     {"--no-progress", "", "", "No progress meter, even on a terminal", Category::output,
      &Options::no_progress},

@@ -229,8 +229,9 @@ class BlockingPipe {
   void send_loop();
   void receive_loop(SSL* s);
   // An accepted extra stream (--peer-streams accept), read to its end by a worker of its
-  // own; it alone uses the stream.
-  void extra_loop(SSL* s);
+  // own; it alone reads the stream. `ours`: a stream opened by ~n, whose sending half the
+  // Console writes.
+  void extra_loop(SSL* s, bool ours = false);
   void start_receiver(SSL* s);  // with mutex_ held
   void adopt_locked(SSL* s);    // a stream the peer opened: its part in the pipe
   SSL* send_stream_locked(std::string& error);
@@ -498,7 +499,7 @@ void BlockingPipe::receive_loop(SSL* s) {
   }
 }
 
-void BlockingPipe::extra_loop(SSL* s) {
+void BlockingPipe::extra_loop(SSL* s, bool ours) {
   ExtraStreamReader reader(SSL_get_stream_id(s), config_.output_dir, emitter_);
   std::vector<unsigned char> buffer(16 * 1024);
   bool connection_gone = false;  // one more read after the close, as in receive_loop
@@ -516,7 +517,7 @@ void BlockingPipe::extra_loop(SSL* s) {
       connection_gone = true;
       continue;
     }
-    finish_extra_stream(conn_, s, reader, fin);
+    finish_extra_stream(conn_, s, reader, fin, !ours);
     return;
   }
 }
@@ -681,16 +682,18 @@ Outcome BlockingPipe::run() {
   bool close_done = false;
   bool closed_seen = false;
   const auto started = Clock::now();  // for status lines (SIGUSR1)
-  Console console(run_, conn_);
+  Console console(run_, conn_, [this](SSL* s) { workers_.start([this, s] { extra_loop(s, true); }); });
   auto next_progress = started + progress_interval;
   for (;;) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
       policy.interrupted(run_.interrupts.signal(), now);
     if (run_.interrupts.take_status()) {
+      unsigned streams = conn_.open_stream_count();
       std::lock_guard lock(mutex_);
       emitter_.emit(StatusEvent{facts_.received, facts_.sent,
-                                std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
+                                std::chrono::duration_cast<std::chrono::microseconds>(now - started),
+                                streams});
     }
     if (run_.config.progress && now >= next_progress) {
       std::lock_guard lock(mutex_);
@@ -761,6 +764,7 @@ Outcome BlockingPipe::run() {
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
     if (run_.config.progress) deadline = earliest(deadline, next_progress);
+    if (console.writes_pending()) deadline = earliest(deadline, now + console_retry);
     if (auto quiet = quiet_until(); quiet > now) deadline = earliest(deadline, quiet);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);
     if (woke & 1u) notify_.drain();

@@ -20,12 +20,6 @@ constexpr uint64_t tls_alert_no_application_protocol = 120;
 // error; the handshake_failed_icmp case of tests/e2e/exit_codes.sh fails if OpenSSL rewords it.
 constexpr std::string_view network_error_reason = "network BIO I/O error";
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // QUIC carries TLS alerts as transport errors 0x100 + alert (RFC 9001, 4.8).
 bool is_tls_alert(const CloseInfo& info) {
   return info.transport && info.code >= OSSL_QUIC_ERR_CRYPTO_ERR_BEGIN &&
@@ -117,6 +111,12 @@ Outcome verify_outcome(const HandshakeFailure& f) {
 
 }  // namespace
 
+std::string hex_code(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::optional<CloseInfo> read_close_info(SSL* conn) {
   if (!terminating(conn)) return std::nullopt;
   SSL_CONN_CLOSE_INFO raw{};
@@ -171,7 +171,7 @@ std::string_view application_code_name(std::string_view alpn, uint64_t code) {
 std::string describe_code(const CloseInfo& info) {
   std::string_view name = info.transport ? transport_code_name(info.code)
                                          : application_code_name(info.alpn, info.code);
-  return (info.transport ? "transport error " : "application error ") + hex(info.code) +
+  return (info.transport ? "transport error " : "application error ") + hex_code(info.code) +
          (name.empty() ? "" : " " + std::string(name)) +
          (info.reason.empty() ? "" : " (" + info.reason + ")");
 }

@@ -45,6 +45,8 @@ std::string_view application_code_name(std::string_view alpn, uint64_t code);
 // "application error 0x100 H3_NO_ERROR (reason)"; the reason is peer text, shown as is: sinks
 // escape it.
 std::string describe_code(const CloseInfo& info);
+// A QUIC error code as the log and notes write it: "0x10".
+std::string hex_code(uint64_t v);
 
 // A connection that ended after its handshake: peer errors, idle timeout, network failure, TLS
 // alerts; a clean close by the peer is Status::ok here (whether data was lost is the

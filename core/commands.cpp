@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "close_info.hpp"
+
 namespace quicc {
 
 namespace {
@@ -28,6 +30,10 @@ constexpr CommandName commands[] = {
      "close the connection with application error CODE"},
     {'i', UserCommand::Kind::info, "~i", "connection and transfer figures"},
     {'l', UserCommand::Kind::list, "~l", "the streams and their state"},
+    {'n', UserCommand::Kind::new_bidi, "~n", "open a bidirectional stream and send on it"},
+    {'u', UserCommand::Kind::new_uni, "~u", "open a unidirectional stream and send on it"},
+    {'s', UserCommand::Kind::use_stream, "~s [N]",
+     "send on stream N (one of ours, ~l lists them); without N on the pipe's"},
 };
 
 // A QUIC error code as typed: decimal or 0x-hexadecimal, up to 2^62 - 1.
@@ -51,12 +57,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 }  // namespace
 
 char command_letter(UserCommand::Kind kind) {
@@ -69,13 +69,19 @@ std::string command_text(const UserCommand& command) {
   switch (command.kind) {
     case UserCommand::Kind::quit: return "~. quit: closing once our data is acknowledged";
     case UserCommand::Kind::fin: return "~f FIN: our side is finished";
-    case UserCommand::Kind::reset: return "~r resetting our side (code " + hex(command.code) + ")";
+    case UserCommand::Kind::reset: return "~r resetting our side (code " + hex_code(command.code) + ")";
     case UserCommand::Kind::key_update: return "~k key update";
     case UserCommand::Kind::close:
-      return "~c closing the connection (code " + hex(command.code) + ")" +
+      return "~c closing the connection (code " + hex_code(command.code) + ")" +
              (command.reason.empty() ? "" : ": " + command.reason);
     case UserCommand::Kind::info: return "~i info";
     case UserCommand::Kind::list: return "~l streams";
+    case UserCommand::Kind::new_bidi: return "~n new bidirectional stream";
+    case UserCommand::Kind::new_uni: return "~u new unidirectional stream";
+    case UserCommand::Kind::use_stream:
+      return command.has_stream ? "~s sending on stream " + std::to_string(command.code)
+                                : std::string("~s sending on the pipe's stream");
+    case UserCommand::Kind::send_data: return std::to_string(command.data.size()) + " bytes";
   }
   return "";
 }
@@ -145,6 +151,15 @@ TypedLine parse_typed_line(std::string_view line) {
       out.command.reason = reason;
       return out;
     }
+    case UserCommand::Kind::use_stream: {
+      if (args.empty()) return out;
+      if (!reason.empty()) return fail("takes one stream number");
+      auto id = parse_code(code_text);
+      if (!id) return fail("bad stream number \"" + std::string(code_text) + "\"");
+      out.command.code = *id;
+      out.command.has_stream = true;
+      return out;
+    }
     default:
       if (!args.empty()) return fail("takes no arguments");
       return out;
@@ -195,6 +210,34 @@ void CommandQueue::push(UserCommand command) {
     char c = 2;
     [[maybe_unused]] ssize_t n = ::write(wake_write_fd_, &c, 1);
   }
+}
+
+std::optional<StreamChoice> CommandQueue::push_and_wait(UserCommand command) {
+  {
+    std::lock_guard lock(mutex_);
+    answer_.reset();
+  }
+  push(std::move(command));
+  std::unique_lock lock(mutex_);
+  answered_.wait(lock, [this] { return answer_ || shut_; });
+  if (!answer_) return std::nullopt;
+  return std::exchange(answer_, std::nullopt);
+}
+
+void CommandQueue::answer(StreamChoice choice) {
+  {
+    std::lock_guard lock(mutex_);
+    answer_ = choice;
+  }
+  answered_.notify_all();
+}
+
+void CommandQueue::shut() {
+  {
+    std::lock_guard lock(mutex_);
+    shut_ = true;
+  }
+  answered_.notify_all();
 }
 
 std::vector<UserCommand> CommandQueue::take() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -22,10 +23,16 @@ struct UserCommand {
     close,       // ~c CODE [REASON]  close the connection with an application code
     info,        // ~i  connection and transfer figures
     list,        // ~l  the streams and their state
+    new_bidi,    // ~n  open a bidirectional stream and send on it
+    new_uni,     // ~u  open a unidirectional stream and send on it
+    use_stream,  // ~s [N]  send on stream N, or without N on the pipe's stream
+    send_data,   // (not typed) a line for the stream we send on, when that is not the pipe's
   };
   Kind kind = Kind::info;
-  uint64_t code = 0;
+  uint64_t code = 0;             // ~r, ~c: the error code; ~s: the stream's number
+  bool has_stream = false;       // ~s: a number was given
   std::string reason;
+  std::string data;              // send_data: the bytes (--crlf applied)
   // Bytes of data typed before the command: it is carried out once the driver has read that
   // many (~c, ~k, ~i and ~l come after the lines typed before them, not before).
   uint64_t after_bytes = 0;
@@ -67,12 +74,26 @@ class TypedInput {
   bool at_line_start_ = true;
 };
 
+// Which stream the typed data goes to after ~n, ~u or ~s: the pipe's (through the driver's
+// input) or another of ours (as send_data commands). `ok` false: the command failed (the
+// driver said why) and nothing changed.
+struct StreamChoice {
+  bool ok = false;
+  bool pipe = true;
+};
+
 // Commands from the terminal's reader to the connection's driver. Thread-safe; push() wakes
 // the driver's wait through the interrupt wake-up pipe (after queueing, so no wake-up is lost).
 class CommandQueue {
  public:
   explicit CommandQueue(int wake_write_fd) : wake_write_fd_(wake_write_fd) {}
   void push(UserCommand command);
+  // Pushes a command that chooses the stream (~n ~u ~s) and waits for the driver's answer;
+  // nullopt once shut() (the session is over).
+  std::optional<StreamChoice> push_and_wait(UserCommand command);
+  // The driver's answer to the command push_and_wait() waits on.
+  void answer(StreamChoice choice);
+  void shut();
   std::vector<UserCommand> take();
   // Cheap check for the driver's turn.
   bool pending() const { return pushed_.load() != taken_.load(); }
@@ -80,6 +101,9 @@ class CommandQueue {
  private:
   int wake_write_fd_;
   std::mutex mutex_;
+  std::condition_variable answered_;
+  std::optional<StreamChoice> answer_;
+  bool shut_ = false;
   std::vector<UserCommand> queue_;
   std::atomic<unsigned> pushed_{0};
   std::atomic<unsigned> taken_{0};

@@ -81,9 +81,10 @@ SSL* Connection::adopt_accepted(SslPtr stream) {
   return s;
 }
 
-SSL* Connection::open_stream(bool wait_at_limit, std::string& error) {
+SSL* Connection::open_stream(bool wait_at_limit, std::string& error, bool uni) {
   ERR_clear_error();
-  SslPtr stream(SSL_new_stream(conn_.get(), wait_at_limit ? 0 : SSL_STREAM_FLAG_NO_BLOCK));
+  uint64_t flags = (wait_at_limit ? 0 : SSL_STREAM_FLAG_NO_BLOCK) | (uni ? SSL_STREAM_FLAG_UNI : 0);
+  SslPtr stream(SSL_new_stream(conn_.get(), flags));
   if (!stream) {
     // At the peer's stream limit OpenSSL asks to wait for MAX_STREAMS.
     if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_STREAM_COUNT_LIMITED) {
@@ -104,6 +105,17 @@ void Connection::forget_stream(SSL* stream) {
   std::lock_guard lock(streams_mutex_);
   streams_.remove_if([stream](const SslPtr& p) { return p.get() == stream; });
   ERR_clear_error();
+}
+
+unsigned Connection::open_stream_count() {
+  std::lock_guard lock(streams_mutex_);
+  unsigned n = 0;
+  for (auto& s : streams_)
+    if (SSL_get_stream_read_state(s.get()) == SSL_STREAM_STATE_OK ||
+        SSL_get_stream_write_state(s.get()) == SSL_STREAM_STATE_OK)
+      ++n;
+  ERR_clear_error();
+  return n;
 }
 
 bool Connection::reset_streams(uint64_t code) {

@@ -51,10 +51,12 @@ class Connection {
   std::list<SSL*> accept_streams();
   // A stream the blocking driver accepted itself (emits "accepted").
   SSL* adopt_accepted(SslPtr stream);
-  // Opens a bidirectional stream of ours (emits "opened"). Null when the peer's stream limit
-  // is reached (try again later) or on failure (`error` set).
-  SSL* open_stream(bool wait_at_limit, std::string& error);
+  // Opens a bidirectional stream of ours, or a unidirectional one (emits "opened"). Null when
+  // the peer's stream limit is reached (try again later) or on failure (`error` set).
+  SSL* open_stream(bool wait_at_limit, std::string& error, bool uni = false);
   void forget_stream(SSL* stream);
+  // Streams held that are still open in either direction (SIGUSR1's status line).
+  unsigned open_stream_count();
   // Resets the sending side of every stream that still has one (before a close that does not
   // wait for stream data, see TransferPolicy's clearing_). True if any was reset.
   bool reset_streams(uint64_t code);

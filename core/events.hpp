@@ -149,6 +149,7 @@ struct StatusEvent {
   uint64_t bytes_in = 0;   // received from the peer
   uint64_t bytes_out = 0;  // sent to the peer
   std::chrono::microseconds elapsed{0};  // since the pipe began
+  unsigned streams = 0;                  // streams open in either direction
 };
 
 // One decoded TLS/QUIC message (datagram, packet header, frame), from SSL_trace, at -vvv.

@@ -127,7 +127,8 @@ bool start_extra_stream(Connection& conn, SSL* s, const ExtraStreamRules& rules)
   return plan.read;
 }
 
-bool finish_extra_stream(Connection& conn, SSL* s, ExtraStreamReader& reader, bool fin) {
+bool finish_extra_stream(Connection& conn, SSL* s, ExtraStreamReader& reader, bool fin,
+                         bool conclude_ours) {
   std::optional<uint64_t> reset;
   if (!fin) {
     uint64_t code = 0;
@@ -146,7 +147,8 @@ bool finish_extra_stream(Connection& conn, SSL* s, ExtraStreamReader& reader, bo
   }
   ERR_clear_error();
   reader.ended(reset);
-  if (ExtraStreamRules::fin_ours_when_ended(stream_is_bidi(s))) SSL_stream_conclude(s, 0);
+  if (conclude_ours && ExtraStreamRules::fin_ours_when_ended(stream_is_bidi(s)))
+    SSL_stream_conclude(s, 0);
   ERR_clear_error();
   return true;
 }

@@ -87,8 +87,10 @@ class Connection;
 // it, or says it is to be read (true).
 bool start_extra_stream(Connection& conn, SSL* stream, const ExtraStreamRules& rules);
 // After a read of an accepted extra stream failed (not for want of data): reports its end to
-// `reader` (a FIN, or the peer's reset and its code) and concludes our sending half. False
-// when it ended otherwise (the connection closed: its end is reported by its owner).
-bool finish_extra_stream(Connection& conn, SSL* stream, ExtraStreamReader& reader, bool fin);
+// `reader` (a FIN, or the peer's reset and its code) and concludes our sending half (not for
+// a stream a person opened with ~n: they end it). False when it ended otherwise (the
+// connection closed: its end is reported by its owner).
+bool finish_extra_stream(Connection& conn, SSL* stream, ExtraStreamReader& reader, bool fin,
+                         bool conclude_ours = true);
 
 }  // namespace quicc

@@ -85,12 +85,14 @@ std::optional<size_t> FetchPlan::start_next() {
   }
   states_[i] = State::in_flight;
   ++in_flight_;
+  request_bytes_ += request_line(i).size();
   return i;
 }
 
 void FetchPlan::put_back(size_t i) {
   states_[i] = State::waiting;
   --in_flight_;
+  request_bytes_ -= request_line(i).size();
   returned_.push_back(i);
 }
 

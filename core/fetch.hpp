@@ -4,6 +4,7 @@
 // failure costs, the run's one Outcome); ResponseFile is where one response goes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,8 @@ class FetchPlan {
   bool finished() const;  // nothing in flight, nothing left to start
   bool all_done() const { return done_ == requests_.size(); }
   uint64_t bytes() const { return bytes_; }
+  // The request lines started so far (the meter's bytes out); read by any thread.
+  uint64_t request_bytes() const { return request_bytes_.load(); }
   State state(size_t i) const { return states_[i]; }
   // ok when every response is complete; otherwise the failure of the first request (in
   // request order) that failed, with how many did.
@@ -98,6 +101,7 @@ class FetchPlan {
   size_t done_ = 0;
   size_t failures_ = 0;
   uint64_t bytes_ = 0;
+  std::atomic<uint64_t> request_bytes_{0};
   bool stopped_ = false;
   Outcome first_failure_;
   size_t first_failure_index_ = 0;

@@ -167,8 +167,10 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
   auto last_activity = Clock::now();
   uint64_t last_bytes = 0;
   bool key_updated = false;
+  TransferMeter meter(run);
   for (;;) {
     auto now = Clock::now();
+    auto meter_due = meter.tick(shared.bytes, plan.request_bytes(), conn, now);
     RunEnding end = run_ending(run, last_activity, now);
     if (!end.outcome.ok()) {
       ending = end.outcome;
@@ -192,6 +194,7 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     }
     // The connection's close is noticed at the latest within 100 ms.
     next = earliest(next, now + std::chrono::milliseconds(100));
+    next = earliest(next, meter_due);
     if (wait_readable({shared.notify.fd()}, run.interrupts.wake_fd(), next) & 1u)
       shared.notify.drain();
   }

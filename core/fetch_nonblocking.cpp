@@ -66,6 +66,9 @@ class NonblockingFetch {
     }
   }
 
+  // Response bytes read so far, of every request.
+  uint64_t received() const { return received_; }
+
   // Moves every exchange; true if any byte moved.
   bool step(bool& busy) {
     bool moved = false;
@@ -127,6 +130,7 @@ class NonblockingFetch {
         read += n;
         if (x.bytes == 0) run_.emitter.emit(FirstByteEvent{x.id});
         x.bytes += n;
+        received_ += n;
         moved = true;
         if (x.file.path().empty()) {
           x.pending.assign(buffer_.begin(), buffer_.begin() + static_cast<long>(n));
@@ -207,6 +211,7 @@ class NonblockingFetch {
   FetchPlan& plan_;
   LocalOutput output_;
   std::vector<unsigned char> buffer_;
+  uint64_t received_ = 0;
   std::list<Exchange> exchanges_;
   bool output_ready_ = false;
 };
@@ -222,8 +227,10 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
   CloseRequest request;
   auto last_activity = Clock::now();
   bool key_updated = false;
+  TransferMeter meter(run);
   for (;;) {
     auto now = Clock::now();
+    auto meter_due = meter.tick(fetch.received(), plan.request_bytes(), conn, now);
     RunEnding end = run_ending(run, last_activity, now);
     ending = end.outcome;
     request = end.close;
@@ -268,6 +275,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     if (config.key_update_after && !key_updated)
       deadline = earliest(deadline, now + std::chrono::milliseconds(10));
     if (idle) deadline = earliest(deadline, conn.last_datagram_in() + *idle);
+    deadline = earliest(deadline, meter_due);
     if (busy) deadline = now;
     PipeInterest interest;
     if (fetch.wants_output()) interest.write_fd = config.output_fd;

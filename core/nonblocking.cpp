@@ -39,7 +39,7 @@ Outcome handshake_nonblocking(Connection& conn, SSL* waiter, RunContext& run,
 
 PipeSession::PipeSession(Connection& conn, RunContext& run, const PipeOptions& options)
     : conn_(conn), run_(run), options_(options), policy_(policy_settings(run)),
-      pump_(conn, run.config), console_(run, conn) {
+      pump_(conn, run.config), console_(run, conn, [this](SSL* s) { pump_.watch_own(s); }) {
   policy_.set_linger(linger_for(conn.handshake_rtt_us()));
 }
 
@@ -51,7 +51,8 @@ bool PipeSession::turn(unsigned wake) {
     if (run_.interrupts.take_status()) {
       const PipeFacts& f = pump_.facts();
       conn_.emitter().emit(StatusEvent{f.received, f.sent,
-                                       std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
+                                       std::chrono::duration_cast<std::chrono::microseconds>(now - started_),
+                                       conn_.open_stream_count()});
     }
     if (run_.config.progress && now >= next_progress_) {
       const PipeFacts& f = pump_.facts();
@@ -106,6 +107,7 @@ bool PipeSession::turn(unsigned wake) {
     if (options_.local_idle && !closed_seen_)
       deadline_ = earliest(deadline_, conn_.last_datagram_in() + *options_.local_idle);
     if (run_.config.progress) deadline_ = earliest(deadline_, next_progress_);
+    if (console_.writes_pending()) deadline_ = earliest(deadline_, now + console_retry);
     interest_ = pump_.interest(step);
     return true;
   }

@@ -57,6 +57,11 @@ void PipePump::accept_streams() {
   }
 }
 
+void PipePump::watch_own(SSL* s) {
+  extras_.push_back(
+      {s, std::make_unique<ExtraStreamReader>(SSL_get_stream_id(s), config_.output_dir, emitter_), true});
+}
+
 SSL* PipePump::send_stream() {
   if (SSL* s = streams_.send()) return s;
   std::string error;
@@ -172,7 +177,7 @@ bool PipePump::read_extras() {
       }
       int error = SSL_get_error(it->stream, 0);
       if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
-      finish_extra_stream(conn_, it->stream, *it->reader, error == SSL_ERROR_ZERO_RETURN);
+      finish_extra_stream(conn_, it->stream, *it->reader, error == SSL_ERROR_ZERO_RETURN, !it->ours);
       changed = done = true;
     }
     if (moved >= turn_budget) busy_ = true;

@@ -29,6 +29,9 @@ class PipePump {
 
   // Gives the streams the peer opened their part in the pipe (see pipe_streams.hpp).
   void accept_streams();
+  // A bidirectional stream a person opened with ~n (console.hpp): the peer's half is read as
+  // an accepted extra stream's is.
+  void watch_own(SSL* stream);
   // Moves what `step` allows; `wake` says which local ends poll() found ready. True when
   // anything changed (bytes moved, an end reached EOF, a stream finished).
   bool pump(const Step& step, unsigned wake);
@@ -72,6 +75,7 @@ class PipePump {
   struct Extra {
     SSL* stream;
     std::unique_ptr<ExtraStreamReader> reader;
+    bool ours = false;  // opened by ~n: our half is the Console's
   };
   std::vector<Extra> extras_;
   std::vector<unsigned char> extra_buffer_;

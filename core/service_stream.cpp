@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "close_info.hpp"
 #include "serve_path.hpp"
 
 namespace quicc {
@@ -30,12 +31,6 @@ const std::array<unsigned char, chunk_size + pattern_period>& source_pattern() {
   return pattern;
 }
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // Why a stream operation failed, unless it is the connection's end (reported once, by the
 // connection's owner, not by each of its streams).
 void stream_failure(SSL* stream, bool reading, Emitter& emitter, Outcome& outcome) {
@@ -54,7 +49,7 @@ void stream_failure(SSL* stream, bool reading, Emitter& emitter, Outcome& outcom
       outcome = {Status::stream_reset,
                  "stream " + std::to_string(id) +
                      (reading ? ": peer reset it (code " : ": peer stopped reading it (code ") +
-                     hex(code) + ")"};
+                     hex_code(code) + ")"};
       return;
     default:
       outcome = {Status::io_error, "stream " + std::to_string(id) + ": " +
@@ -120,7 +115,7 @@ bool ServiceStream::refuse(const std::string& what, Outcome& outcome) {
     emitter_.emit(StreamEvent{id_, StreamChange::reset_sent, stream_code_refused});
   ERR_clear_error();
   outcome = {Status::stream_reset, "stream " + std::to_string(id_) + ": " + what +
-                                       " (stream reset with code " + hex(stream_code_refused) + ")"};
+                                       " (stream reset with code " + hex_code(stream_code_refused) + ")"};
   return false;
 }
 

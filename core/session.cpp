@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include "connection.hpp"
 #include "tls.hpp"
 
 namespace quicc {
@@ -75,6 +76,22 @@ RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::ti
     e.close.reason = "idle";
   }
   return e;
+}
+
+TransferMeter::TransferMeter(RunContext& run)
+    : run_(run), started_(Clock::now()), next_(started_ + progress_interval) {}
+
+std::optional<Clock::time_point> TransferMeter::tick(uint64_t bytes_in, uint64_t bytes_out,
+                                                     Connection& conn, Clock::time_point now) {
+  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - started_);
+  if (run_.interrupts.take_status())
+    run_.emitter.emit(StatusEvent{bytes_in, bytes_out, elapsed, conn.open_stream_count()});
+  if (!run_.config.progress) return std::nullopt;
+  if (now >= next_) {
+    run_.emitter.emit(ProgressEvent{bytes_in, bytes_out, elapsed});
+    next_ = now + progress_interval;
+  }
+  return next_;
 }
 
 CloseInfo local_idle_close() {

@@ -3,17 +3,13 @@
 #include <cstdio>
 #include <string>
 
+#include "close_info.hpp"
+
 namespace quicc {
 
 namespace {
 
 std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace
 
@@ -68,7 +64,7 @@ Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
     return {Status::stream_reset,
             *f.reset_received == stream_code_unknown
                 ? std::string("peer reset the stream (its code was lost with the connection's close)")
-                : "peer reset the stream (code " + hex(*f.reset_received) + ")"};
+                : "peer reset the stream (code " + hex_code(*f.reset_received) + ")"};
   if (peer_closed && f.receive_moved)
     return {Status::incomplete,
             "peer closed the connection before the stream with its data arrived"};

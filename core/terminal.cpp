@@ -37,23 +37,26 @@ bool TerminalFront::start() {
 
 void TerminalFront::stop() {
   if (!thread_.joinable()) return;
+  queue_.shut();
   char c = 1;
   [[maybe_unused]] ssize_t n = ::write(stop_write_, &c, 1);
   thread_.join();
 }
 
-bool TerminalFront::send(std::string_view typed) {
+std::string TerminalFront::widen(std::string_view typed) {
+  if (!crlf_) return std::string(typed);
   std::string widened;
-  if (crlf_) {
-    // As LocalInput::send_crlf: each LF not right after a CR goes as CR LF.
-    for (char c : typed) {
-      if (c == '\n' && !last_cr_) widened += '\r';
-      widened += c;
-      last_cr_ = c == '\r';
-    }
-    typed = widened;
+  for (char c : typed) {
+    if (c == '\n' && !last_cr_) widened += '\r';
+    widened += c;
+    last_cr_ = c == '\r';
   }
-  std::string_view data = typed;
+  return widened;
+}
+
+bool TerminalFront::send(std::string_view typed) {
+  std::string widened = widen(typed);
+  std::string_view data = widened;
   written_ += data.size();
   while (!data.empty()) {
     ssize_t n = ::write(data_write_, data.data(), data.size());
@@ -103,7 +106,13 @@ void TerminalFront::loop() {
     for (TypedLine& line : lines) {
       switch (line.kind) {
         case TypedLine::Kind::data:
-          if (input_over_) {
+          if (other_stream_) {
+            UserCommand command;
+            command.kind = UserCommand::Kind::send_data;
+            command.data = widen(line.data);
+            command.after_bytes = written_;
+            queue_.push(std::move(command));
+          } else if (input_over_) {
             note("not sent: our side of the stream is finished (~? for commands)");
           } else if (!send(line.data)) {
             return;
@@ -117,8 +126,18 @@ void TerminalFront::loop() {
           break;
         case TypedLine::Kind::command: {
           auto kind = line.command.kind;
-          bool ends_input = kind == UserCommand::Kind::quit || kind == UserCommand::Kind::fin ||
-                            kind == UserCommand::Kind::reset;
+          if (kind == UserCommand::Kind::new_bidi || kind == UserCommand::Kind::new_uni ||
+              kind == UserCommand::Kind::use_stream) {
+            line.command.after_bytes = written_;
+            auto choice = queue_.push_and_wait(std::move(line.command));
+            if (!choice) return;  // the session is over
+            if (choice->ok) other_stream_ = !choice->pipe;
+            break;
+          }
+          // ~f and ~r on a stream of ~n or ~u end that stream, not the pipe's input.
+          bool ends_input = kind == UserCommand::Kind::quit ||
+                            (!other_stream_ && (kind == UserCommand::Kind::fin ||
+                                                kind == UserCommand::Kind::reset));
           if (ends_input && input_over_ && kind != UserCommand::Kind::quit) {
             note(std::string("~") + command_letter(kind) +
                  ": our side of the stream is finished already");

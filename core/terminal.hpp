@@ -3,7 +3,9 @@
 // never changed, so nothing needs restoring), sends the data on through a pipe that the
 // driver reads as its input, and hands escape commands (commands.hpp) to the driver through a
 // CommandQueue. Commands that end our side (~. ~f ~r) close the pipe after the command is
-// queued, so the driver learns the command before it reads the pipe's EOF.
+// queued, so the driver learns the command before it reads the pipe's EOF. ~n, ~u and ~s
+// choose the stream the next lines go to: the reader waits for the driver's answer, then
+// sends lines for a stream other than the pipe's as commands (the pipe carries the pipe's).
 #pragma once
 
 #include <thread>
@@ -36,6 +38,8 @@ class TerminalFront {
   void loop();
   // Writes to the pipe, waiting while it is full; false once stop() was asked or it broke.
   bool send(std::string_view data);
+  // --crlf: each LF not right after a CR goes as CR LF (as LocalInput::send_crlf).
+  std::string widen(std::string_view typed);
   void end_input();
   void note(std::string text) { emitter_.emit(NoteEvent{std::move(text)}); }
 
@@ -47,6 +51,7 @@ class TerminalFront {
   int stop_read_ = -1;
   int stop_write_ = -1;
   bool input_over_ = false;  // our side is ended: typed data is no longer sent
+  bool other_stream_ = false;  // after ~n, ~u or ~s N: data goes to the driver as send_data
   bool crlf_;
   bool last_cr_ = false;
   uint64_t written_ = 0;  // bytes written to the pipe so far

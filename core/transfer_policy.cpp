@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include "close_info.hpp"
+
 namespace quicc {
 
 namespace {
@@ -11,12 +13,6 @@ namespace {
 // How long a transfer that is over waits for the key update it was asked to make (the peer's
 // handshake must be confirmed first: see Connection::key_update_safe).
 constexpr std::chrono::milliseconds key_update_wait{1000};
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string duration_text(std::chrono::milliseconds d) {
   return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
@@ -105,6 +101,11 @@ bool TransferPolicy::command(const UserCommand& command) {
       return true;
     case UserCommand::Kind::info:
     case UserCommand::Kind::list:
+    // The streams of ~n and ~u are the Console's: the pipe's rules do not change.
+    case UserCommand::Kind::new_bidi:
+    case UserCommand::Kind::new_uni:
+    case UserCommand::Kind::use_stream:
+    case UserCommand::Kind::send_data:
       return true;
   }
   return false;
@@ -276,7 +277,7 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     outcome_ = {Status::stream_reset,
                 *f.reset_received == stream_code_unknown
                     ? std::string("peer reset the stream (its code was lost with the connection's close)")
-                    : "peer reset the stream (code " + hex(*f.reset_received) + ")"};
+                    : "peer reset the stream (code " + hex_code(*f.reset_received) + ")"};
     prefer_peer_close_ = true;
     lingered_close_ = CloseRequest{true, false, false, user.error_code, user.reason};
     phase_ = Phase::linger;
@@ -289,7 +290,7 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     return start_close({true, false, false, user.error_code, user.reason}, now,
                        settings_.close_limit, f,
                        Outcome{Status::stream_reset,
-                               "peer stopped reading the stream (code " + hex(*f.stopped) + ")"});
+                               "peer stopped reading the stream (code " + hex_code(*f.stopped) + ")"});
   if (settings_.run_deadline && now >= *settings_.run_deadline)
     return start_close({false, false, false, close_code_timeout, "timeout"}, now,
                        settings_.close_limit, f, deadline_outcome(true));

@@ -4,6 +4,8 @@
   on the pty, the meter is drawn ("\\rquicc: in ..., out ..., N s" ESC[K) and redrawn with the
   bytes growing, and erased at the end ("\\r" ESC[K, nothing after it); exit 0;
   with stderr a file, no meter; with --no-progress or -v on the pty, none either.
+A --get of DATA from a --serve listener, its stdout read as slowly: the meter too, the response
+whole.
 """
 import os
 import re
@@ -20,6 +22,7 @@ TMP = os.environ["TMP"]
 DATA = os.environ["DATA"]
 METER = re.compile(rb"\rquicc: in [0-9.]+ k?M?G?B \([0-9.]+ k?M?G?B/s\), out ([0-9.]+ k?M?G?B) "
                    rb"\([0-9.]+ k?M?G?B/s\), \d+ s\x1b\[K")
+METER_IN = re.compile(rb"\rquicc: in [0-9.]+ k?M?G?B ")
 # A reader of the listener's stdout that takes 1 MiB every 10 ms at most.
 SLOW_READER = ("import sys,time\n"
                "n=0\n"
@@ -78,16 +81,62 @@ def on_pty(name, *args):
 
 
 def meter_on_a_terminal():
-    out = on_pty("meter")
+    check_meter("meter", on_pty("meter"))
+
+
+def check_meter(name, out):
     drawn = [m.group(1) for m in METER.finditer(out)]
-    if len(set(drawn)) < 2:
-        raise Failure("meter: the meter was not redrawn with new figures (%d drawings: %r); "
-                      "stderr was %r" % (len(drawn), drawn, out[-400:]))
+    if len(set(drawn)) < 2 and name != "get":
+        raise Failure("%s: the meter was not redrawn with new figures (%d drawings: %r); "
+                      "stderr was %r" % (name, len(drawn), drawn, out[-400:]))
+    ins = [m.group(0) for m in METER_IN.finditer(out)]
+    if len(set(ins)) < 2 and name == "get":
+        raise Failure("%s: the meter's bytes in did not grow (%r); stderr was %r"
+                      % (name, ins[:5], out[-400:]))
     last = out.rfind(b"\rquicc: in ")
     tail = out[last:]
     end = METER.match(tail)
     if not end or tail[end.end():] != b"\r\x1b[K":
-        raise Failure("meter: not erased at the end: stderr ends %r" % out[-200:])
+        raise Failure("%s: not erased at the end: stderr ends %r" % (name, out[-200:]))
+
+
+def meter_for_get():
+    served = os.path.join(TMP, "served")
+    os.makedirs(served, exist_ok=True)
+    target = os.path.join(served, "data")
+    if not os.path.exists(target):
+        os.link(DATA, target)
+    err = os.path.join(TMP, "get_l.err")
+    with open(err, "wb") as e:
+        l = subprocess.Popen([QUICC, DRIVER, "--listen", "127.0.0.1:0", "--serve", served],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=e)
+    procs.append(l)
+    deadline = time.monotonic() + 10 * SCALE
+    while True:
+        text = open(err, "rb").read()
+        port = re.search(rb"listening on 127\.0\.0\.1:(\d+)", text)
+        fp = re.search(rb"fingerprint ([0-9A-F:]+)", text)
+        if port and fp:
+            break
+        if time.monotonic() > deadline:
+            raise Failure("get_l: the listener did not start: %r" % text)
+        time.sleep(0.05)
+    # The response goes to stdout, a FIFO read slowly: the download lasts over a second.
+    fifo = os.path.join(TMP, "get.fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["sh", "-c", 'exec "$0" -c "$1" <"$2"', sys.executable,
+                               SLOW_READER, fifo], stdout=subprocess.PIPE)
+    procs.append(reader)
+    c = Pty("get", [QUICC, DRIVER, "--pin-sha256", fp.group(1).decode(), "--get", "/data",
+                    "127.0.0.1:" + port.group(1).decode()], stdout=fifo, log_dir=TMP)
+    procs.append(c.proc)
+    rc = c.wait(120)
+    got = reader.communicate(timeout=30 * SCALE)[0]
+    if rc != 0:
+        raise Failure("get: exit %d; it printed %r" % (rc, c.out[-400:]))
+    if int(got) != os.path.getsize(DATA):
+        raise Failure("get: the response was %s bytes" % got.strip())
+    check_meter("get", c.out)
 
 
 def no_meter_in_a_file():
@@ -118,4 +167,5 @@ def cleanup():
     procs.clear()
 
 
-run_cases("progress_meter", [meter_on_a_terminal, no_meter_in_a_file, no_meter_asked], cleanup)
+run_cases("progress_meter", [meter_on_a_terminal, meter_for_get, no_meter_in_a_file, no_meter_asked],
+          cleanup)

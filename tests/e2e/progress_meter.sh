@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The progress meter on a 100 MB transfer (progress_meter.py): drawn, redrawn and erased when
-# stderr is a pty; absent when stderr is a file, with --no-progress, and with -v.
+# stderr is a pty, also for a --get download; absent when stderr is a file, with --no-progress,
+# and with -v.
 . "$(dirname "$0")/lib.sh"
 
 head -c 100000000 /dev/urandom >"$TMP/data"
@@ -10,4 +11,4 @@ python3 "$(dirname "$0")/progress_meter.py" >"$TMP/pty.log" 2>&1 || {
   cat "$TMP/pty.log" >&2
   fail "$(grep -m1 '^FAIL' "$TMP/pty.log" || tail -1 "$TMP/pty.log")"
 }
-pass "meter drawn, redrawn and erased on a pty; none in a file, with --no-progress or -v"
+pass "meter drawn, redrawn and erased on a pty (a pipe, a --get); none in a file, with --no-progress or -v"

@@ -3,14 +3,18 @@ QUICC_DRIVER, TMP, QUICC_STREAM_OPENER): a quicc client and a quicc pipe listene
 pty of its own, talk both ways; every escape command has its effect at the peer or in the -v
 log; each way of ending (Ctrl-D, ~., ~c, ~r, Ctrl-C, the peer's close) leaves the terminal's
 settings as they were (stty -g before and after); the peer's own streams show labelled on the
-terminal and nowhere else; --no-interactive sends ~ lines as data.
+terminal and nowhere else; ~n, ~u and ~s send on streams of our own (the peer's replies on them
+labelled); Ctrl-C works with the terminal's output stalled, SIGTERM mid-transfer closes
+gracefully; --no-interactive sends ~ lines as data.
 """
 import os
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_pty import Failure, Pty, run_cases  # noqa: E402
+from lib_pty import SCALE, Failure, Pty, run_cases  # noqa: E402
 
 QUICC = os.environ["QUICC"]
 DRIVER = "--" + os.environ["QUICC_DRIVER"]
@@ -185,6 +189,122 @@ def peer_streams_labelled():
         raise Failure("labels_l: stdout is %r, expected only the pipe's bytes" % stdout)
 
 
+def own_streams():
+    """~n, ~u and ~s at the client (-v): lines go to the chosen stream, shown labelled at the
+    listener; ~f and ~r end that stream alone; ~l lists them all; SIGUSR1 counts them."""
+    l, port, fp = listener("own_l")
+    c = client("own_c", port, fp, "-v")
+    connected(c, l)
+    c.write(b"~n\n")
+    c.expect(rb"quicc: ~n: the pipe's stream is not open yet", what="~n before the pipe's stream")
+    c.write(b"first\n")
+    l.expect(rb"(?m)^first\r$", what="the pipe's first line")
+    c.write(b"~n\n")
+    c.expect(rb"command name=n", what="~n in the log")
+    c.expect(rb"stream id=4 change=opened", what="stream 4 opened")
+    c.expect(rb"quicc: sending on stream 4 \(bidirectional\)", what="~n's note")
+    c.write(b"on four\n")
+    l.expect(rb"quicc: stream 4: on four", what="stream 4's line, labelled")
+    c.write(b"~u\n")
+    c.expect(rb"quicc: sending on stream 2 \(unidirectional\)", what="~u's note")
+    c.write(b"on two\n")
+    l.expect(rb"quicc: stream 2: on two", what="stream 2's line, labelled")
+    os.kill(c.proc.pid, signal.SIGUSR1)
+    c.expect(rb"quicc: status: .*, 3 streams open", what="the status line's streams")
+    c.write(b"~s\n")
+    c.expect(rb"quicc: sending on stream 0 \(the pipe's\)", what="~s's note")
+    c.write(b"back on the pipe\n")
+    l.expect(rb"(?m)^back on the pipe\r$", what="the pipe's line, unlabelled")
+    c.write(b"~s 4\n~f\n")
+    c.expect(rb"stream id=4 change=fin_sent", what="~f on stream 4 in the log")
+    l.expect(rb"quicc: stream 4 ended: FIN after 8 bytes", what="stream 4's FIN at the peer")
+    # The listener ends its half of an extra stream once the peer's half ended: an empty FIN.
+    c.expect(rb"quicc: stream 4 ended: FIN after 0 bytes", what="the listener's FIN on stream 4")
+    c.write(b"~s 2\n~r 9\n")
+    c.expect(rb"stream id=2 change=reset_sent code=9", what="~r 9 on stream 2 in the log")
+    l.expect(rb"quicc: stream 2 ended: reset by the peer \(code 0x9\)", what="stream 2's reset at the peer")
+    c.write(b"more\n")
+    c.expect(rb"quicc: not sent: our side of stream 2 is finished", what="a line for a reset stream")
+    c.write(b"~s 7\n")
+    c.expect(rb"quicc: ~s: no stream 7 of ours", what="~s to a stream that is not ours")
+    c.write(b"~s 4\n")
+    c.expect(rb"quicc: ~s: our side of stream 4 is finished", what="~s to a finished stream")
+    c.write(b"~l\n")
+    c.expect(rb"quicc: stream 0 \(ours\): out 23 bytes, open; in 0 bytes, open\r\n"
+             rb"quicc: stream 4 \(ours\): out 8 bytes, FIN sent; in FIN received\r\n"
+             rb"quicc: stream 2 \(ours, unidirectional\): out 7 bytes, reset sent \[sending here\]",
+             what="~l with every stream")
+    c.write(b"~s 0\n")
+    c.expect(rb"quicc: sending on stream 0 \(the pipe's\)", what="~s 0's note")
+    l.write(b"reply\n")
+    c.expect(rb"(?m)^reply\r$", what="the listener's line on the pipe")
+    c.write(b"\x04")
+    l.expect(rb"the peer finished sending \(FIN after 23 bytes\)", what="the pipe's FIN")
+    l.write(b"\x04")
+    want_exit(c, 0, "the pipe ended both ways")
+    want_exit(l, 0, "the pipe ended both ways")
+
+
+def own_stream_echoed():
+    """The peer's half of a ~n stream: an echo listener's reply shows labelled, then its FIN."""
+    l, port, fp = listener("echo_l", "--echo")
+    c = client("echo_c", port, fp)
+    c.expect(rb"quicc: connected to", what="client's banner")
+    c.write(b"pipe line\n")
+    c.expect(rb"(?m)^pipe line\r\n(.*\r\n)*pipe line\r$", what="the pipe's echo")
+    c.write(b"~n\nping\n")
+    c.expect(rb"quicc: stream 4: ping", what="the echo on stream 4, labelled")
+    c.write(b"~f\n")
+    c.expect(rb"quicc: stream 4 ended: FIN after 5 bytes", what="the echo's FIN on stream 4")
+    c.write(b"~l\n")
+    c.expect(rb"quicc: stream 4 \(ours\): out 5 bytes, FIN sent; in FIN received", what="~l")
+    c.write(b"\x04")
+    want_exit(c, 0, "the pipe ended both ways")
+    l.kill()
+
+
+def big_input(name, size):
+    path = os.path.join(TMP, name)
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    return path
+
+
+def stalled_terminal_then_ctrl_c():
+    """The peer sends 20 MB to a terminal nobody reads (stdout blocks), then Ctrl-C: exit 130."""
+    data = big_input("stall.in", 20_000_000)
+    l = Pty("stall_l", [QUICC, DRIVER, "--listen", "127.0.0.1:0"], stdin=data, log_dir=TMP)
+    started.append(l)
+    port = l.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1).decode()
+    fp = l.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1).decode()
+    c = client("stall_c", port, fp)
+    c.expect(rb"quicc: connected to", what="client's banner")
+    # Nobody reads the client's terminal now: its output queue fills and its writes block.
+    time.sleep(2 * SCALE)
+    c.write(b"\x03")  # the line discipline also discards the queued output, as a terminal does
+    want_exit(c, 130, "Ctrl-C with its terminal stalled")
+    l.kill()
+
+
+def sigterm_mid_transfer():
+    """SIGTERM while the peer's data streams to the terminal: a graceful close, exit 143."""
+    data = big_input("term.in", 20_000_000)
+    l = Pty("term_l", [QUICC, DRIVER, "--listen", "127.0.0.1:0"], stdin=data, log_dir=TMP)
+    started.append(l)
+    port = l.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1).decode()
+    fp = l.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1).decode()
+    c = client("term_c", port, fp)
+    c.expect(rb"quicc: connected to", what="client's banner")
+    before = len(c.out)
+    while len(c.out) < before + 100_000:
+        c.expect(rb"[\s\S]", what="the peer's data")
+    os.kill(c.proc.pid, signal.SIGTERM)
+    want_exit(c, 143, "SIGTERM mid-transfer")
+    l.expect(rb"quicc: error: peer closed the connection: application error 0x1 \(interrupted\)",
+             what="the client's close at the listener", secs=20)
+    want_exit(l, 9, "its peer closed with an application error")
+
+
 def no_interactive():
     """--no-interactive on a terminal: no banner, ~ lines are data."""
     l, port, fp = listener("raw_l")
@@ -201,7 +321,8 @@ def no_interactive():
 
 
 cases = [talk_and_ctrl_d, commands_then_reset, fin_then_quit, close_with_code,
-         ctrl_c_and_peer_close, peer_streams_labelled, no_interactive]
+         ctrl_c_and_peer_close, peer_streams_labelled, own_streams, own_stream_echoed,
+         stalled_terminal_then_ctrl_c, sigterm_mid_transfer, no_interactive]
 
 
 def cleanup():

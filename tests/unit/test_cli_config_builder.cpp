@@ -500,11 +500,12 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
         {{"--recv-only", "--send", "x", "h:1"}, "--recv-only does not go with --send"},
         {{"--recv-only", "--interactive", "h:1"}, "--recv-only does not go with --interactive"},
         {{"--recv-only", "--get", "/a", "h:1"}, "--recv-only does not go with --get"},
-        {{"--progress", "--get", "/a", "h:1"}, "--progress does not go with --get (the meter is a pipe's)"},
         {{"--progress", "--count", "2", "h:1"},
-         "--progress does not go with --count (the meter is a pipe's)"},
+         "--progress does not go with --count (the meter is a pipe's or --get's)"},
         {{"--listen", "0", "--progress", "--keep-open"},
-         "--progress does not go with --keep-open (the meter is a pipe's)"},
+         "--progress does not go with --keep-open (the meter is a pipe's or --get's)"},
+        {{"--progress", "--check", "h:1"},
+         "--progress does not go with --check (the meter is a pipe's or --get's)"},
     };
     for (const auto& [args, message] : cases) {
       CAPTURE(args.front());
@@ -524,6 +525,9 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
     Built p = build({"--progress", "h:1"});
     REQUIRE(p.config);
     CHECK(p.config->progress);
+    Built g = build({"--progress", "--get", "/a", "h:1"});  // a download has one too
+    REQUIRE_MESSAGE(g.config, g.error);
+    CHECK(g.config->progress);
     Built v = build({"--progress", "-v", "h:1"});  // the log wins
     REQUIRE(v.config);
     CHECK_FALSE(v.config->progress);

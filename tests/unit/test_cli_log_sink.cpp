@@ -423,11 +423,13 @@ TEST_CASE("cli::StatsCollector: when each phase ended, the first byte's first") 
 }
 
 TEST_CASE("cli::notice_text: a status line (SIGUSR1)") {
-  StatusEvent status{2'000'000, 500'000, 2s};
+  StatusEvent status{2'000'000, 500'000, 2s, 3};
   CHECK(cli::notice_text(status) ==
-        "status: 2000000 bytes in (1.0 MB/s), 500000 bytes out (0.2 MB/s), 2.0 s");
+        "status: 2000000 bytes in (1.0 MB/s), 500000 bytes out (0.2 MB/s), 2.0 s, 3 streams open");
   CHECK(cli::format_text(cli::record_of(status)) ==
-        "status bytes_in=2000000 bytes_out=500000 elapsed_ms=2000.000");
+        "status bytes_in=2000000 bytes_out=500000 elapsed_ms=2000.000 streams=3");
+  status.streams = 1;
+  CHECK(cli::notice_text(status).ends_with(", 2.0 s, 1 stream open"));
 }
 
 TEST_CASE("progress_text: bytes and rates in decimal units, whole seconds") {

@@ -2,6 +2,8 @@
 // the terminal gives them in pieces, and what each command makes the TransferPolicy do.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "core/commands.hpp"
 #include "core/transfer_policy.hpp"
 
@@ -31,6 +33,11 @@ TEST_CASE("parse_typed_line: commands, data and mistakes") {
       {"~r 0x1f\n", Kind::command, Cmd::reset, 0x1f},
       {"~c 5\n", Kind::command, Cmd::close, 5},
       {"~c 0x10 going  away now \n", Kind::command, Cmd::close, 0x10, "going  away now"},
+      {"~n\n", Kind::command, Cmd::new_bidi},
+      {"~u\n", Kind::command, Cmd::new_uni},
+      {"~s\n", Kind::command, Cmd::use_stream},  // the pipe's stream
+      {"~s 4\n", Kind::command, Cmd::use_stream, 4},
+      {"~s 0x8\n", Kind::command, Cmd::use_stream, 8},
       {"~?\n", Kind::help, std::nullopt},
       // `~~` is a `~` of data; what is not a command is data as typed.
       {"~~\n", Kind::data, std::nullopt, 0, "~\n"},
@@ -47,6 +54,9 @@ TEST_CASE("parse_typed_line: commands, data and mistakes") {
       {"~c\n", Kind::error, std::nullopt},
       {"~c 4611686018427387904\n", Kind::error, std::nullopt},  // 2^62
       {"~k now\n", Kind::error, std::nullopt},
+      {"~n 4\n", Kind::error, std::nullopt},
+      {"~s four\n", Kind::error, std::nullopt},
+      {"~s 4 8\n", Kind::error, std::nullopt},
   };
   for (const Row& row : rows) {
     CAPTURE(row.line);
@@ -56,6 +66,7 @@ TEST_CASE("parse_typed_line: commands, data and mistakes") {
       CHECK(t.command.kind == *row.command);
       CHECK(t.command.code == row.code);
       CHECK(t.command.reason == row.reason_or_data);
+      CHECK(t.command.has_stream == (row.command == Cmd::use_stream && row.code != 0));
     }
     if (row.kind == Kind::data) CHECK(t.data == row.reason_or_data);
     if (row.kind == Kind::error) CHECK(!t.error.empty());
@@ -146,6 +157,47 @@ UserCommand command(Cmd kind, uint64_t code = 0, std::string reason = "") {
 }
 
 }  // namespace
+
+TEST_CASE("CommandQueue: ~n ~u ~s wait for the driver's answer, or for the session's end") {
+  CommandQueue queue(-1);
+  std::optional<StreamChoice> got;
+  std::thread reader([&] {
+    UserCommand command;
+    command.kind = Cmd::new_bidi;
+    got = queue.push_and_wait(command);
+  });
+  while (!queue.pending()) std::this_thread::sleep_for(1ms);
+  auto taken = queue.take();
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].kind == Cmd::new_bidi);
+  queue.answer({true, false});
+  reader.join();
+  REQUIRE(got);
+  CHECK(got->ok);
+  CHECK(!got->pipe);
+  // The session ends before an answer: the reader is let go.
+  std::thread waiting([&] { got = queue.push_and_wait(UserCommand{}); });
+  while (!queue.pending()) std::this_thread::sleep_for(1ms);
+  queue.shut();
+  waiting.join();
+  CHECK(!got);
+}
+
+TEST_CASE("TransferPolicy: the stream commands leave the pipe's rules alone") {
+  for (Cmd kind : {Cmd::new_bidi, Cmd::new_uni, Cmd::use_stream, Cmd::send_data}) {
+    CAPTURE(static_cast<int>(kind));
+    for (PipeFacts f : {PipeFacts{}, at_eof(3)}) {
+      TransferPolicy given(TransferPolicy::Settings{}), baseline(TransferPolicy::Settings{});
+      CHECK(given.command(command(kind)));
+      Step a = given.decide(f, t0), b = baseline.decide(f, t0);
+      CHECK(a.send_fin == b.send_fin);
+      CHECK(a.reset_stream == b.reset_stream);
+      CHECK(a.close.has_value() == b.close.has_value());
+      CHECK(a.key_update == b.key_update);
+      CHECK(a.done == b.done);
+    }
+  }
+}
 
 TEST_CASE("TransferPolicy: escape commands decide what the input's EOF does") {
   struct Row {
