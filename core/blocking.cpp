@@ -423,6 +423,7 @@ void BlockingPipe::receive_loop(SSL* s) {
       tick(emitter_, conn_.ssl(), wake_net_readable, n, 0);
       {
         std::lock_guard lock(mutex_);
+        if (s == streams_.own()) streams_.heard_on_own();
         // Crossed streams: the receiving half of our own stream carries nothing for the pipe.
         if (s != streams_.receive()) continue;
         if (facts_.received == 0) emitter_.emit(FirstByteEvent{SSL_get_stream_id(s)});
@@ -482,6 +483,7 @@ void BlockingPipe::receive_loop(SSL* s) {
     }
     std::lock_guard lock(mutex_);
     if (fin) {
+      if (s == streams_.own()) streams_.heard_on_own();
       emitter_.emit(StreamEvent{SSL_get_stream_id(s), StreamChange::fin_received, {}});
       if (s == streams_.receive()) {
         expect_.data_ended();

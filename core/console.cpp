@@ -114,7 +114,7 @@ bool Console::carry_out(const UserCommand& command, TransferPolicy& policy,
   switch (command.kind) {
     case Kind::new_bidi:
     case Kind::new_uni: {
-      StreamChoice choice = open_stream(command.kind == Kind::new_uni, ids, over);
+      StreamChoice choice = open_stream(command.kind == Kind::new_uni, ids, facts.sent, over);
       if (queue) queue->answer(choice);
       return true;
     }
@@ -144,7 +144,7 @@ bool Console::carry_out(const UserCommand& command, TransferPolicy& policy,
   return true;
 }
 
-StreamChoice Console::open_stream(bool uni, const PipeStreamIds& ids, bool over) {
+StreamChoice Console::open_stream(bool uni, const PipeStreamIds& ids, uint64_t sent, bool over) {
   const char* name = uni ? "~u" : "~n";
   if (over) {
     note(std::string(name) + ": too late, the connection is closing");
@@ -152,6 +152,13 @@ StreamChoice Console::open_stream(bool uni, const PipeStreamIds& ids, bool over)
   }
   if (!uni && !ids.send) {
     note("~n: the pipe's stream is not open yet (its first line opens it): type a line first");
+    return {};
+  }
+  // Until the peer has our data on the stream it opened, a stream of ours would look to it
+  // like our own pipe stream, opened at the same time as its own (pipe_streams.hpp).
+  if (!uni && !ids.send_ours && sent == 0) {
+    note("~n: send a line on the pipe's stream first (until then the peer would take a new "
+         "stream of ours for the pipe)");
     return {};
   }
   std::string error;

@@ -77,7 +77,8 @@ class Console {
     bool reset_sent = false;
     bool ended() const { return fin_wanted || fin_sent || reset_sent; }
   };
-  StreamChoice open_stream(bool uni, const PipeStreamIds& ids, bool over);
+  // `sent`: the pipe's bytes sent so far.
+  StreamChoice open_stream(bool uni, const PipeStreamIds& ids, uint64_t sent, bool over);
   StreamChoice use_stream(const UserCommand& command, const PipeStreamIds& ids);
   void end_own(OwnStream& own, const UserCommand& command);
   // Gives the stream what it has room for, then its FIN when asked for and all is taken.

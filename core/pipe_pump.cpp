@@ -129,6 +129,7 @@ bool PipePump::receive(const Step& step) {
     size_t n = 0;
     ERR_clear_error();
     if (SSL_read_ex(s, out_buffer_.data(), out_buffer_.size(), &n) == 1) {
+      if (s == streams_.own()) streams_.heard_on_own();
       out_offset_ = 0;
       out_length_ = n;
       moved += n;
@@ -145,6 +146,7 @@ bool PipePump::receive(const Step& step) {
       case SSL_ERROR_WANT_WRITE:
         return changed;
       case SSL_ERROR_ZERO_RETURN:
+        if (s == streams_.own()) streams_.heard_on_own();
         expect_.data_ended();
         facts_.peer_fin_after_ours = facts_.fin_sent;
         facts_.fin_received = true;

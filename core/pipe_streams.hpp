@@ -27,7 +27,7 @@ class PipeStreams {
   void opened(SSL* stream) { own_ = stream; }
   // A bidirectional stream the peer opened: what it is for.
   Use peer_opened(SSL* stream) {
-    if (peer_) return Use::extra;
+    if (peer_ || (own_ && own_heard_)) return Use::extra;
     peer_ = stream;
     if (!own_) return Use::pipe;
     crossed_ = true;
@@ -36,6 +36,10 @@ class PipeStreams {
   // The receiving half of our own stream was reset with stream_code_crossed: the peer opened
   // its own stream too, and its data comes there.
   void own_receive_moved() { own_moved_ = true; }
+  // The peer sent data or its FIN on our own stream: it took that stream for the pipe, so a
+  // bidirectional stream it opens later is an extra one (a terminal session's ~n), not a
+  // crossed pipe stream (whose opener never sends on ours: it resets its half of it).
+  void heard_on_own() { own_heard_ = true; }
 
   bool any() const { return own_ || peer_; }
   bool crossed() const { return crossed_; }
@@ -66,6 +70,7 @@ class PipeStreams {
   SSL* peer_ = nullptr;
   bool crossed_ = false;
   bool own_moved_ = false;
+  bool own_heard_ = false;
 };
 
 }  // namespace quicc

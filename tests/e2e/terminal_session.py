@@ -189,58 +189,102 @@ def peer_streams_labelled():
         raise Failure("labels_l: stdout is %r, expected only the pipe's bytes" % stdout)
 
 
+def play(steps):
+    """Runs a script of steps: (pty, bytes) types, (pty, regex, what) waits for output,
+    (pty, signal) signals the program."""
+    for step in steps:
+        if len(step) == 3:
+            step[0].expect(step[1], what=step[2])
+        elif isinstance(step[1], bytes):
+            step[0].write(step[1])
+        else:
+            os.kill(step[0].proc.pid, step[1])
+
+
 def own_streams():
     """~n, ~u and ~s at the client (-v): lines go to the chosen stream, shown labelled at the
     listener; ~f and ~r end that stream alone; ~l lists them all; SIGUSR1 counts them."""
     l, port, fp = listener("own_l")
     c = client("own_c", port, fp, "-v")
     connected(c, l)
-    c.write(b"~n\n")
-    c.expect(rb"quicc: ~n: the pipe's stream is not open yet", what="~n before the pipe's stream")
-    c.write(b"first\n")
-    l.expect(rb"(?m)^first\r$", what="the pipe's first line")
-    c.write(b"~n\n")
-    c.expect(rb"command name=n", what="~n in the log")
-    c.expect(rb"stream id=4 change=opened", what="stream 4 opened")
-    c.expect(rb"quicc: sending on stream 4 \(bidirectional\)", what="~n's note")
-    c.write(b"on four\n")
-    l.expect(rb"quicc: stream 4: on four", what="stream 4's line, labelled")
-    c.write(b"~u\n")
-    c.expect(rb"quicc: sending on stream 2 \(unidirectional\)", what="~u's note")
-    c.write(b"on two\n")
-    l.expect(rb"quicc: stream 2: on two", what="stream 2's line, labelled")
-    os.kill(c.proc.pid, signal.SIGUSR1)
-    c.expect(rb"quicc: status: .*, 3 streams open", what="the status line's streams")
-    c.write(b"~s\n")
-    c.expect(rb"quicc: sending on stream 0 \(the pipe's\)", what="~s's note")
-    c.write(b"back on the pipe\n")
-    l.expect(rb"(?m)^back on the pipe\r$", what="the pipe's line, unlabelled")
-    c.write(b"~s 4\n~f\n")
-    c.expect(rb"stream id=4 change=fin_sent", what="~f on stream 4 in the log")
-    l.expect(rb"quicc: stream 4 ended: FIN after 8 bytes", what="stream 4's FIN at the peer")
-    # The listener ends its half of an extra stream once the peer's half ended: an empty FIN.
-    c.expect(rb"quicc: stream 4 ended: FIN after 0 bytes", what="the listener's FIN on stream 4")
-    c.write(b"~s 2\n~r 9\n")
-    c.expect(rb"stream id=2 change=reset_sent code=9", what="~r 9 on stream 2 in the log")
-    l.expect(rb"quicc: stream 2 ended: reset by the peer \(code 0x9\)", what="stream 2's reset at the peer")
-    c.write(b"more\n")
-    c.expect(rb"quicc: not sent: our side of stream 2 is finished", what="a line for a reset stream")
-    c.write(b"~s 7\n")
-    c.expect(rb"quicc: ~s: no stream 7 of ours", what="~s to a stream that is not ours")
-    c.write(b"~s 4\n")
-    c.expect(rb"quicc: ~s: our side of stream 4 is finished", what="~s to a finished stream")
-    c.write(b"~l\n")
-    c.expect(rb"quicc: stream 0 \(ours\): out 23 bytes, open; in 0 bytes, open\r\n"
-             rb"quicc: stream 4 \(ours\): out 8 bytes, FIN sent; in FIN received\r\n"
-             rb"quicc: stream 2 \(ours, unidirectional\): out 7 bytes, reset sent \[sending here\]",
-             what="~l with every stream")
-    c.write(b"~s 0\n")
-    c.expect(rb"quicc: sending on stream 0 \(the pipe's\)", what="~s 0's note")
-    l.write(b"reply\n")
-    c.expect(rb"(?m)^reply\r$", what="the listener's line on the pipe")
-    c.write(b"\x04")
-    l.expect(rb"the peer finished sending \(FIN after 23 bytes\)", what="the pipe's FIN")
-    l.write(b"\x04")
+    play([
+        (c, b"~n\n"),
+        (c, rb"quicc: ~n: the pipe's stream is not open yet", "~n before the pipe's stream"),
+        (c, b"first\n"),
+        (l, rb"(?m)^first\r$", "the pipe's first line"),
+        (c, b"~n\n"),
+        (c, rb"command name=n", "~n in the log"),
+        (c, rb"stream id=4 change=opened", "stream 4 opened"),
+        (c, rb"quicc: sending on stream 4 \(bidirectional\)", "~n's note"),
+        (c, b"on four\n"),
+        (l, rb"quicc: stream 4: on four", "stream 4's line, labelled"),
+        (c, b"~u\n"),
+        (c, rb"quicc: sending on stream 2 \(unidirectional\)", "~u's note"),
+        (c, b"on two\n"),
+        (l, rb"quicc: stream 2: on two", "stream 2's line, labelled"),
+        (c, signal.SIGUSR1),
+        (c, rb"quicc: status: .*, 3 streams open", "the status line's streams"),
+        (c, b"~s\n"),
+        (c, rb"quicc: sending on stream 0 \(the pipe's\)", "~s's note"),
+        (c, b"back on the pipe\n"),
+        (l, rb"(?m)^back on the pipe\r$", "the pipe's line, unlabelled"),
+        (c, b"~s 4\n~f\n"),
+        (c, rb"stream id=4 change=fin_sent", "~f on stream 4 in the log"),
+        (l, rb"quicc: stream 4 ended: FIN after 8 bytes", "stream 4's FIN at the peer"),
+        # The listener ends its half of an extra stream once the peer's half ended: an empty FIN.
+        (c, rb"quicc: stream 4 ended: FIN after 0 bytes", "the listener's FIN on stream 4"),
+        (c, b"~s 2\n~r 9\n"),
+        (c, rb"stream id=2 change=reset_sent code=9", "~r 9 on stream 2 in the log"),
+        (l, rb"quicc: stream 2 ended: reset by the peer \(code 0x9\)", "stream 2's reset at the peer"),
+        (c, b"more\n"),
+        (c, rb"quicc: not sent: our side of stream 2 is finished", "a line for a reset stream"),
+        (c, b"~s 7\n"),
+        (c, rb"quicc: ~s: no stream 7 of ours", "~s to a stream that is not ours"),
+        (c, b"~s 4\n"),
+        (c, rb"quicc: ~s: our side of stream 4 is finished", "~s to a finished stream"),
+        (c, b"~l\n"),
+        (c, rb"quicc: stream 0 \(ours\): out 23 bytes, open; in 0 bytes, open\r\n"
+            rb"quicc: stream 4 \(ours\): out 8 bytes, FIN sent; in FIN received\r\n"
+            rb"quicc: stream 2 \(ours, unidirectional\): out 7 bytes, reset sent \[sending here\]",
+         "~l with every stream"),
+        (c, b"~s 0\n"),
+        (c, rb"quicc: sending on stream 0 \(the pipe's\)", "~s 0's note"),
+        (l, b"reply\n"),
+        (c, rb"(?m)^reply\r$", "the listener's line on the pipe"),
+        (c, b"\x04"),
+        (l, rb"the peer finished sending \(FIN after 23 bytes\)", "the pipe's FIN"),
+        (l, b"\x04"),
+    ])
+    want_exit(c, 0, "the pipe ended both ways")
+    want_exit(l, 0, "the pipe ended both ways")
+
+
+def listener_opens_streams():
+    """The listener's terminal session has ~n, ~u and ~s too (server-initiated streams 1, 3)."""
+    l, port, fp = listener("lopen_l")
+    c = client("lopen_c", port, fp)
+    connected(c, l)
+    play([
+        (c, b"hi\n"),
+        (l, rb"(?m)^hi\r$", "the client's line"),
+        (l, b"~n\n"),
+        (l, rb"quicc: ~n: send a line on the pipe's stream first", "~n before our first line"),
+        (l, b"hello\n"),
+        (c, rb"(?m)^hello\r$", "the listener's line"),
+        (l, b"~n\nfrom the listener\n"),
+        (c, rb"quicc: stream 1: from the listener", "stream 1's line, labelled"),
+        (l, b"~u\none way\n"),
+        (c, rb"quicc: stream 3: one way", "stream 3's line, labelled"),
+        (l, b"~s\non the pipe\n"),
+        (c, rb"(?m)^on the pipe\r$", "the pipe's line"),
+        (l, b"~l\n"),
+        (l, rb"quicc: stream 0 \(the peer's\): out 18 bytes, open; in 3 bytes, open \[sending here\]\r\n"
+            rb"quicc: stream 1 \(ours\): out 18 bytes, open; in open\r\n"
+            rb"quicc: stream 3 \(ours, unidirectional\): out 8 bytes, open", "~l at the listener"),
+        (c, b"\x04"),
+        (l, rb"the peer finished sending", "the client's FIN"),
+        (l, b"\x04"),
+    ])
     want_exit(c, 0, "the pipe ended both ways")
     want_exit(l, 0, "the pipe ended both ways")
 
@@ -249,36 +293,40 @@ def own_stream_echoed():
     """The peer's half of a ~n stream: an echo listener's reply shows labelled, then its FIN."""
     l, port, fp = listener("echo_l", "--echo")
     c = client("echo_c", port, fp)
-    c.expect(rb"quicc: connected to", what="client's banner")
-    c.write(b"pipe line\n")
-    c.expect(rb"(?m)^pipe line\r\n(.*\r\n)*pipe line\r$", what="the pipe's echo")
-    c.write(b"~n\nping\n")
-    c.expect(rb"quicc: stream 4: ping", what="the echo on stream 4, labelled")
-    c.write(b"~f\n")
-    c.expect(rb"quicc: stream 4 ended: FIN after 5 bytes", what="the echo's FIN on stream 4")
-    c.write(b"~l\n")
-    c.expect(rb"quicc: stream 4 \(ours\): out 5 bytes, FIN sent; in FIN received", what="~l")
-    c.write(b"\x04")
+    play([
+        (c, rb"quicc: connected to", "client's banner"),
+        (c, b"pipe line\n"),
+        (c, rb"(?m)^pipe line\r\n(.*\r\n)*pipe line\r$", "the pipe's echo"),
+        (c, b"~n\nping\n"),
+        (c, rb"quicc: stream 4: ping", "the echo on stream 4, labelled"),
+        (c, b"~f\n"),
+        (c, rb"quicc: stream 4 ended: FIN after 5 bytes", "the echo's FIN on stream 4"),
+        (c, b"~l\n"),
+        (c, rb"quicc: stream 4 \(ours\): out 5 bytes, FIN sent; in FIN received", "~l"),
+        (c, b"\x04"),
+    ])
     want_exit(c, 0, "the pipe ended both ways")
     l.kill()
 
 
-def big_input(name, size):
-    path = os.path.join(TMP, name)
-    with open(path, "wb") as f:
+def sending_listener(name, size):
+    """A pipe listener whose stdin is `size` random bytes (it sends them to its client), and a
+    client of it, connected."""
+    data = os.path.join(TMP, name + ".in")
+    with open(data, "wb") as f:
         f.write(os.urandom(size))
-    return path
+    l = Pty(name + "_l", [QUICC, DRIVER, "--listen", "127.0.0.1:0"], stdin=data, log_dir=TMP)
+    started.append(l)
+    port = l.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1).decode()
+    fp = l.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1).decode()
+    c = client(name + "_c", port, fp)
+    c.expect(rb"quicc: connected to", what="client's banner")
+    return l, c
 
 
 def stalled_terminal_then_ctrl_c():
     """The peer sends 20 MB to a terminal nobody reads (stdout blocks), then Ctrl-C: exit 130."""
-    data = big_input("stall.in", 20_000_000)
-    l = Pty("stall_l", [QUICC, DRIVER, "--listen", "127.0.0.1:0"], stdin=data, log_dir=TMP)
-    started.append(l)
-    port = l.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1).decode()
-    fp = l.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1).decode()
-    c = client("stall_c", port, fp)
-    c.expect(rb"quicc: connected to", what="client's banner")
+    l, c = sending_listener("stall", 20_000_000)
     # Nobody reads the client's terminal now: its output queue fills and its writes block.
     time.sleep(2 * SCALE)
     c.write(b"\x03")  # the line discipline also discards the queued output, as a terminal does
@@ -288,13 +336,7 @@ def stalled_terminal_then_ctrl_c():
 
 def sigterm_mid_transfer():
     """SIGTERM while the peer's data streams to the terminal: a graceful close, exit 143."""
-    data = big_input("term.in", 20_000_000)
-    l = Pty("term_l", [QUICC, DRIVER, "--listen", "127.0.0.1:0"], stdin=data, log_dir=TMP)
-    started.append(l)
-    port = l.expect(rb"listening on 127\.0\.0\.1:(\d+)", what="listening line").group(1).decode()
-    fp = l.expect(rb"fingerprint ([0-9A-F:]+)", what="fingerprint").group(1).decode()
-    c = client("term_c", port, fp)
-    c.expect(rb"quicc: connected to", what="client's banner")
+    l, c = sending_listener("term", 20_000_000)
     before = len(c.out)
     while len(c.out) < before + 100_000:
         c.expect(rb"[\s\S]", what="the peer's data")
@@ -321,7 +363,8 @@ def no_interactive():
 
 
 cases = [talk_and_ctrl_d, commands_then_reset, fin_then_quit, close_with_code,
-         ctrl_c_and_peer_close, peer_streams_labelled, own_streams, own_stream_echoed,
+         ctrl_c_and_peer_close, peer_streams_labelled, own_streams, listener_opens_streams,
+         own_stream_echoed,
          stalled_terminal_then_ctrl_c, sigterm_mid_transfer, no_interactive]
 
 
