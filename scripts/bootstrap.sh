@@ -4,6 +4,9 @@
 #
 #   scripts/bootstrap.sh          the OpenSSL for the normal and the ASan+UBSan builds
 #   scripts/bootstrap.sh --tsan   an OpenSSL instrumented with ThreadSanitizer, for build-tsan/
+#   scripts/bootstrap.sh --source the OpenSSL source tree, unpacked once into
+#                                 ~/.cache/quicc/src-openssl-<version> (bench/ builds patched
+#                                 demo clients from it); prints its directory
 #
 #  1. Installs the Debian packages the build and the tests need (skipped when all are present).
 #  2. Uses the system OpenSSL when it is >= 3.5. Otherwise builds OpenSSL 3.5 from Debian 13's
@@ -27,7 +30,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev ccache
+PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev ccache time
           libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client)
 
 CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}
@@ -40,14 +43,16 @@ PEERS_REV=1
 # The flavour of the build: "" (normal) or "tsan". It adds its compiler flags to the options (so
 # to the cache key) and a tag to the cache directory's name.
 FLAVOR=
+SOURCE_ONLY=
 case "${1:-}" in
   '') ;;
+  --source) SOURCE_ONLY=1 ;;
   --tsan)
     FLAVOR=tsan
     # -g: reports that end inside OpenSSL name their file and line.
     OPENSSL_OPTIONS+=(-fsanitize=thread -g)
     ;;
-  *) die "usage: $0 [--tsan]" ;;
+  *) die "usage: $0 [--tsan|--source]" ;;
 esac
 
 apt_updated=0
@@ -185,8 +190,31 @@ cached_prefix() {
   return 1
 }
 
+# The source tree alone (--source), unpacked once.
+source_tree() {
+  local d tarball v
+  for d in $(ls -d "$CACHE_ROOT"/src-openssl-3.5.* 2>/dev/null | sort -r -V); do
+    [ -f "$d/.complete" ] && { echo "$d"; return 0; }
+  done
+  WORK=$(mktemp -d)
+  add_trixie_deb_src
+  fetch_openssl_source "$WORK"
+  tarball=$(ls "$WORK"/openssl_*.orig.tar.* | head -n1)
+  v=$(basename "$tarball" | sed -E 's/^openssl_([^.]+\.[^.]+\.[^.]+)\.orig.*/\1/')
+  d="$CACHE_ROOT/src-openssl-$v"
+  rm -rf "$d"
+  mkdir -p "$d"
+  tar -xf "$tarball" -C "$d" --strip-components=1
+  touch "$d/.complete"
+  echo "$d"
+}
+
 main() {
   install_packages
+  if [ -n "$SOURCE_ONLY" ]; then
+    source_tree
+    return 0
+  fi
   if [ -z "$FLAVOR" ] && system_openssl_ok && [ -z "${QUICC_FORCE_OPENSSL_BUILD:-}" ]; then
     # The system library is new enough; only the peers would be missing, and the tests that
     # need them say so.

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The benchmark harness cannot rot: bench/bench.py --smoke (tiny sizes, one repetition, no
+# timing asserted) runs every case with every tool, quicc under the driver CTest gives; every run
+# must succeed with every byte saved, and each case prints a row per tool.
+. "$(dirname "$0")/lib.sh"
+
+rc=0
+python3 "$(dirname "$0")/../../bench/bench.py" --smoke --quicc "$QUICC" --driver "$QUICC_DRIVER" \
+  --json "$TMP/bench.json" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
+diag_add "$TMP/bench.out"
+diag_add "$TMP/bench.err"
+[ "$rc" = 0 ] || fail "bench.py --smoke exited $rc: $(grep -m1 FAILED "$TMP/bench.err" || tail -n1 "$TMP/bench.err")"
+for row in 'quicc --get' 'quic-hq-interop \(demo\)' 'demo, 256 KiB reads' 'gtlsclient \(ngtcp2\)' \
+           'quicc -> quicc pipe' 'gtlsclient <- gtlsserver'; do
+  grep -Eq "^$row +1 " "$TMP/bench.out" || fail "bench.py --smoke printed no row for '$row'"
+done
+python3 - "$TMP/bench.json" <<'PY' || fail "bench.json is not what bench.py printed"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert set(r["cases"]) == {"small", "download", "pipe"}, r["cases"].keys()
+for case in r["cases"].values():
+    for row in case["tools"]:
+        assert row["runs"] == 1 and row["wall_s"] > 0 and row["peak_rss_kib"] > 0, row
+PY
+pass "bench.py --smoke: 3 cases, every tool, every byte"
