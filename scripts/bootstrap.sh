@@ -190,9 +190,13 @@ cached_prefix() {
   return 1
 }
 
-# The source tree alone (--source), unpacked once.
+# The source tree alone (--source), unpacked once (under a lock: the benchmark's smoke tests
+# under both drivers may ask at the same time).
 source_tree() {
   local d tarball v
+  mkdir -p "$CACHE_ROOT"
+  exec 9>"$CACHE_ROOT/src.lock"
+  flock 9
   for d in $(ls -d "$CACHE_ROOT"/src-openssl-3.5.* 2>/dev/null | sort -r -V); do
     [ -f "$d/.complete" ] && { echo "$d"; return 0; }
   done
