@@ -163,7 +163,7 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
   for (uint64_t t = 0; t < threads; ++t) workers.start([&shared] { worker(shared); });
 
   Outcome ending;
-  CloseRequest request;
+  CloseRequest request = finished_close(config.shutdown);
   auto last_activity = Clock::now();
   uint64_t last_bytes = 0;
   bool key_updated = false;

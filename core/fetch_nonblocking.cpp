@@ -224,7 +224,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
   NonblockingFetch fetch(conn, run, plan);
   EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
   Outcome ending;  // an interrupt or a deadline
-  CloseRequest request;
+  CloseRequest request = finished_close(config.shutdown);
   auto last_activity = Clock::now();
   bool key_updated = false;
   TransferMeter meter(run);
@@ -232,9 +232,9 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     auto now = Clock::now();
     auto meter_due = meter.tick(fetch.received(), plan.request_bytes(), conn, now);
     RunEnding end = run_ending(run, last_activity, now);
-    ending = end.outcome;
-    request = end.close;
-    if (!ending.ok()) {
+    if (!end.outcome.ok()) {
+      ending = end.outcome;
+      request = end.close;
       plan.stop();
       break;
     }

@@ -337,8 +337,7 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   }
   if (finished) {
     Outcome verdict = stream_.verdict(f, false);
-    CloseRequest request{user.rapid, !user.rapid && !user.no_stream_flush, user.wait_peer,
-                         user.error_code, user.reason};
+    CloseRequest request = finished_close(user);
     if (stream_.ended_by_reset(f)) {
       // Let the reset reach the peer before the close overtakes it.
       outcome_ = verdict;

@@ -46,6 +46,12 @@ struct CloseRequest {
   std::string reason;
 };
 
+// The close a transfer that ended well asks for: --shutdown, --close-code, --close-reason.
+inline CloseRequest finished_close(const ShutdownPolicy& user) {
+  return CloseRequest{user.rapid, !user.rapid && !user.no_stream_flush, user.wait_peer,
+                      user.error_code, user.reason};
+}
+
 // What the driver does next.
 struct Step {
   bool read_input = false;   // read the input and write the stream

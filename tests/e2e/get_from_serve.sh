@@ -25,6 +25,10 @@ qt 120 --get-list "$TMP/list" --output-dir "$TMP/out" -v "${TO[@]}" 2>"$TMP/many
 diag_add "$TMP/many.err"
 [ "$rc" = 0 ] || fail "2000 files: exit $rc: $(grep -v '^\[' "$TMP/many.err" | head -c 300)"
 [ "$(grep -c ' handshake_done ' "$TMP/many.err")" = 1 ] || fail "2000 files: not one connection"
+# Every response whole: the client closes with no error (code 0, no reason; it once said 0x3
+# "timeout").
+grep -Eq '\] close by=local kind=application code=0 frame_type=0 reason="" bytes_in=' "$TMP/many.err" ||
+  fail "2000 files: the close was not code 0: $(grep '] close ' "$TMP/many.err")"
 bad=0
 for i in $(seq 0 1999); do cmp -s "$TMP/out/$i" "$WWW/m/$i" || bad=$((bad + 1)); done
 [ "$bad" = 0 ] || fail "2000 files: $bad files differ from the listener's"
