@@ -766,7 +766,7 @@ Outcome BlockingPipe::run() {
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
     if (run_.config.progress) deadline = earliest(deadline, next_progress);
-    if (console.writes_pending()) deadline = earliest(deadline, now + console_retry);
+    if (console.wants_turn()) deadline = earliest(deadline, now + console_retry);
     if (auto quiet = quiet_until(); quiet > now) deadline = earliest(deadline, quiet);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);
     if (woke & 1u) notify_.drain();

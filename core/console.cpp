@@ -41,10 +41,10 @@ PipeStreamIds stream_ids(const PipeStreams& streams) {
 Console::Console(RunContext& run, Connection& conn, std::function<void(SSL*)> watch)
     : run_(run), conn_(conn), on_(run.config.interactive), watch_(std::move(watch)) {}
 
-bool Console::writes_pending() const {
-  return std::any_of(own_.begin(), own_.end(), [](const OwnStream& o) {
-    return !o.reset_sent && (!o.pending.empty() || (o.fin_wanted && !o.fin_sent));
-  });
+bool Console::wants_turn() const {
+  return !held_.empty() || std::any_of(own_.begin(), own_.end(), [](const OwnStream& o) {
+           return !o.reset_sent && (!o.pending.empty() || (o.fin_wanted && !o.fin_sent));
+         });
 }
 
 void Console::note(std::string text) { conn_.emitter().emit(NoteEvent{std::move(text)}); }
@@ -64,8 +64,10 @@ void Console::turn(TransferPolicy& policy, const PipeFacts& facts, const PipeStr
   }
   if (CommandQueue* queue = run_.interrupts.commands(); queue && queue->pending())
     for (UserCommand& command : queue->take()) held_.push_back(std::move(command));
-  while (!held_.empty() && carry_out(held_.front(), policy, facts, ids, started, now))
+  while (!held_.empty() && carry_out(held_.front(), policy, facts, ids, started, now)) {
     held_.pop_front();
+    front_held_since_.reset();
+  }
   for (OwnStream& own : own_) flush(own);
   if (facts.fin_received && !fin_told_) {
     fin_told_ = true;
@@ -108,6 +110,15 @@ bool Console::carry_out(const UserCommand& command, TransferPolicy& policy,
     // The pipe's first line opens its stream: ~n waits for it, so that the peer takes the
     // pipe's stream for the pipe (it adopts the first bidirectional stream it sees).
     if (command.kind == Kind::new_bidi && !ids.send && facts.input_read > 0) return false;
+    // ~i and ~l count what was typed before them as sent: they wait a moment for the bytes
+    // read to be written to the stream (the blocking driver's sender counts them after its
+    // write), not longer (a stream without room must not silence them).
+    if ((command.kind == Kind::info || command.kind == Kind::list) &&
+        facts.sent < std::min(command.after_bytes, facts.input_read) && !facts.reset_sent &&
+        !facts.stopped) {
+      if (!front_held_since_) front_held_since_ = now;
+      if (now - *front_held_since_ < std::chrono::seconds(1)) return false;
+    }
   }
   conn_.emitter().emit(CommandEvent{command_letter(command.kind), command_text(command)});
   CommandQueue* queue = run_.interrupts.commands();

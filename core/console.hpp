@@ -24,7 +24,7 @@
 
 namespace quicc {
 
-// How soon a driver turns again while lines wait for room in a stream of ~n or ~u.
+// How soon a driver turns again while the Console waits (Console::wants_turn).
 inline constexpr std::chrono::milliseconds console_retry{20};
 
 // The pipe's streams as ~l shows them: the one we send on and the one the peer's data comes on
@@ -43,8 +43,9 @@ class Console {
   Console(RunContext& run, Connection& conn, std::function<void(SSL*)> watch);
 
   bool on() const { return on_; }
-  // Lines for a stream of ~n or ~u wait for room in it: the driver turns again soon.
-  bool writes_pending() const;
+  // Lines for a stream of ~n or ~u wait for room in it, or a command waits for the data typed
+  // before it: the driver turns again soon (console_retry).
+  bool wants_turn() const;
   // Start of a turn: commands typed since the last one, and what changed in `facts`.
   // `started`: when the pipe began (for ~i's rates).
   void turn(TransferPolicy& policy, const PipeFacts& facts, const PipeStreamIds& ids,
@@ -96,6 +97,7 @@ class Console {
   std::function<void(SSL*)> watch_;
   std::vector<OwnStream> own_;
   std::optional<size_t> current_;  // the stream typed lines go to: own_[*current_], or the pipe's
+  std::optional<Clock::time_point> front_held_since_;  // held_.front() waits since then
 };
 
 }  // namespace quicc

@@ -107,7 +107,7 @@ bool PipeSession::turn(unsigned wake) {
     if (options_.local_idle && !closed_seen_)
       deadline_ = earliest(deadline_, conn_.last_datagram_in() + *options_.local_idle);
     if (run_.config.progress) deadline_ = earliest(deadline_, next_progress_);
-    if (console_.writes_pending()) deadline_ = earliest(deadline_, now + console_retry);
+    if (console_.wants_turn()) deadline_ = earliest(deadline_, now + console_retry);
     interest_ = pump_.interest(step);
     return true;
   }
