@@ -110,7 +110,8 @@ class Bench:
         os.makedirs(self.dl)
         self.cert = os.path.join(self.work, "cert.pem")
         self.key = os.path.join(self.work, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        # The bootstrap's openssl: a fresh machine need not have Debian's.
+        subprocess.run([os.path.join(prefix, "bin", "openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                         "-addext", "subjectAltName=DNS:localhost", "-keyout", self.key, "-out",
                         self.cert], check=True, capture_output=True)

@@ -683,26 +683,19 @@ Outcome BlockingPipe::run() {
   std::optional<CloseRequest> closing;
   bool close_done = false;
   bool closed_seen = false;
-  const auto started = Clock::now();  // for status lines (SIGUSR1)
+  TransferMeter meter(run_);
   Console console(run_, conn_, [this](SSL* s) { workers_.start([this, s] { extra_loop(s, true); }); });
-  auto next_progress = started + progress_interval;
   for (;;) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
       policy.interrupted(run_.interrupts.signal(), now);
-    if (run_.interrupts.take_status()) {
-      unsigned streams = conn_.open_stream_count();
+    uint64_t received, sent;
+    {
       std::lock_guard lock(mutex_);
-      emitter_.emit(StatusEvent{facts_.received, facts_.sent,
-                                std::chrono::duration_cast<std::chrono::microseconds>(now - started),
-                                streams});
+      received = facts_.received;
+      sent = facts_.sent;
     }
-    if (run_.config.progress && now >= next_progress) {
-      std::lock_guard lock(mutex_);
-      emitter_.emit(ProgressEvent{facts_.received, facts_.sent,
-                                  std::chrono::duration_cast<std::chrono::microseconds>(now - started)});
-      next_progress = now + progress_interval;
-    }
+    auto meter_due = meter.tick(received, sent, conn_, now);
     if (console.on()) {
       PipeFacts facts = snapshot();
       PipeStreamIds ids;
@@ -710,7 +703,7 @@ Outcome BlockingPipe::run() {
         std::lock_guard lock(mutex_);
         ids = stream_ids(streams_);
       }
-      console.turn(policy, facts, ids, started, now);
+      console.turn(policy, facts, ids, meter.started(), now);
     }
     if (!closed_seen && options_.local_idle && !closing &&
         now - conn_.last_datagram_in() >= *options_.local_idle) {
@@ -765,7 +758,7 @@ Outcome BlockingPipe::run() {
     }
     if (options_.local_idle && !closed_seen)
       deadline = earliest(deadline, conn_.last_datagram_in() + *options_.local_idle);
-    if (run_.config.progress) deadline = earliest(deadline, next_progress);
+    deadline = earliest(deadline, meter_due);
     if (console.wants_turn()) deadline = earliest(deadline, now + console_retry);
     if (auto quiet = quiet_until(); quiet > now) deadline = earliest(deadline, quiet);
     unsigned woke = wait_readable({notify_.fd()}, run_.interrupts.wake_fd(), deadline);

@@ -39,7 +39,8 @@ Outcome handshake_nonblocking(Connection& conn, SSL* waiter, RunContext& run,
 
 PipeSession::PipeSession(Connection& conn, RunContext& run, const PipeOptions& options)
     : conn_(conn), run_(run), options_(options), policy_(policy_settings(run)),
-      pump_(conn, run.config), console_(run, conn, [this](SSL* s) { pump_.watch_own(s); }) {
+      pump_(conn, run.config), console_(run, conn, [this](SSL* s) { pump_.watch_own(s); }),
+      meter_(run) {
   policy_.set_linger(linger_for(conn.handshake_rtt_us()));
 }
 
@@ -48,20 +49,13 @@ bool PipeSession::turn(unsigned wake) {
     auto now = Clock::now();
     for (unsigned n = run_.interrupts.take_new(); n > 0; --n)
       policy_.interrupted(run_.interrupts.signal(), now);
-    if (run_.interrupts.take_status()) {
+    {
       const PipeFacts& f = pump_.facts();
-      conn_.emitter().emit(StatusEvent{f.received, f.sent,
-                                       std::chrono::duration_cast<std::chrono::microseconds>(now - started_),
-                                       conn_.open_stream_count()});
-    }
-    if (run_.config.progress && now >= next_progress_) {
-      const PipeFacts& f = pump_.facts();
-      conn_.emitter().emit(ProgressEvent{f.received, f.sent,
-                                         std::chrono::duration_cast<std::chrono::microseconds>(now - started_)});
-      next_progress_ = now + progress_interval;
+      meter_due_ = meter_.tick(f.received, f.sent, conn_, now);
     }
     pump_.accept_streams();
-    if (console_.on()) console_.turn(policy_, pump_.facts(), stream_ids(pump_.streams()), started_, now);
+    if (console_.on())
+      console_.turn(policy_, pump_.facts(), stream_ids(pump_.streams()), meter_.started(), now);
 
     // What happened to the connection since the last turn.
     if (!closed_seen_ && options_.local_idle && !closing_ &&
@@ -106,7 +100,7 @@ bool PipeSession::turn(unsigned wake) {
     if (changed || pump_.busy()) deadline_ = now;
     if (options_.local_idle && !closed_seen_)
       deadline_ = earliest(deadline_, conn_.last_datagram_in() + *options_.local_idle);
-    if (run_.config.progress) deadline_ = earliest(deadline_, next_progress_);
+    deadline_ = earliest(deadline_, meter_due_);
     if (console_.wants_turn()) deadline_ = earliest(deadline_, now + console_retry);
     interest_ = pump_.interest(step);
     return true;

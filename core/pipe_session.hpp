@@ -40,8 +40,8 @@ class PipeSession {
   std::optional<CloseRequest> closing_;  // our close, once the policy asked for it
   bool close_done_ = false;
   bool closed_seen_ = false;
-  Clock::time_point started_ = Clock::now();  // for status lines (SIGUSR1)
-  Clock::time_point next_progress_ = started_ + progress_interval;
+  TransferMeter meter_;
+  std::optional<Clock::time_point> meter_due_;
   PipeInterest interest_;
   std::optional<Clock::time_point> deadline_;
 };

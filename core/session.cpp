@@ -85,10 +85,10 @@ std::optional<Clock::time_point> TransferMeter::tick(uint64_t bytes_in, uint64_t
                                                      Connection& conn, Clock::time_point now) {
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - started_);
   if (run_.interrupts.take_status())
-    run_.emitter.emit(StatusEvent{bytes_in, bytes_out, elapsed, conn.open_stream_count()});
+    conn.emitter().emit(StatusEvent{bytes_in, bytes_out, elapsed, conn.open_stream_count()});
   if (!run_.config.progress) return std::nullopt;
   if (now >= next_) {
-    run_.emitter.emit(ProgressEvent{bytes_in, bytes_out, elapsed});
+    conn.emitter().emit(ProgressEvent{bytes_in, bytes_out, elapsed});
     next_ = now + progress_interval;
   }
   return next_;

@@ -69,12 +69,14 @@ std::chrono::milliseconds linger_for(uint64_t rtt_us);
 // How often a pipe tells its progress (Config::progress).
 inline constexpr std::chrono::milliseconds progress_interval{200};
 
-// SIGUSR1's status line and the progress meter's ticks for `--get` (the pipe's drivers keep
-// their own, from their facts). Used by one thread.
+// SIGUSR1's status line and the progress meter's ticks of one connection's transfer (a pipe's
+// or --get's, both drivers), emitted through the connection's emitter. Used by one thread.
 class Connection;
 class TransferMeter {
  public:
   explicit TransferMeter(RunContext& run);
+  // When the transfer began (the figures' elapsed time).
+  Clock::time_point started() const { return started_; }
   // Emits what is due, given the bytes so far; returns when it must be called again at the
   // latest (nothing without --progress: SIGUSR1 wakes the driver).
   std::optional<Clock::time_point> tick(uint64_t bytes_in, uint64_t bytes_out, Connection& conn,
