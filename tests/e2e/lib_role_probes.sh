@@ -1354,15 +1354,16 @@ probe_no_interactive() {
 
 # --- Probes: the progress meter (--progress, --no-progress) ------------------------------------
 
-# slow_input FILE: a FIFO whose writer sends "a", then, 3 s after the file FILE.go appears
-# (made when the connection is about to start), "b", and ends: a pipe transfer that lasts
-# longer than the meter's first second, however long the start took.
+# slow_input FILE SEEN: a FIFO whose writer sends "a", then, 1 s after the file SEEN is not
+# empty (the other side wrote the "a" it got), "b", and ends: a pipe transfer that lasts longer
+# than the meter's first ticks however long the connection took to start (a sanitizer build
+# under load can take seconds).
 slow_input() {
   mkfifo "$1"
   {
     printf 'a\n'
-    while [ ! -e "$1.go" ]; do sleep 0.05; done
-    sleep 3
+    while [ ! -s "$2" ]; do sleep 0.05; done
+    sleep 1
     printf 'b\n'
   } >"$1" &
   bg_track $!
@@ -1370,18 +1371,17 @@ slow_input() {
 
 # progress_probe ROLE OPTION: the side under test, stderr a file, with OPTION; sets ERR_FILE.
 progress_probe() {
-  slow_input "$TMP/slow"
   if [ "$1" = client ]; then
+    slow_input "$TMP/slow" "$TMP/progress.out"
     peer_echo
-    : >"$TMP/slow.go"
     CIN=$TMP/slow sut_run progress 30 "$2" "${TO_PEER[@]}"
     want_rc "$2" 0 progress
     [ "$(cat "$TMP/progress.out")" = "$(printf 'a\nb')" ] || fail "$2: the echo is '$(od -c "$TMP/progress.out" | head -2)'"
     ERR_FILE=$TMP/progress.err
     return
   fi
+  slow_input "$TMP/slow" "$TMP/peer.out"
   LISTENER_STDIN=$TMP/slow sut_listen pipe "$2"
-  : >"$TMP/slow.go"
   peer_run peer 30 "${TO_SUT[@]}"
   want_rc "the client of a pipe listener with $2" 0 peer
   wait_pid "$SUT_PID" 10
