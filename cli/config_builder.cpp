@@ -712,11 +712,14 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     return std::nullopt;
 
   if (!set_eof_policy(o.on_eof, config, error)) return std::nullopt;
-  if (o.shutdown != "graceful" && o.shutdown != "rapid") {
-    error = "invalid --shutdown '" + o.shutdown + "': expected graceful or rapid";
+  if (o.shutdown != "graceful" && o.shutdown != "rapid" && o.shutdown != "full") {
+    error = "invalid --shutdown '" + o.shutdown + "': expected graceful, full or rapid";
     return std::nullopt;
   }
   config.shutdown.rapid = o.shutdown == "rapid";
+  // A --keep-open listener's socket outlives each connection: it stays for the closing
+  // period, as RFC 9000 10.2 asks of an endpoint that cannot close its socket.
+  config.shutdown.closing_period = o.shutdown == "full" || (o.keep_open && config.role == Role::listener);
   config.shutdown.no_stream_flush = o.no_stream_flush;
   config.shutdown.wait_peer = o.wait_peer;
   auto code = parse_error_code(o.close_code, error);

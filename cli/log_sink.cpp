@@ -154,15 +154,17 @@ struct Record {
     return {"shutdown", {{"complete", e.complete}}};
   }
   EventRecord operator()(const CloseEvent& e) const {
-    return {"close",
-            {{"by", std::string(e.local ? "local" : "peer")},
-             {"kind", std::string(e.transport ? "transport" : "application")},
-             {"code", e.error_code},
-             {"frame_type", e.frame_type},
-             {"reason", e.reason},
-             {"bytes_in", e.bytes_in},
-             {"bytes_out", e.bytes_out},
-             {"bytes_unacked", e.bytes_unacked}}};
+    EventRecord r{"close",
+                  {{"by", std::string(e.local ? "local" : "peer")},
+                   {"kind", std::string(e.transport ? "transport" : "application")},
+                   {"code", e.error_code},
+                   {"frame_type", e.frame_type},
+                   {"reason", e.reason},
+                   {"bytes_in", e.bytes_in},
+                   {"bytes_out", e.bytes_out},
+                   {"bytes_unacked", e.bytes_unacked}}};
+    if (!e.closing_period.empty()) r.fields.push_back({"closing_period", e.closing_period});
+    return r;
   }
   EventRecord operator()(const WarningEvent& e) const { return {"warning", {{"message", e.text}}}; }
   EventRecord operator()(const KeyUpdateEvent& e) const {

@@ -174,7 +174,16 @@ bool Connection::close_step(const CloseRequest& request) {
   // Send what the close queued (its CONNECTION_CLOSE) now rather than at the next wait.
   SSL_handle_events(conn_.get());
   ERR_clear_error();
-  if (rc == 1) return true;
+  if (rc == 1) {
+    closing_period_ = "waited";
+    return true;
+  }
+  // Our CONNECTION_CLOSE has left (or the peer's came first): unless asked to stay for the
+  // closing period, the close is over; the caller ends, and its socket with it.
+  if (!request.linger && close_frame_sent() && closed()) {
+    closing_period_ = "skipped";
+    return true;
+  }
   // That tick may have ended the connection for good: a datagram answered by ICMP (the peer
   // died) or the idle timer end it at once, with no closing period. OpenSSL then wants neither
   // the network nor a timeout, so nothing would wake us to call SSL_shutdown again: a client
@@ -266,8 +275,13 @@ void Connection::report_end(const Transferred& moved) {
   end_reported_ = true;
   std::optional<CloseInfo> info = close_info();
   if (!info) return;
+  // No closing period after an idle timeout or a network failure; a peer's close that no
+  // close step of ours waited for: its draining period was skipped.
+  std::string period;
+  if (!idle_timed_out(*info) && !network_failed(*info))
+    period = closing_period_.empty() ? "skipped" : closing_period_;
   emitter_.emit(CloseEvent{info->local, info->transport, info->code, info->frame_type,
-                           info->reason, moved.in, moved.out, moved.unacked});
+                           info->reason, moved.in, moved.out, moved.unacked, period});
 }
 
 }  // namespace quicc

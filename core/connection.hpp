@@ -91,8 +91,10 @@ class Connection {
   uint64_t handshake_rtt_us() const;
 
   // One step of the close `request` asks for (SSL_shutdown_ex, never blocking: the driver
-  // waits, so that interrupts and deadlines still count). True once the close is complete.
-  // A rapid request also sends the CONNECTION_CLOSE on its way.
+  // waits, so that interrupts and deadlines still count). True once the close is complete:
+  // once the closing period is over with request.linger, else as soon as the CONNECTION_CLOSE
+  // has left (the peer's close came first: at once). A rapid request also sends the
+  // CONNECTION_CLOSE on its way.
   bool close_step(const CloseRequest& request);
   // Closes at once after a failure before any transfer (no waiting, no report).
   void abort();
@@ -124,6 +126,7 @@ class Connection {
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
   Clock::time_point created_ = Clock::now();
   bool end_reported_ = false;
+  std::string closing_period_;  // CloseEvent::closing_period, as the last close_step saw it
   std::optional<PeerCertificate> certificate_;
   // The agreed ALPN: written once by report_handshake, read by close_info from other threads.
   std::string alpn_;

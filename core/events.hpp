@@ -171,6 +171,10 @@ struct CloseEvent {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t bytes_unacked = 0;  // sent but not acknowledged when the connection closed
+  // The closing (or draining) period: "waited" (to its end), "skipped" (left once our
+  // CONNECTION_CLOSE was out, or at once after the peer's), "" (none: idle timeout or
+  // network failure).
+  std::string closing_period;
 };
 
 // A service listener's stream that reached its FIN (--sink: what it received).

@@ -178,6 +178,11 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
       break;
     }
     if (workers.running() == 0 || conn.closed()) break;
+    {
+      // The last worker's notification comes before it counts as ended: the plan says so.
+      std::lock_guard lock(plan.lock());
+      if (plan.finished()) break;
+    }
     uint64_t bytes = shared.bytes;
     if (bytes != last_bytes) last_activity = now;
     last_bytes = bytes;
@@ -204,20 +209,22 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     plan.stop();
   }
   if (!ending.ok()) shared.stop.notify();
-  // Done: the peer's last data acknowledged (at most 100 ms), then a graceful close. An
-  // interrupt or a deadline: close at once, what is in flight is lost.
+  // Done: the peer's last data acknowledged (OpenSSL sends that ACK when its ACK delay is
+  // up: at most 100 ms here), then a graceful close. An interrupt or a deadline: close at
+  // once, what is in flight is lost. The workers are done (or stopped), so this thread runs
+  // OpenSSL's event loop itself: nothing else would fire its timers.
   if (!conn.closed()) {
+    EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
     if (ending.ok()) {
       auto until = Clock::now() + std::chrono::milliseconds(100);
-      while (!conn.peer_acked() && Clock::now() < until)
-        wait_readable({}, -1, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
+      while (!conn.peer_acked() && Clock::now() < until && run.interrupts.take_new() == 0)
+        loop.wait({}, until);
     }
     auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
     while (!conn.close_step(request) || !conn.close_frame_sent()) {
       if (Clock::now() >= deadline) break;
       if (run.interrupts.take_new() > 0) request.rapid = true;
-      wait_readable({}, run.interrupts.wake_fd(),
-                    std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
+      loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
     }
   }
   if (!conn.closed()) conn.abort();

@@ -288,7 +288,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     if (ending.ok()) {
       auto until = Clock::now() + std::chrono::milliseconds(100);
       while (!conn.peer_acked() && Clock::now() < until && run.interrupts.take_new() == 0)
-        loop.wait({}, std::min(until, Clock::now() + std::chrono::milliseconds(5)));
+        loop.wait({}, until);
     }
     auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
     while (!conn.close_step(request) || !conn.close_frame_sent()) {

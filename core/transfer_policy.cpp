@@ -90,14 +90,15 @@ bool TransferPolicy::command(const UserCommand& command) {
         return true;
       }
       if (command.kind != UserCommand::Kind::quit) return false;
-      user_close_ = CloseRequest{false, true, false, 0, ""};
+      user_close_ = CloseRequest{false, true, false, 0, "", settings_.shutdown.closing_period};
       return true;
     }
     case UserCommand::Kind::key_update:
       user_key_update_ = true;
       return true;
     case UserCommand::Kind::close:
-      user_close_ = CloseRequest{false, true, false, command.code, command.reason};
+      user_close_ = CloseRequest{false, true, false, command.code, command.reason,
+                                 settings_.shutdown.closing_period};
       return true;
     case UserCommand::Kind::info:
     case UserCommand::Kind::list:
@@ -201,7 +202,8 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
           peer_close_grace_ = false;
           const ShutdownPolicy& user = settings_.shutdown;
           phase_deadline_ = Clock::time_point::max();
-          s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason};
+          s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason,
+                                 user.closing_period};
           s.wake = settings_.run_deadline;
           return s;
         }

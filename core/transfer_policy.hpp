@@ -44,12 +44,14 @@ struct CloseRequest {
   bool wait_peer = false;  // let the peer close first
   uint64_t code = 0;       // application error code of our CONNECTION_CLOSE
   std::string reason;
+  bool linger = false;  // stay for the closing period (ShutdownPolicy::closing_period)
 };
 
 // The close a transfer that ended well asks for: --shutdown, --close-code, --close-reason.
 inline CloseRequest finished_close(const ShutdownPolicy& user) {
-  return CloseRequest{user.rapid, !user.rapid && !user.no_stream_flush, user.wait_peer,
-                      user.error_code, user.reason};
+  return CloseRequest{user.rapid,      !user.rapid && !user.no_stream_flush,
+                      user.wait_peer,  user.error_code,
+                      user.reason,     user.closing_period && !user.rapid};
 }
 
 // What the driver does next.

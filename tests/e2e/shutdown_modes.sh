@@ -7,6 +7,10 @@
 #     (typically 50 ms; the margin is for a loaded machine, 1159 ms was seen) after stdin ended, with exit 15 naming the 2 bytes the stopped peer never acknowledged.
 #   --wait-peer  the peer closes first: the client logs close by=peer, the listener by=local.
 #   without it   exactly one side closes: one logs by=local, the other by=peer.
+#   the closing period: by default a client that closes leaves once its CONNECTION_CLOSE is
+#     out (its close line says closing_period=skipped); --shutdown full stays for it
+#     (closing_period=waited), at least 3 PTOs (each over OpenSSL's 25 ms max_ack_delay), so
+#     its close line comes >= 75 ms after it sent its FIN.
 . "$(dirname "$0")/lib.sh"
 
 # --- --close-code / --close-reason -------------------------------------------------------------
@@ -131,4 +135,38 @@ case "$CLIENT_BY/$LISTENER_BY" in
 esac
 note "without --wait-peer: client close by=$CLIENT_BY, listener close by=$LISTENER_BY"
 
-pass "close code/reason, graceful vs rapid vs no-stream-flush, --wait-peer"
+# --- the closing period ------------------------------------------------------------------------
+# period_run NAME ARGS...: `printf hi | quicc -v --on-eof close ARGS` (so that the client
+# closes) against a pipe listener; both exit 0. Sets PERIOD (the client's closing_period=) and
+# FIN_TO_CLOSE_MS (from its FIN to its close line, by its own log's clock).
+period_run() {
+  local name=$1 rc=0 fin close
+  shift
+  start_listener "$TMP/$name.listener.out" -v
+  printf hi | qt 10 -v --on-eof close "$@" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
+    >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+  diag_add "$TMP/$name.err"
+  [ "$rc" = 0 ] || fail "$name: client exited $rc, expected 0"
+  wait_pid "$LISTENER_PID" 5
+  [ "$WAIT_RC" = 0 ] || fail "$name: listener exited $WAIT_RC, expected 0"
+  [ "$(cat "$TMP/$name.listener.out")" = hi ] || fail "$name: listener printed '$(head -c 100 "$TMP/$name.listener.out")'"
+  grep -q '\] close by=local ' "$TMP/$name.err" || fail "$name: the client did not close (--on-eof close)"
+  PERIOD=$(sed -n 's/.*\] close by=.* closing_period=\([a-z]*\).*/\1/p' "$TMP/$name.err")
+  fin=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*ms\] stream id=[0-9]* change=fin_sent.*/\1/p' "$TMP/$name.err" | head -1)
+  close=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*ms\] close by=.*/\1/p' "$TMP/$name.err")
+  [ -n "$fin" ] && [ -n "$close" ] || fail "$name: no fin_sent or close line in the client's log"
+  FIN_TO_CLOSE_MS=$((close - fin))
+}
+
+period_run period_default
+[ "$PERIOD" = skipped ] ||
+  fail "default --shutdown graceful: the client's close line says closing_period='$PERIOD', expected skipped"
+note "graceful: closing period skipped, ${FIN_TO_CLOSE_MS} ms from FIN to close"
+period_run period_full --shutdown full
+[ "$PERIOD" = waited ] ||
+  fail "--shutdown full: the client's close line says closing_period='$PERIOD', expected waited"
+[ "$FIN_TO_CLOSE_MS" -ge 75 ] ||
+  fail "--shutdown full: the close came ${FIN_TO_CLOSE_MS} ms after the FIN: shorter than 3 PTOs (>= 75 ms)"
+note "full: closing period waited, ${FIN_TO_CLOSE_MS} ms from FIN to close"
+
+pass "close code/reason, graceful vs rapid vs no-stream-flush, --wait-peer, the closing period"
