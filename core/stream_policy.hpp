@@ -105,6 +105,7 @@ class StreamPolicy {
   bool ended_by_reset(const StreamFacts& f) const { return f.reset_sent && !nothing_to_send_; }
   // The contract's verdict on this stream: Status::ok, or Status::incomplete saying what was
   // lost. `peer_closed`: the connection was closed under us (a missing FIN is then a loss).
+  // A peer's reset that came after ours (see next()) is no failure.
   Outcome verdict(const StreamFacts& f, bool peer_closed) const;
   // Bytes of ours left unacknowledged when the peer closed cleanly count as delivered only if
   // the exchange was complete: our FIN was sent and the peer's FIN came after it. A peer that
@@ -122,6 +123,11 @@ class StreamPolicy {
   Settings settings_;
   bool nothing_to_send_ = false;  // source EOF with nothing sent and no stream to conclude
   bool end_requested_ = false;    // FIN or reset asked for at source EOF
+  // The peer's reset, when next() first saw it, came after ours had been sent: its answer to
+  // our abandoning the stream (a quicc echo peer, say, frees its stream then, which OpenSSL
+  // resets with code 0), not a failure of the transfer we gave up.
+  bool peer_reset_seen_ = false;
+  bool peer_reset_answers_ours_ = false;
 };
 
 }  // namespace quicc

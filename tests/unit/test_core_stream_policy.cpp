@@ -201,3 +201,27 @@ TEST_CASE("StreamPolicy: a match ends reading only once our input is sent and ac
   CHECK_FALSE(p.next(f).read_stream);
   CHECK(p.finished(f));
 }
+
+TEST_CASE("StreamPolicy: a peer's reset after ours answers it; before ours it is a failure") {
+  // --on-eof reset:7 against an echo peer: the peer frees its stream once ours is reset, and
+  // OpenSSL resets its half with code 0. What order next() saw them in decides.
+  auto run = [](bool peer_first) {
+    StreamPolicy p({Role::client, EofPolicy::reset, 7});
+    StreamFacts f;
+    f.stream_open = true;
+    f.input_eof = true;
+    f.input_read = f.sent = 5;
+    f.received = f.written = 5;
+    if (peer_first) f.reset_received = 0;
+    StreamStep s = p.next(f);
+    REQUIRE(s.reset_stream == std::optional<uint64_t>(7));
+    f.reset_sent = true;
+    p.next(f);
+    f.reset_received = 0;
+    p.next(f);
+    CHECK(p.finished(f));
+    return p.verdict(f, false).status;
+  };
+  CHECK(run(false) == Status::ok);
+  CHECK(run(true) == Status::stream_reset);
+}
