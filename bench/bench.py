@@ -12,8 +12,12 @@ Cases (tools in the order they run):
               (the stack's own pace: the stock demo reads 160 bytes per call)
   pipe      SIZE bytes from quicc's stdin to a quicc pipe listener (stdout /dev/null), against
               gtlsclient's download of SIZE from gtlsserver
+  startup   `quicc --version` against `openssl version` (the bootstrap's) and /bin/true (what
+              starting any process costs here); and the time from starting each client to its
+              first Initial datagram reaching a UDP socket of ours (which never answers): quicc,
+              the demo client, gtlsclient. Wall time only, measured from this process.
 
-  bench/bench.py [--cases small,download,pipe] [--size-mb 100] [--reps 5] [--json FILE]
+  bench/bench.py [--cases small,download,pipe,startup] [--size-mb 100] [--reps 5] [--json FILE]
                  [--driver nonblocking|blocking] [--quicc PATH]
   bench/bench.py --smoke      tiny sizes, one repetition, no warm-up: the harness works
 
@@ -220,6 +224,79 @@ class Bench:
         return ([self.quicc, *self.driver, "--cafile", self.cert, "localhost:%d" % port], None,
                 os.path.join(self.www, "big"), None)
 
+    # --- startup ---------------------------------------------------------------------------------
+
+    def time_to_exit(self, argv):
+        start = time.monotonic()
+        rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode
+        return rc, time.monotonic() - start
+
+    def time_to_first_datagram(self, make):
+        """Starts the tool against a UDP socket of ours; the time until its first datagram."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.settimeout(10)
+            argv, env = make(sock.getsockname()[1])
+            start = time.monotonic()
+            p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            try:
+                sock.recvfrom(65536)
+                took = time.monotonic() - start
+            except socket.timeout:
+                took = None
+            p.kill()
+            p.wait()
+        return (0 if took is not None else 1), took
+
+    def startup_case(self):
+        openssl = os.path.join(os.path.dirname(self.peers), "bin", "openssl")
+        reqfile = os.path.join(self.work, "req-small")
+        with open(reqfile, "w") as f:
+            f.write("small")
+        demo_env = dict(os.environ, SSL_CERT_FILE=self.cert, BENCH_DOWNLOADS=self.dl)
+        groups = [
+            ("exit", [
+                ("quicc --version", lambda: self.time_to_exit([self.quicc, "--version"])),
+                ("openssl version", lambda: self.time_to_exit([openssl, "version"])),
+                ("/bin/true", lambda: self.time_to_exit(["/bin/true"])),
+            ]),
+            ("first Initial", [
+                ("quicc", lambda: self.time_to_first_datagram(lambda port: (
+                    [self.quicc, *self.driver, "--cafile", self.cert, "localhost:%d" % port], None))),
+                ("quic-hq-interop (demo)", self.demo and (lambda: self.time_to_first_datagram(
+                    lambda port: ([self.demo, "localhost", str(port), reqfile], demo_env)))),
+                ("gtlsclient (ngtcp2)", self.gtlsclient and (lambda: self.time_to_first_datagram(
+                    lambda port: ([self.gtlsclient, "-q", "127.0.0.1", str(port)], None)))),
+            ]),
+        ]
+        reps = self.args.reps * 4  # these are short: more runs, steadier medians
+        for group, tools in groups:
+            tools = [(label, f) for label, f in tools if f]
+            runs = {label: [] for label, _ in tools}
+            for r in range(reps + (0 if self.args.smoke else 1)):
+                for label, f in tools:
+                    rc, took = f()
+                    if rc != 0 or took is None:
+                        self.failures.append("startup/%s: exit %s" % (label, rc))
+                        continue
+                    if r > 0 or self.args.smoke:
+                        runs[label].append(took)
+            rows = []
+            for label, samples in runs.items():
+                if samples:
+                    rows.append({"tool": label, "runs": len(samples), "ms": statistics.median(samples) * 1000})
+            ref = rows[0]["ms"] if rows else None
+            for row in rows:
+                row["ratio"] = row["ms"] / ref if ref else None
+            self.results["startup: " + group] = {"tools": rows}
+            print("\nstartup: %s (medians; ratios to %s)" % (group, rows[0]["tool"] if rows else "-"))
+            print("%-24s %4s %10s %9s" % ("tool", "runs", "ms", "x"))
+            for row in rows:
+                print("%-24s %4d %10.2f %9.2f" % (row["tool"], row["runs"], row["ms"], row["ratio"]))
+            sys.stdout.flush()
+
     # --- running ---------------------------------------------------------------------------------
 
     def case(self, name, tools, expect_bytes):
@@ -297,8 +374,10 @@ class Bench:
                     ("quicc -> quicc pipe", lambda: self.tool_quicc_pipe(lp)),
                     ("gtlsclient <- gtlsserver", gt and (lambda: self.tool_gtls(gt, "big"))),
                 ], self.size)
+            elif case == "startup":
+                self.startup_case()
             else:
-                raise SystemExit("bench: no case %r (small, download, pipe)" % case)
+                raise SystemExit("bench: no case %r (small, download, pipe, startup)" % case)
         if self.args.json:
             with open(self.args.json, "w") as f:
                 json.dump({"size_bytes": self.size, "reps": self.args.reps, "cases": self.results},
@@ -310,7 +389,7 @@ class Bench:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default="small,download,pipe")
+    ap.add_argument("--cases", default="small,download,pipe,startup")
     ap.add_argument("--size-mb", type=float, default=100)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--json", help="write the results to this file too")

@@ -14,12 +14,21 @@ for row in 'quicc --get' 'quic-hq-interop \(demo\)' 'demo, 256 KiB reads' 'gtlsc
            'quicc -> quicc pipe' 'gtlsclient <- gtlsserver'; do
   grep -Eq "^$row +1 " "$TMP/bench.out" || fail "bench.py --smoke printed no row for '$row'"
 done
+# startup: four runs each (the short cases run 4x the repetitions).
+for row in 'quicc --version' 'openssl version' '/bin/true' 'quicc' 'quic-hq-interop \(demo\)' \
+           'gtlsclient \(ngtcp2\)'; do
+  [ "$(grep -Ec "^$row +4 " "$TMP/bench.out")" -ge 1 ] || fail "bench.py --smoke printed no startup row for '$row'"
+done
 python3 - "$TMP/bench.json" <<'PY' || fail "bench.json is not what bench.py printed"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r["cases"]) == {"small", "download", "pipe"}, r["cases"].keys()
-for case in r["cases"].values():
+assert set(r["cases"]) == {"small", "download", "pipe", "startup: exit", "startup: first Initial"}, r["cases"].keys()
+for name, case in r["cases"].items():
     for row in case["tools"]:
-        assert row["runs"] == 1 and row["wall_s"] > 0 and row["peak_rss_kib"] > 0, row
+        if name.startswith("startup"):
+            assert row["runs"] == 4 and row["ms"] > 0, row
+        else:
+            assert row["runs"] == 1 and row["wall_s"] > 0 and row["peak_rss_kib"] > 0, row
+    assert len(case["tools"]) == 3 or name in ("download", "pipe"), (name, case["tools"])
 PY
-pass "bench.py --smoke: 3 cases, every tool, every byte"
+pass "bench.py --smoke: 4 cases, every tool, every byte"
