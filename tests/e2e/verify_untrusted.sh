@@ -4,6 +4,11 @@
 #     --pin-sha256 nor --cafile (system store);
 #  b) the same listener, client with a wrong --pin-sha256 (all zeros);
 #  c) OpenSSL's quic-server-block with a certificate from a test CA, client without --cafile.
+# And the system store as quicc reads it (no --cafile/--capath): with SSL_CERT_FILE unset, a
+# hashed SSL_CERT_DIR alone (read lazily, one certificate per lookup) that holds the test CA
+# verifies the demo server; SSL_CERT_FILE naming the CA does too (OpenSSL's default paths);
+# a directory without hash links falls back to the default paths, which lack the test CA: 6.
+# strace shows which files each read: the lazy one never opens OpenSSL's default bundle.
 . "$(dirname "$0")/lib.sh"
 
 # expect_verify_failure WHAT ARGS...: runs the client with "secret" on stdin.
@@ -42,4 +47,34 @@ make_cert "$TMP/pki" server
 start_demo_server "$TMP/pki"   # proves it works with --cafile
 expect_verify_failure demo_no_cafile --alpn hq-interop "localhost:$DEMO_PORT"
 
-pass "untrusted certificate, wrong pin (both spellings), untrusted CA: exit 6, empty stdout"
+# system_store_run NAME ENV...: a client without --cafile, under `env -u SSL_CERT_FILE -u
+# SSL_CERT_DIR ENV...`, against a fresh demo server (it ends after a failed handshake); sets RC.
+system_store_run() {
+  local name=$1
+  shift
+  kill "$DEMO_PID" 2>/dev/null || true
+  start_demo_server "$TMP/pki"
+  RC=0
+  printf hello | env -u SSL_CERT_FILE -u SSL_CERT_DIR "$@" \
+    strace -f -q -e trace=openat,open -o "$TMP/$name.trace" timeout -k 5 "$(scaled 15)" "$QUICC" "--$QUICC_DRIVER" --alpn hq-interop "localhost:$DEMO_PORT" \
+    >"$TMP/$name.out" 2>"$TMP/$name.err" || RC=$?
+  diag_add "$TMP/$name.err"
+}
+mkdir "$TMP/hashed" "$TMP/unhashed"
+cp "$TMP/pki/ca.pem" "$TMP/hashed/" && cp "$TMP/pki/ca.pem" "$TMP/unhashed/"
+"$OPENSSL_BIN" rehash "$TMP/hashed" >"$TMP/rehash.log" 2>&1 || { diag_add "$TMP/rehash.log"; fail "openssl rehash failed"; }
+system_store_run store_dir SSL_CERT_DIR="$TMP/hashed"
+[ "$RC" = 0 ] || fail "SSL_CERT_DIR with the hashed test CA, no SSL_CERT_FILE: client exited $RC, expected 0"
+# Lazily: the directory is looked in, OpenSSL's default bundle is never opened.
+DEFAULT_FILE=$("$OPENSSL_BIN" version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/cert.pem
+grep -q "\"$TMP/hashed\"" "$TMP/store_dir.trace" || fail "SSL_CERT_DIR: the hashed directory was never opened"
+! grep -q "\"$DEFAULT_FILE\"" "$TMP/store_dir.trace" ||
+  fail "SSL_CERT_DIR with hash links, no SSL_CERT_FILE: the default bundle $DEFAULT_FILE was read all the same"
+system_store_run store_file SSL_CERT_FILE="$TMP/pki/ca.pem"
+[ "$RC" = 0 ] || fail "SSL_CERT_FILE naming the test CA: client exited $RC, expected 0"
+system_store_run store_unhashed SSL_CERT_DIR="$TMP/unhashed"
+[ "$RC" = 6 ] || fail "SSL_CERT_DIR without hash links (the default paths, no test CA): client exited $RC, expected 6"
+grep -q "\"$DEFAULT_FILE\"" "$TMP/store_unhashed.trace" ||
+  fail "SSL_CERT_DIR without hash links: the default bundle $DEFAULT_FILE was not read (no fallback)"
+
+pass "untrusted certificate, wrong pin (both spellings), untrusted CA: exit 6, empty stdout; the system store's hashed directory, file, and fallback"
