@@ -12,12 +12,17 @@ Cases (tools in the order they run):
               (the stack's own pace: the stock demo reads 160 bytes per call)
   pipe      SIZE bytes from quicc's stdin to a quicc pipe listener (stdout /dev/null), against
               gtlsclient's download of SIZE from gtlsserver
+  sequential  N small requests one after the other (--sequential N, default 100) from a quicc
+              --serve listener (quic-hq-interop-server serves one connection at a time and
+              drains each for three PTOs before the next): quicc --count N (one process, N
+              connections, each sending "GET /small"), a shell loop of N `quicc --get` runs;
+              and a loop of N gtlsclient runs from gtlsserver
   startup   `quicc --version` against `openssl version` (the bootstrap's) and /bin/true (what
               starting any process costs here); and the time from starting each client to its
               first Initial datagram reaching a UDP socket of ours (which never answers): quicc,
               the demo client, gtlsclient. Wall time only, measured from this process.
 
-  bench/bench.py [--cases small,download,pipe,startup] [--size-mb 100] [--reps 5] [--json FILE]
+  bench/bench.py [--cases small,download,pipe,sequential,startup] [--sequential N] [--size-mb 100] [--reps 5] [--json FILE]
                  [--driver nonblocking|blocking] [--quicc PATH]
   bench/bench.py --smoke      tiny sizes, one repetition, no warm-up: the harness works
 
@@ -224,6 +229,31 @@ class Bench:
         return ([self.quicc, *self.driver, "--cafile", self.cert, "localhost:%d" % port], None,
                 os.path.join(self.www, "big"), None)
 
+    # --- sequential ------------------------------------------------------------------------------
+
+    def loop_of(self, argv, n, env=None):
+        """A shell loop running argv n times; it fails at the first failure."""
+        script = 'for i in $(seq %d); do "$@" >/dev/null || exit 1; done' % n
+        return (["sh", "-c", script, "loop"] + argv, env, None, None)
+
+    def serve_listener(self):
+        port = free_port()
+        self.start([self.quicc, *self.driver, "--listen", "127.0.0.1:%d" % port, "--keep-open",
+                    "--serve", self.www, "--cert", self.cert, "--key", self.key])
+        return port
+
+    def sequential_case(self, gt):
+        n = self.args.sequential
+        hq = self.serve_listener()
+        tools = [
+            ("quicc --count", lambda: ([self.quicc, *self.driver, "--count", str(n), "--alpn", "hq-interop",
+                                        "--cafile", self.cert, "--send", "GET /small\\r\\n",
+                                        "localhost:%d" % hq], None, None, None)),
+            ("quicc --get, a loop", lambda: self.loop_of(self.tool_quicc_get(hq, "small")[0], n)),
+            ("gtlsclient, a loop", gt and (lambda: self.loop_of(self.tool_gtls(gt, "small")[0], n))),
+        ]
+        self.case("sequential", tools, 0)
+
     # --- startup ---------------------------------------------------------------------------------
 
     def time_to_exit(self, argv):
@@ -374,10 +404,12 @@ class Bench:
                     ("quicc -> quicc pipe", lambda: self.tool_quicc_pipe(lp)),
                     ("gtlsclient <- gtlsserver", gt and (lambda: self.tool_gtls(gt, "big"))),
                 ], self.size)
+            elif case == "sequential":
+                self.sequential_case(gt)
             elif case == "startup":
                 self.startup_case()
             else:
-                raise SystemExit("bench: no case %r (small, download, pipe, startup)" % case)
+                raise SystemExit("bench: no case %r (small, download, pipe, sequential, startup)" % case)
         if self.args.json:
             with open(self.args.json, "w") as f:
                 json.dump({"size_bytes": self.size, "reps": self.args.reps, "cases": self.results},
@@ -389,7 +421,8 @@ class Bench:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default="small,download,pipe,startup")
+    ap.add_argument("--cases", default="small,download,pipe,sequential,startup")
+    ap.add_argument("--sequential", type=int, default=100, help="connections in the sequential case")
     ap.add_argument("--size-mb", type=float, default=100)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--json", help="write the results to this file too")
@@ -401,7 +434,7 @@ def main():
                     help="tiny sizes, one repetition, no warm-up: checks the harness, times nothing")
     args = ap.parse_args()
     if args.smoke:
-        args.size_mb, args.reps = 0.25, 1
+        args.size_mb, args.reps, args.sequential = 0.25, 1, 3
     if not os.access(args.quicc, os.X_OK):
         subprocess.run([os.path.join(ROOT, "scripts", "build.sh")], check=True,
                        stdout=subprocess.DEVNULL)

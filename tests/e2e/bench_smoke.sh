@@ -11,7 +11,8 @@ diag_add "$TMP/bench.out"
 diag_add "$TMP/bench.err"
 [ "$rc" = 0 ] || fail "bench.py --smoke exited $rc: $(grep -m1 FAILED "$TMP/bench.err" || tail -n1 "$TMP/bench.err")"
 for row in 'quicc --get' 'quic-hq-interop \(demo\)' 'demo, 256 KiB reads' 'gtlsclient \(ngtcp2\)' \
-           'quicc -> quicc pipe' 'gtlsclient <- gtlsserver'; do
+           'quicc -> quicc pipe' 'gtlsclient <- gtlsserver' 'quicc --count' 'quicc --get, a loop' \
+           'gtlsclient, a loop'; do
   grep -Eq "^$row +1 " "$TMP/bench.out" || fail "bench.py --smoke printed no row for '$row'"
 done
 # startup: four runs each (the short cases run 4x the repetitions).
@@ -22,7 +23,8 @@ done
 python3 - "$TMP/bench.json" <<'PY' || fail "bench.json is not what bench.py printed"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r["cases"]) == {"small", "download", "pipe", "startup: exit", "startup: first Initial"}, r["cases"].keys()
+assert set(r["cases"]) == {"small", "download", "pipe", "sequential", "startup: exit",
+                          "startup: first Initial"}, r["cases"].keys()
 for name, case in r["cases"].items():
     for row in case["tools"]:
         if name.startswith("startup"):
@@ -31,4 +33,4 @@ for name, case in r["cases"].items():
             assert row["runs"] == 1 and row["wall_s"] > 0 and row["peak_rss_kib"] > 0, row
     assert len(case["tools"]) == 3 or name in ("download", "pipe"), (name, case["tools"])
 PY
-pass "bench.py --smoke: 4 cases, every tool, every byte"
+pass "bench.py --smoke: 5 cases, every tool, every byte"
