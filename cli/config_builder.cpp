@@ -21,6 +21,7 @@
 #include "cli/role_rules.hpp"
 #include "cli/safe_text.hpp"
 #include "core/expect.hpp"
+#include "core/perf_framing.hpp"
 #include "core/tls.hpp"
 
 namespace quicc::cli {
@@ -235,7 +236,7 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   if (o.ipv4 && o.ipv6) return "-4 and -6 exclude each other";
   int services = 0;
   for (std::string_view service : service_options) services += was_given(o, service) ? 1 : 0;
-  if (services > 1) return "--echo, --serve, --sink and --source exclude each other";
+  if (services > 1) return "--echo, --serve, --sink, --source and --perf exclude each other";
   bool requesting = was_given(o, "--get") || was_given(o, "--get-list");
   for (std::string_view option : {"--max-streams", "--output"})
     if (was_given(o, option) && !requesting)
@@ -551,9 +552,10 @@ bool set_count(const Options& o, Config& config, std::string& error) {
   return true;
 }
 
-// The listener's service: pipe unless --echo, --serve, --sink or --source.
+// The listener's service: pipe unless --echo, --serve, --sink, --source or --perf.
 bool set_service(const Options& o, Config& config, std::string& error) {
   if (o.echo) config.service = Service::echo;
+  if (o.perf) config.service = Service::perf;
   if (was_given(o, "--sink")) config.service = Service::sink;
   if (was_given(o, "--serve")) {
     if (auto problem = check_readable_directory("--serve", o.serve)) {
@@ -698,6 +700,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   // HTTP/0.9 over QUIC speaks hq-interop, as the interop runner's endpoints do.
   bool http09 = was_given(o, "--get") || was_given(o, "--get-list") || was_given(o, "--serve");
   if (http09 && !was_given(o, "--alpn")) config.alpn = {"hq-interop"};
+  if (o.perf && !was_given(o, "--alpn")) config.alpn = {std::string(perf_alpn)};
 
   if (!o.pin_sha256.empty()) {
     auto pin = parse_pin(o.pin_sha256, error);

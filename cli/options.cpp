@@ -32,6 +32,11 @@ constexpr OptionSpec table[] = {
      "With --listen: send SIZE bytes, then FIN, on every stream the client opens (K, M, G "
      "suffixes)",
      Category::listener, &Options::source},
+    {"--perf", "", "",
+     "With --listen: a QUIC perf server (draft-banks-quic-performance, ALPN perf unless "
+     "--alpn): on each bidirectional stream, read the 8-byte big-endian size N and the upload "
+     "up to the client's FIN, then send N bytes and FIN",
+     Category::listener, &Options::perf},
     {"--keep-open", "", "",
      "With --listen: serve connections concurrently until interrupted (like ncat -k); a pipe "
      "listener sends its input to every client connected at the time and writes what every "
@@ -383,7 +388,7 @@ std::string help_text() {
   std::string out =
       "Usage: quicc [OPTIONS] HOST:PORT\n"
       "       quicc [OPTIONS] --get PATH... [--output-dir DIR] HOST:PORT\n"
-      "       quicc [OPTIONS] --listen [ADDR:]PORT [--echo|--serve DIR|--sink|--source SIZE]\n"
+      "       quicc [OPTIONS] --listen [ADDR:]PORT [--echo|--serve DIR|--sink|--source SIZE|--perf]\n"
       "\n"
       "Pipes stdin and stdout over one bidirectional QUIC stream (OpenSSL 3.5), fetches files\n"
       "over HTTP/0.9 (--get), or serves them (--listen --serve).\n"

@@ -18,6 +18,7 @@ struct Options {
   bool echo = false;
   std::string serve;   // --serve DIR
   bool sink = false;
+  bool perf = false;
   std::string source;  // --source SIZE
   bool keep_open = false;
   std::vector<std::string> get;  // --get PATH, repeatable

@@ -41,6 +41,7 @@ constexpr RoleRule rules[] = {
     {"--serve", false, true, true, "it needs --listen"},
     {"--sink", false, true, true, "it needs --listen"},
     {"--source", false, true, true, "it needs --listen"},
+    {"--perf", false, true, true, "it needs --listen"},
     {"--keep-open", false, true, true, "it makes a listener serve many connections"},
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
@@ -93,7 +94,7 @@ std::string_view run_mode_name(RunMode mode) {
     case RunMode::client: return "a client";
     case RunMode::pipe_listener: return "a pipe listener";
     case RunMode::service_listener:
-      return "a service listener (--echo, --serve, --sink, --source)";
+      return "a service listener (--echo, --serve, --sink, --source, --perf)";
   }
   return "";
 }

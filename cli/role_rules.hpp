@@ -15,7 +15,7 @@ namespace quicc::cli {
 enum class RunMode {
   client,            // HOST:PORT (pipe, or requests with --get)
   pipe_listener,     // --listen: one connection piped to stdin/stdout
-  service_listener,  // --listen with --echo, --serve, --sink or --source: every stream served
+  service_listener,  // --listen with --echo, --serve, --sink, --source or --perf: every stream served
 };
 
 // An option that not every mode accepts. Options absent from the table apply to all three.
@@ -40,7 +40,8 @@ const RoleRule* role_rule(std::string_view option);
 std::string_view run_mode_name(RunMode mode);
 
 // The options that make a listener a service listener.
-inline constexpr std::string_view service_options[] = {"--echo", "--serve", "--sink", "--source"};
+inline constexpr std::string_view service_options[] = {"--echo", "--serve", "--sink", "--source",
+                                                       "--perf"};
 
 // The mode the options ask for (a listener when --listen is given).
 RunMode run_mode_of(const Options& options);

@@ -29,6 +29,7 @@ enum class Service {
   serve,   // HTTP/0.9 files from serve_dir (GET /PATH)
   sink,    // every stream read to its end and counted
   source,  // source_size bytes, then FIN, on every stream the client opens
+  perf,    // draft-banks-quic-performance: the 8-byte size N, the upload to FIN, then N bytes
 };
 
 // Pipe mode: streams the peer opens beyond the one the pipe uses.

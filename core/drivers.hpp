@@ -48,7 +48,7 @@ class Waker;
 Outcome fetch_nonblocking(Connection& conn, RunContext& run);
 Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker);
 
-// A service listener (--echo, --serve, --sink, --source; service_stream.hpp): every stream
+// A service listener (--echo, --serve, --sink, --source, --perf; service_stream.hpp): every stream
 // of every connection served. With --keep-open, until an interrupt, --timeout or --idle-exit
 // ends the run; without it, the first connection that completes its handshake is served
 // alone, and its end (ServiceTally::outcome) is the run's.

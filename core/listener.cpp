@@ -1,7 +1,7 @@
 // The listener (`--listen`): OpenSSL 3.5's listener API on one UDP socket. Without a service
 // it is `nc -l`: one connection, piped to stdout and stdin (with --keep-open, `nc -l -k`: every
-// client, see relay.hpp). With --echo, --serve, --sink or
-// --source it serves every stream of its connection (of every connection with --keep-open).
+// client, see relay.hpp). With --echo, --serve, --sink,
+// --source or --perf it serves every stream of its connection (of every connection with --keep-open).
 //
 // --idle-timeout on a listener: OpenSSL 3.5 offers no way to set a server connection's idle
 // timeout before its transport parameters go out (they are generated while the first packet

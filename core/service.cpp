@@ -1,4 +1,4 @@
-// A service listener (--echo, --serve, --sink, --source) under the non-blocking driver: every
+// A service listener (--echo, --serve, --sink, --source, --perf) under the non-blocking driver: every
 // connection and every stream served by one poll() loop, each stream by a ServiceStream. With
 // --keep-open the service ends only at an interrupt, --timeout or --idle-exit; then every
 // connection is closed with quicc's code for the reason, and each close is reported once.

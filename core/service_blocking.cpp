@@ -1,4 +1,4 @@
-// A service listener (--echo, --serve, --sink, --source) under the blocking driver: a thread
+// A service listener (--echo, --serve, --sink, --source, --perf) under the blocking driver: a thread
 // per connection and per stream, each making OpenSSL's blocking calls; a stream's thread steps
 // its ServiceStream until it is over. The calling thread accepts connections, enforces
 // handshake deadlines and the listener's idle timer, and at an interrupt, --timeout or

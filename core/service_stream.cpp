@@ -67,20 +67,22 @@ ServiceStream::ServiceStream(SSL* stream, const Config& config, Emitter& emitter
       id_(SSL_get_stream_id(stream)),
       bidi_(stream_is_bidi(stream)),
       blocking_(blocking),
-      pending_(config.moving_buffer) {
+      pending_(config.moving_buffer),
+      perf_(stream_is_bidi(stream)) {
   if (bidi_) apply_write_mode(stream, config);
   if (config.service == Service::source && bidi_) to_generate_ = config.source_size;
   if (config.service != Service::echo || !bidi_) discard_.resize(chunk_size);
 }
 
 bool ServiceStream::fill() {
-  if (config_.service == Service::source && to_generate_ > 0) {
+  if (to_generate_ > 0) {  // --source, --perf
     size_t n = static_cast<size_t>(std::min<uint64_t>(to_generate_, pending_.capacity()));
     const auto& pattern = source_pattern();
-    size_t phase = static_cast<size_t>((config_.source_size - to_generate_) % pattern_period);
+    size_t phase = static_cast<size_t>(generated_ % pattern_period);
     std::memcpy(pending_.space(), pattern.data() + phase, n);
     pending_.filled(n);
     to_generate_ -= n;
+    generated_ += n;
     return true;
   }
   if (config_.service == Service::serve && file_.get() >= 0) {
@@ -136,6 +138,18 @@ bool ServiceStream::answer_request(Outcome& outcome) {
   return true;
 }
 
+void ServiceStream::answer_perf() {
+  PerfRequestParser::End end = perf_.fin();
+  std::string stream = "stream " + std::to_string(id_) + ": ";
+  if (end.error) emitter_.emit(WarningEvent{stream + "perf request ignored: " + *end.error});
+  if (end.reply.where == PerfReply::Where::new_unidirectional_stream)
+    emitter_.emit(WarningEvent{stream + "a perf request on a unidirectional stream (" +
+                               std::to_string(end.reply.bytes) +
+                               " bytes asked for) is not answered: quicc answers on "
+                               "bidirectional streams only"});
+  if (end.reply.where == PerfReply::Where::same_stream) to_generate_ = end.reply.bytes;
+}
+
 bool ServiceStream::step(Outcome& outcome) {
   busy_ = false;
   uint64_t moved = 0;
@@ -149,6 +163,14 @@ bool ServiceStream::step(Outcome& outcome) {
       moved += written;
       if (flushed == StreamWriter::Result::blocked) return true;
       if (flushed == StreamWriter::Result::failed) {
+        // An unlimited perf response ends when the client has had enough: its STOP_SENDING
+        // (the draft, 2.3.1) is the end it asked for, not a failure.
+        if (perf_.requested() == perf_unlimited && fin_received_ &&
+            SSL_get_stream_write_state(stream_) == SSL_STREAM_STATE_RESET_REMOTE) {
+          ERR_clear_error();
+          served_ = true;
+          return false;
+        }
         stream_failure(stream_, false, emitter_, outcome);
         return false;
       }
@@ -164,7 +186,7 @@ bool ServiceStream::step(Outcome& outcome) {
       switch (config_.service) {
         case Service::serve: all_sent = answered_; break;
         case Service::source: all_sent = true; break;
-        default: all_sent = fin_received_; break;  // echo, sink: after the peer's FIN
+        default: all_sent = fin_received_; break;  // echo, sink, perf: after the peer's FIN
       }
       if (all_sent && !conclude(outcome)) return false;
     }
@@ -192,6 +214,7 @@ bool ServiceStream::step(Outcome& outcome) {
       received_ += n;
       moved += n;
       if (echoing) pending_.filled(n);
+      if (config_.service == Service::perf) perf_.feed(into, n);
       if (serve && bidi_ && !answered_) {
         request_.append(reinterpret_cast<const char*>(into), std::min(n, max_request_size + 1));
         if ((request_complete(request_, false) || request_.size() > max_request_size) &&
@@ -212,6 +235,7 @@ bool ServiceStream::step(Outcome& outcome) {
               id_, received_,
               std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_)});
         if (serve && bidi_ && !answered_ && !answer_request(outcome)) return false;
+        if (config_.service == Service::perf) answer_perf();
         continue;
       default:
         stream_failure(stream_, true, emitter_, outcome);

@@ -52,7 +52,7 @@ done <"$TMP/rows.md"
 HELP_TXT=$TMP/help.txt
 "$QUICC" --help >"$HELP_TXT" || fail "quicc --help failed"
 grep -oE '^  (-[a-zA-Z0-9],)?--[a-z0-9-]+' "$HELP_TXT" | sed -E 's/^ +(-.,)?//' |
-  grep -vxE -- '--listen|--echo|--serve|--sink|--source' | sort >"$TMP/help.options"
+  grep -vxE -- '--listen|--echo|--serve|--sink|--source|--perf' | sort >"$TMP/help.options"
 cut -d' ' -f1 "$TMP/table" | sort >"$TMP/table.options"
 missing=$(comm -23 "$TMP/help.options" "$TMP/table.options" | tr '\n' ' ')
 [ -z "$missing" ] || fail "options of --help without a row in ARCHITECTURE.md: $missing"

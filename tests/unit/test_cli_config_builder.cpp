@@ -470,7 +470,7 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "--interval: invalid duration 'soon' (examples: 250ms, 3s, 2m)"},
         {{"--count", "2", "--get", "/a", "h:1"}, "--get does not go with --count (it is one connection's)"},
         {{"--listen", "0", "--echo", "--sink"},
-         "--echo, --serve, --sink and --source exclude each other"},
+         "--echo, --serve, --sink, --source and --perf exclude each other"},
         {{"--listen", "0", "--source", "lots"},
          "--source: invalid size 'lots' (examples: 0, 1500, 64K, 10M)"},
         {{"--keep-open", "h:1"},
@@ -569,7 +569,7 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
 TEST_CASE("cli::build_config: role refusals read as one line naming option and mode") {
   CleanEnvironment env;
   CHECK(build({"--listen", "0", "--echo", "--on-eof", "close"}).error ==
-        "--on-eof does not apply to a service listener (--echo, --serve, --sink, --source) (it has no input)");
+        "--on-eof does not apply to a service listener (--echo, --serve, --sink, --source, --perf) (it has no input)");
   CHECK(build({"--listen", "0", "--sni", "x"}).error ==
         "--sni does not apply to a listener (only a client sends a server name)");
   CHECK(build({"--echo", "h:1"}).error == "--echo does not apply to a client (it needs --listen)");

@@ -26,7 +26,7 @@ const char* const section_title = "## Options by role";
 
 // The options that choose the column instead of having a row.
 const std::set<std::string> column_choosers = {"--listen", "--echo", "--serve", "--sink",
-                                                "--source"};
+                                                "--source", "--perf"};
 
 const cli::RunMode modes[] = {cli::RunMode::client, cli::RunMode::pipe_listener,
                               cli::RunMode::service_listener};
