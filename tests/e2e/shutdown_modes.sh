@@ -140,17 +140,10 @@ note "without --wait-peer: client close by=$CLIENT_BY, listener close by=$LISTEN
 # closes) against a pipe listener; both exit 0. Sets PERIOD (the client's closing_period=) and
 # FIN_TO_CLOSE_MS (from its FIN to its close line, by its own log's clock).
 period_run() {
-  local name=$1 rc=0 fin close
+  local name=$1 fin close
   shift
-  start_listener "$TMP/$name.listener.out" -v
-  printf hi | qt 10 -v --on-eof close "$@" --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" \
-    >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-  diag_add "$TMP/$name.err"
-  [ "$rc" = 0 ] || fail "$name: client exited $rc, expected 0"
-  wait_pid "$LISTENER_PID" 5
-  [ "$WAIT_RC" = 0 ] || fail "$name: listener exited $WAIT_RC, expected 0"
-  [ "$(cat "$TMP/$name.listener.out")" = hi ] || fail "$name: listener printed '$(head -c 100 "$TMP/$name.listener.out")'"
-  grep -q '\] close by=local ' "$TMP/$name.err" || fail "$name: the client did not close (--on-eof close)"
+  close_sides "$name" --on-eof close "$@"
+  [ "$CLIENT_BY" = local ] || fail "$name: the client did not close (--on-eof close): close by='$CLIENT_BY'"
   PERIOD=$(sed -n 's/.*\] close by=.* closing_period=\([a-z]*\).*/\1/p' "$TMP/$name.err")
   fin=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*ms\] stream id=[0-9]* change=fin_sent.*/\1/p' "$TMP/$name.err" | head -1)
   close=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*ms\] close by=.*/\1/p' "$TMP/$name.err")
