@@ -720,9 +720,13 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     return std::nullopt;
   }
   config.shutdown.rapid = o.shutdown == "rapid";
-  // A --keep-open listener's socket outlives each connection: it stays for the closing
-  // period, as RFC 9000 10.2 asks of an endpoint that cannot close its socket.
-  config.shutdown.closing_period = o.shutdown == "full" || (o.keep_open && config.role == Role::listener);
+  // Only a client leaves without the closing period. A listener that closes first stays for
+  // it: its client may still be sending, and a port that closed answers with ICMP, which
+  // Linux reports on the client's connected socket before the CONNECTION_CLOSE queued there
+  // (seen: a client of an interrupted listener said "network error" instead of "the peer
+  // closed the connection (0x1)"). A --keep-open listener's socket outlives each connection
+  // anyway, as RFC 9000 10.2 expects of an endpoint that cannot close its socket.
+  config.shutdown.closing_period = o.shutdown == "full" || config.role == Role::listener;
   config.shutdown.no_stream_flush = o.no_stream_flush;
   config.shutdown.wait_peer = o.wait_peer;
   auto code = parse_error_code(o.close_code, error);

@@ -188,9 +188,9 @@ constexpr OptionSpec table[] = {
      "reset[:CODE] (reset the stream with CODE, then close)",
      Category::lifecycle, &Options::on_eof},
     {"--shutdown", "MODE", "graceful",
-     "graceful (wait for our data to be acknowledged, send CONNECTION_CLOSE, exit once it "
-     "has left: closing the socket ends the closing period, RFC 9000 10.2), full (graceful, "
-     "then stay for the closing period, about 3 PTOs, answering late packets; a --keep-open "
+     "graceful (wait for our data to be acknowledged, send CONNECTION_CLOSE; a client exits "
+     "once it has left: closing the socket ends the closing period, RFC 9000 10.2), full "
+     "(graceful, then stay for the closing period, about 3 PTOs, answering late packets; a "
      "listener always does), or rapid (send one CONNECTION_CLOSE and exit: no waiting for "
      "acknowledgements)",
      Category::lifecycle, &Options::shutdown},

@@ -51,12 +51,12 @@ enum class EofPolicy {
 struct ShutdownPolicy {
   bool rapid = false;            // SSL_SHUTDOWN_FLAG_RAPID: one CONNECTION_CLOSE, no waiting
   // --shutdown full: stay in the closing period (about 3 PTOs, RFC 9000 10.2) until OpenSSL
-  // ends it, answering late packets with the CONNECTION_CLOSE again. Otherwise a close is
-  // over once its CONNECTION_CLOSE has left: the process ends and its socket with it, which
-  // RFC 9000 10.2 allows ("Endpoints that have some alternative means to ensure that
-  // late-arriving packets do not induce a response, such as those that are able to close the
-  // UDP socket, MAY end these states earlier"). A --keep-open listener keeps its socket, so
-  // it always stays.
+  // ends it, answering late packets with the CONNECTION_CLOSE again. Otherwise a client's
+  // close is over once its CONNECTION_CLOSE has left: the process ends and its socket with
+  // it, which RFC 9000 10.2 allows ("Endpoints that have some alternative means to ensure
+  // that late-arriving packets do not induce a response, such as those that are able to close
+  // the UDP socket, MAY end these states earlier"). A listener always stays (config_builder
+  // says why).
   bool closing_period = false;
   bool no_stream_flush = false;  // SSL_SHUTDOWN_FLAG_NO_STREAM_FLUSH: don't wait for ACKs
   bool wait_peer = false;        // SSL_SHUTDOWN_FLAG_WAIT_PEER: let the peer close first

@@ -175,13 +175,13 @@ bool Connection::close_step(const CloseRequest& request) {
   SSL_handle_events(conn_.get());
   ERR_clear_error();
   if (rc == 1) {
-    closing_period_ = "waited";
+    closing_period_ = ClosingPeriod::waited;
     return true;
   }
   // Our CONNECTION_CLOSE has left (or the peer's came first): unless asked to stay for the
   // closing period, the close is over; the caller ends, and its socket with it.
   if (!request.linger && close_frame_sent() && closed()) {
-    closing_period_ = "skipped";
+    closing_period_ = ClosingPeriod::skipped;
     return true;
   }
   // That tick may have ended the connection for good: a datagram answered by ICMP (the peer
@@ -279,7 +279,7 @@ void Connection::report_end(const Transferred& moved) {
   // close step of ours waited for: its draining period was skipped.
   std::string period;
   if (!idle_timed_out(*info) && !network_failed(*info))
-    period = closing_period_.empty() ? "skipped" : closing_period_;
+    period = closing_period_ == ClosingPeriod::waited ? "waited" : "skipped";
   emitter_.emit(CloseEvent{info->local, info->transport, info->code, info->frame_type,
                            info->reason, moved.in, moved.out, moved.unacked, period});
 }

@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -126,7 +127,10 @@ class Connection {
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
   Clock::time_point created_ = Clock::now();
   bool end_reported_ = false;
-  std::string closing_period_;  // CloseEvent::closing_period, as the last close_step saw it
+  // CloseEvent::closing_period, as the last close_step saw it. Atomic: a service listener's
+  // last close steps every connection while a connection's own thread may report its end.
+  enum class ClosingPeriod : uint8_t { none, skipped, waited };
+  std::atomic<ClosingPeriod> closing_period_{ClosingPeriod::none};
   std::optional<PeerCertificate> certificate_;
   // The agreed ALPN: written once by report_handshake, read by close_info from other threads.
   std::string alpn_;

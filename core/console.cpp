@@ -110,12 +110,14 @@ bool Console::carry_out(const UserCommand& command, TransferPolicy& policy,
     // The pipe's first line opens its stream: ~n waits for it, so that the peer takes the
     // pipe's stream for the pipe (it adopts the first bidirectional stream it sees).
     if (command.kind == Kind::new_bidi && !ids.send && facts.input_read > 0) return false;
-    // ~i and ~l count what was typed before them as sent: they wait a moment for the bytes
-    // read to be written to the stream (the blocking driver's sender counts them after its
-    // write), not longer (a stream without room must not silence them).
-    if ((command.kind == Kind::info || command.kind == Kind::list) &&
-        facts.sent < std::min(command.after_bytes, facts.input_read) && !facts.reset_sent &&
-        !facts.stopped) {
+    // ~i and ~l count what was typed before them as sent, and ~n on the peer's stream needs
+    // our first line sent on it: they wait a moment for the bytes read to be written to the
+    // stream (the blocking driver's sender counts them after its write: the peer can show a
+    // line before we count it), not longer (a stream without room must not silence them).
+    bool counts_sent = command.kind == Kind::info || command.kind == Kind::list ||
+                       (command.kind == Kind::new_bidi && !ids.send_ours);
+    if (counts_sent && facts.sent < std::min(command.after_bytes, facts.input_read) &&
+        !facts.reset_sent && !facts.stopped) {
       if (!front_held_since_) front_held_since_ = now;
       if (now - *front_held_since_ < std::chrono::seconds(1)) return false;
     }

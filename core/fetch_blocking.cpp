@@ -217,8 +217,14 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
     if (ending.ok()) {
       auto until = Clock::now() + std::chrono::milliseconds(100);
-      while (!conn.peer_acked() && Clock::now() < until && run.interrupts.take_new() == 0)
+      while (!conn.peer_acked() && Clock::now() < until) {
+        if (run.interrupts.take_new() > 0) {  // interrupted while waiting: close at once
+          ending = interrupted_outcome(run.interrupts.signal());
+          request = CloseRequest{true, false, false, close_code_interrupted, "interrupted"};
+          break;
+        }
         loop.wait({}, until);
+      }
     }
     auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
     while (!conn.close_step(request) || !conn.close_frame_sent()) {

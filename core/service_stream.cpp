@@ -164,9 +164,12 @@ bool ServiceStream::step(Outcome& outcome) {
       if (flushed == StreamWriter::Result::blocked) return true;
       if (flushed == StreamWriter::Result::failed) {
         // An unlimited perf response ends when the client has had enough: its STOP_SENDING
-        // (the draft, 2.3.1) is the end it asked for, not a failure.
+        // (the draft, 2.3.1) is the end it asked for, not a failure. OpenSSL answers a
+        // STOP_SENDING by resetting our side itself, so the state reads RESET_LOCAL (as in
+        // pipe_pump.cpp); the only other local reset of a service stream is the listener's
+        // own at its end (clear_for_close), whose outcome is the interrupt's or deadline's.
         if (perf_.requested() == perf_unlimited && fin_received_ &&
-            SSL_get_stream_write_state(stream_) == SSL_STREAM_STATE_RESET_REMOTE) {
+            SSL_get_stream_write_state(stream_) == SSL_STREAM_STATE_RESET_LOCAL) {
           ERR_clear_error();
           served_ = true;
           return false;

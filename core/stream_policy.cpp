@@ -13,11 +13,13 @@ std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte
 
 }  // namespace
 
+void StreamPolicy::observe(const StreamFacts& f) {
+  if (!f.reset_received || peer_reset_seen_) return;
+  peer_reset_seen_ = true;
+  peer_reset_answers_ours_ = f.reset_sent && *f.reset_received == 0;
+}
+
 StreamStep StreamPolicy::next(const StreamFacts& f) {
-  if (f.reset_received && !peer_reset_seen_) {
-    peer_reset_seen_ = true;
-    peer_reset_answers_ours_ = f.reset_sent;
-  }
   StreamStep s;
   s.read_input = !f.input_eof && !sending_over(f);
   s.read_stream = !reading_over(f);
@@ -64,7 +66,7 @@ bool StreamPolicy::finished(const StreamFacts& f) const {
 }
 
 Outcome StreamPolicy::verdict(const StreamFacts& f, bool peer_closed) const {
-  if (f.reset_received && !(peer_reset_answers_ours_ && f.reset_sent))
+  if (f.reset_received && !peer_reset_answers_ours(f))
     return {Status::stream_reset,
             *f.reset_received == stream_code_unknown
                 ? std::string("peer reset the stream (its code was lost with the connection's close)")

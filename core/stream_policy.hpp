@@ -77,6 +77,16 @@ class StreamPolicy {
 
   explicit StreamPolicy(Settings settings) : settings_(settings) {}
 
+  // Every snapshot of the facts, first (TransferPolicy::decide): notes when the peer's reset
+  // first appeared.
+  void observe(const StreamFacts& f);
+  // The peer's reset answers ours: it came after ours had been sent, with code 0. A quicc
+  // echo peer frees its stream once ours is reset, and OpenSSL resets its half with code 0:
+  // that ends a transfer we gave up (--on-eof reset, ~r), it does not fail it. A reset with a
+  // code of the peer's own, or one that came first, is the peer's failure to report.
+  bool peer_reset_answers_ours(const StreamFacts& f) const {
+    return peer_reset_answers_ours_ && f.reset_sent;
+  }
   // What to do now; asks for the EOF action once.
   StreamStep next(const StreamFacts& f);
   // A terminal's escape command chose the EOF action instead of --on-eof (~f, ~r, ~.); false
@@ -105,7 +115,7 @@ class StreamPolicy {
   bool ended_by_reset(const StreamFacts& f) const { return f.reset_sent && !nothing_to_send_; }
   // The contract's verdict on this stream: Status::ok, or Status::incomplete saying what was
   // lost. `peer_closed`: the connection was closed under us (a missing FIN is then a loss).
-  // A peer's reset that came after ours (see next()) is no failure.
+  // A peer's reset that answers ours (see peer_reset_answers_ours) is no failure.
   Outcome verdict(const StreamFacts& f, bool peer_closed) const;
   // Bytes of ours left unacknowledged when the peer closed cleanly count as delivered only if
   // the exchange was complete: our FIN was sent and the peer's FIN came after it. A peer that
@@ -123,9 +133,7 @@ class StreamPolicy {
   Settings settings_;
   bool nothing_to_send_ = false;  // source EOF with nothing sent and no stream to conclude
   bool end_requested_ = false;    // FIN or reset asked for at source EOF
-  // The peer's reset, when next() first saw it, came after ours had been sent: its answer to
-  // our abandoning the stream (a quicc echo peer, say, frees its stream then, which OpenSSL
-  // resets with code 0), not a failure of the transfer we gave up.
+  // The peer's reset, when observe() first saw it: after ours, with code 0.
   bool peer_reset_seen_ = false;
   bool peer_reset_answers_ours_ = false;
 };

@@ -352,13 +352,15 @@ bool TlsContext::load_trust(const Config& config, Outcome& outcome) {
   // The system store. OpenSSL's default paths are a bundle file (OPENSSLDIR/cert.pem, Debian's
   // 140-odd CAs) that it parses whole before the first packet can leave (8 ms of a 27 ms
   // start, measured), and a hashed directory it reads lazily, one certificate per lookup.
-  // When the directory has hash links (Debian keeps both from the same ca-certificates set)
-  // and SSL_CERT_FILE names no bundle, the directory alone is used: a verification reads the
-  // few certificates it needs. SSL_CERT_DIR may name that directory (one, no ':' list).
-  const char* dir = std::getenv(X509_get_default_cert_dir_env());
-  if (!dir) dir = X509_get_default_cert_dir();
-  if (!std::getenv(X509_get_default_cert_file_env()) && !std::strchr(dir, ':') &&
-      has_hash_links(dir) && SSL_CTX_load_verify_dir(ctx_, dir) == 1)
+  // When the default directory has hash links (Debian keeps it and the bundle from the same
+  // ca-certificates set), and neither SSL_CERT_FILE nor SSL_CERT_DIR points elsewhere, the
+  // directory alone is used: a verification reads the few certificates it needs. Another
+  // SSL_CERT_DIR gets OpenSSL's default paths: that directory and the bundle, as always.
+  const char* dir = X509_get_default_cert_dir();
+  const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+  if (!std::getenv(X509_get_default_cert_file_env()) &&
+      (!dir_env || std::strcmp(dir_env, dir) == 0) && has_hash_links(dir) &&
+      SSL_CTX_load_verify_dir(ctx_, dir) == 1)
     return true;
   ERR_clear_error();
   if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {

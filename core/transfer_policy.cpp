@@ -164,6 +164,7 @@ void TransferPolicy::finish(const PipeFacts& f) {
 }
 
 Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
+  stream_.observe(f);
   switch (phase_) {
     case Phase::transfer: return transfer(f, now);
     case Phase::draining: return draining(f, now);
@@ -273,7 +274,7 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     s.wake = phase_deadline_;
     return s;
   }
-  if (f.reset_received) {
+  if (f.reset_received && !stream_.peer_reset_answers_ours(f)) {
     // A peer that resets the stream often closes the connection right after, and its close
     // says more (its code and reason): linger a moment for it before closing ourselves.
     outcome_ = {Status::stream_reset,

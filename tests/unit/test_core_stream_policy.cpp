@@ -202,26 +202,28 @@ TEST_CASE("StreamPolicy: a match ends reading only once our input is sent and ac
   CHECK(p.finished(f));
 }
 
-TEST_CASE("StreamPolicy: a peer's reset after ours answers it; before ours it is a failure") {
+TEST_CASE("StreamPolicy: a peer's reset after ours answers it; before ours, or with a code, it fails") {
   // --on-eof reset:7 against an echo peer: the peer frees its stream once ours is reset, and
-  // OpenSSL resets its half with code 0. What order next() saw them in decides.
-  auto run = [](bool peer_first) {
+  // OpenSSL resets its half with code 0. observe() sees every snapshot: the order decides.
+  auto run = [](bool peer_first, uint64_t peer_code) {
     StreamPolicy p({Role::client, EofPolicy::reset, 7});
     StreamFacts f;
     f.stream_open = true;
     f.input_eof = true;
     f.input_read = f.sent = 5;
     f.received = f.written = 5;
-    if (peer_first) f.reset_received = 0;
+    if (peer_first) f.reset_received = peer_code;
+    p.observe(f);
     StreamStep s = p.next(f);
     REQUIRE(s.reset_stream == std::optional<uint64_t>(7));
     f.reset_sent = true;
-    p.next(f);
-    f.reset_received = 0;
-    p.next(f);
+    p.observe(f);
+    f.reset_received = peer_code;
+    p.observe(f);
     CHECK(p.finished(f));
     return p.verdict(f, false).status;
   };
-  CHECK(run(false) == Status::ok);
-  CHECK(run(true) == Status::stream_reset);
+  CHECK(run(false, 0) == Status::ok);
+  CHECK(run(true, 0) == Status::stream_reset);
+  CHECK(run(false, 9) == Status::stream_reset);
 }

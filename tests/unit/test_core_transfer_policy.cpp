@@ -157,6 +157,30 @@ TEST_CASE("TransferPolicy: --on-eof reset lingers before it closes") {
   CHECK(finish_close(p, f, t0 + 60ms).ok());
 }
 
+TEST_CASE("TransferPolicy: --on-eof reset: the peer's reset that answers ours is no failure") {
+  // The echo's reset (code 0, after ours) arrives while its data is still being written out.
+  auto run = [](uint64_t peer_code) {
+    TransferPolicy p(settings(EofPolicy::reset));
+    PipeFacts f = moved(5, 5);
+    f.written = 3;
+    f.input_eof = true;
+    CHECK(p.decide(f, t0).reset_stream == 7);
+    f.reset_sent = true;
+    p.decide(f, t0);
+    f.reset_received = peer_code;
+    f.read_ended = true;
+    Step s = p.decide(f, t0 + 1ms);
+    f.written = 5;
+    for (auto now = t0 + 2ms; !s.close && now < t0 + 200ms; now += 10ms) s = p.decide(f, now);
+    REQUIRE(s.close);
+    return finish_close(p, f, t0 + 300ms);
+  };
+  CHECK(run(0).ok());
+  Outcome own = run(9);
+  CHECK(own.status == Status::stream_reset);
+  CHECK(own.message == "peer reset the stream (code 0x9)");
+}
+
 TEST_CASE("TransferPolicy: the peer closes the connection") {
   struct Row {
     const char* name;
