@@ -237,6 +237,7 @@ Outcome Connection::report_handshake(Clock::time_point started, bool session_off
   {
     std::lock_guard lock(alpn_mutex_);
     alpn_ = done.alpn;
+    cipher_ = done.cipher;
   }
   emitter_.emit(done);
   if (certificate_) emitter_.emit(PeerCertificateEvent{*certificate_});

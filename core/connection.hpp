@@ -103,6 +103,17 @@ class Connection {
   // Emits HandshakeDoneEvent (and PeerCertificateEvent when the peer sent one); fails with
   // no_alpn when no protocol was agreed. `session_offered`: a client offered --session-in.
   Outcome report_handshake(Clock::time_point started, bool session_offered = false);
+  // The agreed ALPN and the cipher's name, as report_handshake read them: asking OpenSSL
+  // later races with the thread that handles the server's session tickets, which replace
+  // the SSL's session, cipher included (ThreadSanitizer, the blocking driver's banner).
+  std::string alpn() const {
+    std::lock_guard lock(alpn_mutex_);
+    return alpn_;
+  }
+  std::string cipher() const {
+    std::lock_guard lock(alpn_mutex_);
+    return cipher_;
+  }
   // The peer's certificate, as report_handshake read it.
   const std::optional<PeerCertificate>& peer_certificate() const { return certificate_; }
   // Requests a TLS key update (emits KeyUpdateEvent); false while OpenSSL refuses (before the
@@ -134,7 +145,8 @@ class Connection {
   std::optional<PeerCertificate> certificate_;
   // The agreed ALPN: written once by report_handshake, read by close_info from other threads.
   std::string alpn_;
-  mutable std::mutex alpn_mutex_;
+  std::string cipher_;
+  mutable std::mutex alpn_mutex_;  // alpn_ and cipher_
   std::string peer_;
 };
 

@@ -19,13 +19,6 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-std::string alpn_of(SSL* ssl) {
-  const unsigned char* alpn = nullptr;
-  unsigned int len = 0;
-  SSL_get0_alpn_selected(ssl, &alpn, &len);
-  return std::string(reinterpret_cast<const char*>(alpn), len);
-}
-
 }  // namespace
 
 PipeStreamIds stream_ids(const PipeStreams& streams) {
@@ -54,13 +47,9 @@ void Console::turn(TransferPolicy& policy, const PipeFacts& facts, const PipeStr
   if (!on_) return;
   if (!banner_shown_) {
     banner_shown_ = true;
-    SSL* ssl = conn_.ssl();
-    std::string cipher;
-    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) cipher = SSL_CIPHER_get_name(c);
-    ERR_clear_error();
     std::string who = conn_.peer().empty() ? "" : " " + std::string(run_.config.role == Role::client ? "to " : "from ") + conn_.peer();
     note(std::string(run_.config.role == Role::client ? "connected" : "connection") + who +
-         " (ALPN " + alpn_of(ssl) + ", " + cipher + "); ~? for commands");
+         " (ALPN " + conn_.alpn() + ", " + conn_.cipher() + "); ~? for commands");
   }
   if (CommandQueue* queue = run_.interrupts.commands(); queue && queue->pending())
     for (UserCommand& command : queue->take()) held_.push_back(std::move(command));
@@ -294,9 +283,7 @@ std::string Console::info_text(const PipeFacts& f, Clock::time_point started,
                                Clock::time_point now) const {
   SSL* ssl = conn_.ssl();
   std::string text = conn_.peer().empty() ? std::string("connection") : "peer " + conn_.peer();
-  text += ", ALPN " + alpn_of(ssl);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl))
-    text += ", " + std::string(SSL_CIPHER_get_name(c));
+  text += ", ALPN " + conn_.alpn() + ", " + conn_.cipher();
   uint64_t rtt = 0;
   if (SSL_get_handshake_rtt(ssl, &rtt) == 1) text += ", handshake RTT " + fixed(rtt / 1000.0, 3) + " ms";
   ERR_clear_error();
