@@ -209,29 +209,12 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     plan.stop();
   }
   if (!ending.ok()) shared.stop.notify();
-  // Done: the peer's last data acknowledged (OpenSSL sends that ACK when its ACK delay is
-  // up: at most 100 ms here), then a graceful close. An interrupt or a deadline: close at
-  // once, what is in flight is lost. The workers are done (or stopped), so this thread runs
-  // OpenSSL's event loop itself: nothing else would fire its timers.
+  // Done: the close (close_fetch). An interrupt or a deadline: at once, what is in flight is
+  // lost. The workers are done (or stopped), so this thread runs OpenSSL's event loop itself:
+  // nothing else would fire its timers (our ACK of the peer's last data waited 100 ms).
   if (!conn.closed()) {
     EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
-    if (ending.ok()) {
-      auto until = Clock::now() + std::chrono::milliseconds(100);
-      while (!conn.peer_acked() && Clock::now() < until) {
-        if (run.interrupts.take_new() > 0) {  // interrupted while waiting: close at once
-          ending = interrupted_outcome(run.interrupts.signal());
-          request = CloseRequest{true, false, false, close_code_interrupted, "interrupted"};
-          break;
-        }
-        loop.wait({}, until);
-      }
-    }
-    auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
-    while (!conn.close_step(request) || !conn.close_frame_sent()) {
-      if (Clock::now() >= deadline) break;
-      if (run.interrupts.take_new() > 0) request.rapid = true;
-      loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
-    }
+    close_fetch(conn, run, loop, ending, request);
   }
   if (!conn.closed()) conn.abort();
   if (!workers.join(worker_join_limit, [&waker] { waker.wake(); })) {

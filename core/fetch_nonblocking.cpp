@@ -284,25 +284,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
 
   // Close: at once after an interrupt or a deadline (in-flight responses are lost); else once
   // the peer's last data is acknowledged (at most 100 ms), gracefully, bounded.
-  if (!conn.closed()) {
-    if (ending.ok()) {
-      auto until = Clock::now() + std::chrono::milliseconds(100);
-      while (!conn.peer_acked() && Clock::now() < until) {
-        if (run.interrupts.take_new() > 0) {  // interrupted while waiting: close at once
-          ending = interrupted_outcome(run.interrupts.signal());
-          request = CloseRequest{true, false, false, close_code_interrupted, "interrupted"};
-          break;
-        }
-        loop.wait({}, until);
-      }
-    }
-    auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
-    while (!conn.close_step(request) || !conn.close_frame_sent()) {
-      if (Clock::now() >= deadline) break;
-      if (run.interrupts.take_new() > 0) request.rapid = true;
-      loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
-    }
-  }
+  close_fetch(conn, run, loop, ending, request);
   if (!ending.ok()) {
     fetch.abandon();  // in-flight responses are lost: no partial file stays behind
     plan.connection_ended(ending);

@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "connection.hpp"
+#include "event_loop.hpp"
 #include "tls.hpp"
 
 namespace quicc {
@@ -92,6 +93,28 @@ std::optional<Clock::time_point> TransferMeter::tick(uint64_t bytes_in, uint64_t
     next_ = now + progress_interval;
   }
   return next_;
+}
+
+void close_fetch(Connection& conn, RunContext& run, EventLoop& loop, Outcome& ending,
+                 CloseRequest& request) {
+  if (conn.closed()) return;
+  if (ending.ok()) {
+    auto until = Clock::now() + std::chrono::milliseconds(100);
+    while (!conn.peer_acked() && Clock::now() < until) {
+      if (run.interrupts.take_new() > 0) {  // interrupted while waiting: close at once
+        ending = interrupted_outcome(run.interrupts.signal());
+        request = CloseRequest{true, false, false, close_code_interrupted, "interrupted"};
+        break;
+      }
+      loop.wait({}, until);
+    }
+  }
+  auto deadline = Clock::now() + std::chrono::milliseconds(ending.ok() ? 1000 : 500);
+  while (!conn.close_step(request) || !conn.close_frame_sent()) {
+    if (Clock::now() >= deadline) break;
+    if (run.interrupts.take_new() > 0) request.rapid = true;
+    loop.wait({}, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
+  }
 }
 
 CloseInfo local_idle_close() {

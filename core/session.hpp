@@ -44,6 +44,16 @@ struct RunEnding {
 };
 RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::time_point now);
 
+// The end of a --get run (both drivers): once the responses are done, wait (at most 100 ms,
+// running OpenSSL's timers) for our ACK of the peer's last data, then close as `request`
+// says, bounded (1 s; 0.5 s after an interrupt or a deadline). An interrupt while waiting
+// sets `ending` and makes the close rapid, code 0x1.
+class Connection;
+class EventLoop;
+void close_fetch(Connection& conn, RunContext& run, EventLoop& loop, Outcome& ending,
+                 CloseRequest& request);
+
+
 // The outcome of an interrupt before or outside a transfer (no connection to close).
 Outcome interrupted_outcome(int signal);
 // A duration as the user writes it: "2s", "250ms".
