@@ -639,8 +639,10 @@ void BlockingPipe::finish_sending_locked() {
 void BlockingPipe::free_unused_locked() {
   // Freeing a stream sends STOP_SENDING for its receiving side; a stream a worker still uses
   // waits (its worker returns once OpenSSL wakes it, at the latest when the connection ends).
+  // Nor one whose FIN or reset is still to be made: freed first, OpenSSL would reset it
+  // with code 0 instead (closed_output saw code 0 where 0x2 was asked, under load).
   for (auto it = to_free_.begin(); it != to_free_.end();) {
-    if (users_[*it] > 0) {
+    if (users_[*it] > 0 || (*it == streams_.send() && (reset_pending_ || fin_pending_))) {
       ++it;
       continue;
     }
