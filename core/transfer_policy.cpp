@@ -52,7 +52,8 @@ void TransferPolicy::interrupted(int signal, Clock::time_point now) {
     case Phase::linger:
       // First interrupt: a graceful close, bounded, that does not wait for our data.
       outcome_ = why;
-      pending_close_ = CloseRequest{false, false, false, close_code_interrupted, "interrupted"};
+      pending_close_ = CloseRequest{false, false, false, close_code_interrupted, "interrupted",
+                                    settings_.shutdown.closing_period};
       phase_ = Phase::closing;
       phase_deadline_ = now + settings_.close_limit;
       return;
@@ -259,8 +260,8 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
 Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
   const ShutdownPolicy& user = settings_.shutdown;
   if (f.local_error)
-    return start_close({false, false, false, user.error_code, user.reason}, now,
-                       settings_.close_limit, f, *f.local_error);
+    return start_close({false, false, false, user.error_code, user.reason, user.closing_period},
+                       now, settings_.close_limit, f, *f.local_error);
   if (f.output_closed) {
     // Nobody reads what the peer sends any more: reset our side with our code and stop the
     // peer's, then close once the peer has had time to see the reset.
@@ -268,7 +269,8 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     if (!f.reset_sent && !f.fin_sent) s.reset_stream = close_code_output_closed;
     s.stop_reading = true;
     outcome_ = {Status::output_closed, "output closed by its reader; stopped reading"};
-    lingered_close_ = CloseRequest{false, false, false, close_code_output_closed, "output closed"};
+    lingered_close_ = CloseRequest{false, false, false, close_code_output_closed, "output closed",
+                                   user.closing_period};
     phase_ = Phase::linger;
     phase_deadline_ = now + settings_.linger;
     s.wake = phase_deadline_;

@@ -374,6 +374,34 @@ TEST_CASE("TransferPolicy: failures and deadlines close with quicc's codes") {
   }
 }
 
+TEST_CASE("TransferPolicy: every graceful close of a listener stays for the closing period") {
+  // A listener that left at once closed its port under a client still sending: the client's
+  // next packet drew an ICMP error, reported before the CONNECTION_CLOSE (exit 12, not 9).
+  for (bool period : {false, true}) {
+    CAPTURE(period);
+    TransferPolicy::Settings s = settings(EofPolicy::fin, Role::listener);
+    s.shutdown.closing_period = period;
+    SUBCASE("an interrupt") {
+      TransferPolicy p(s);
+      PipeFacts f = moved(10, 10);
+      p.decide(f, t0);
+      p.interrupted(SIGINT, t0);
+      Step st = p.decide(f, t0);
+      REQUIRE(st.close);
+      CHECK(st.close->linger == period);
+    }
+    SUBCASE("a closed output") {
+      TransferPolicy p(s);
+      PipeFacts f = moved(1, 1);
+      f.output_closed = true;
+      p.decide(f, t0);
+      Step st = p.decide(f, t0 + 50ms);
+      REQUIRE(st.close);
+      CHECK(st.close->linger == period);
+    }
+  }
+}
+
 TEST_CASE("TransferPolicy: a closed output resets, stops, lingers, then closes with 0x2") {
   TransferPolicy p(settings(EofPolicy::fin));
   PipeFacts f = moved(1, 1);
