@@ -11,6 +11,7 @@
 #include "cli/log_sink.hpp"
 #include "cli/many_run.hpp"
 #include "cli/options.hpp"
+#include "cli/perf_report.hpp"
 #include "cli/process.hpp"
 #include "cli/stats.hpp"
 #include "cli/version.hpp"
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   // The summary and --check's report are gathered from the same events the log shows.
   cli::StatsCollector stats(*log);
   cli::CheckCollector check(stats);
+  // A perf client's report is its output, on stdout as it comes.
+  cli::PerfReporter perf(check, options.json);
+  EventSink& sink = config->perf_client ? static_cast<EventSink&>(perf) : check;
 
   // From here on SIGINT, SIGTERM and SIGHUP close the connection instead of killing us.
   config->interrupts = cli::install_interrupt_handlers();
@@ -77,7 +81,7 @@ int main(int argc, char** argv) {
     if (threads_left_behind()) std::_Exit(code);
     return code;
   }
-  Outcome outcome = run(*config, check);
+  Outcome outcome = run(*config, sink);
   log->clear_progress();
   int exit_code = cli::exit_code_for(outcome);
 

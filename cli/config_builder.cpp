@@ -229,6 +229,16 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   if (!listening && o.target.empty())
     return "missing HOST:PORT (or --listen PORT); see quicc --help";
   if (auto refusal = role_refusal(o, mode)) return refusal;
+  // A perf client's options (the role rules refuse them on a listener).
+  for (std::string_view option : {"--upload", "--download", "--streams", "--duration"})
+    if (was_given(o, option) && !o.perf) return std::string(option) + " needs --perf";
+  if (o.perf && !listening)
+    for (std::string_view option : {"--get", "--get-list", "--send", "--send-file", "--expect",
+                                    "--check", "--count", "--interactive", "--send-only",
+                                    "--recv-only", "--on-eof"})
+      if (was_given(o, option))
+        return "--perf does not go with " + std::string(option) +
+               " (a perf client sends its own requests and reads no input)";
   if (o.blocking && o.nonblocking) return "--blocking and --nonblocking exclude each other";
   if (was_given(o, "--cert") != was_given(o, "--key")) return "--cert and --key go together";
   if (o.require_client_cert && !was_given(o, "--cafile") && !was_given(o, "--capath"))
@@ -297,6 +307,7 @@ bool set_direction(const Options& o, Config& config, std::string& error) {
 // (`with_scripts`: --send and --send-file count too, as they replace the input).
 std::string_view beyond_one_pipe(const Options& o, const Config& config, bool with_scripts) {
   if (!config.requests.empty()) return "--get";
+  if (config.perf_client) return "--perf";
   if (config.check) return "--check";
   if (with_scripts && !o.send.empty()) return "--send";
   if (with_scripts && !o.send_file.empty()) return "--send-file";
@@ -467,6 +478,43 @@ bool set_requests(const Options& o, Config& config, std::string& error) {
   return true;
 }
 
+// --perf as a client: each request stream's upload and download, how many at once, how long.
+bool set_perf_client(const Options& o, Config& config, std::string& error) {
+  if (!o.perf || config.role != Role::client) return true;
+  Config::PerfClient perf;
+  bool sized = was_given(o, "--upload") || was_given(o, "--download");
+  std::string download = sized ? o.download : "100M";
+  for (auto [option, text, value] : {std::tuple{"--upload", o.upload, &perf.upload},
+                                     std::tuple{"--download", download, &perf.download}}) {
+    if (text.empty()) continue;
+    auto size = parse_size(text, error);
+    if (!size) {
+      error = std::string(option) + ": " + error;
+      return false;
+    }
+    *value = *size;
+  }
+  if (!o.streams.empty()) {
+    uint64_t k = 0;
+    auto [ptr, ec] = std::from_chars(o.streams.data(), o.streams.data() + o.streams.size(), k);
+    if (ec != std::errc() || ptr != o.streams.data() + o.streams.size() || k == 0 || k > 1000) {
+      error = "invalid --streams '" + o.streams + "': expected 1 to 1000";
+      return false;
+    }
+    perf.streams = k;
+  }
+  if (!o.duration.empty()) {
+    auto d = parse_duration(o.duration, error);
+    if (!d || d->count() <= 0) {
+      error = "--duration: " + (d ? std::string("expected more than 0") : error);
+      return false;
+    }
+    perf.duration = *d;
+  }
+  config.perf_client = perf;
+  return true;
+}
+
 bool set_peer_streams(std::string_view text, Config& config, std::string& error) {
   if (text == "ignore") {
     config.peer_streams = PeerStreams::ignore;
@@ -555,7 +603,7 @@ bool set_count(const Options& o, Config& config, std::string& error) {
 // The listener's service: pipe unless --echo, --serve, --sink, --source or --perf.
 bool set_service(const Options& o, Config& config, std::string& error) {
   if (o.echo) config.service = Service::echo;
-  if (o.perf) config.service = Service::perf;
+  if (o.perf && config.role == Role::listener) config.service = Service::perf;
   if (was_given(o, "--sink")) config.service = Service::sink;
   if (was_given(o, "--serve")) {
     if (auto problem = check_readable_directory("--serve", o.serve)) {
@@ -798,6 +846,7 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
     return std::nullopt;
   }
   if (!set_requests(o, config, error)) return std::nullopt;
+  if (!set_perf_client(o, config, error)) return std::nullopt;
   if (!set_scripted_checks(o, config, error)) return std::nullopt;
   if (!set_direction(o, config, error)) return std::nullopt;
   if (!set_interactive(o, config, error)) return std::nullopt;

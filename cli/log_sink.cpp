@@ -144,6 +144,16 @@ struct Record {
              {"bytes_out", e.bytes_out},
              {"elapsed_ms", static_cast<double>(e.elapsed.count()) / 1000.0}}};
   }
+  EventRecord operator()(const PerfEvent& e) const {
+    return {"perf",
+            {{"final", e.final},
+             {"from_ms", static_cast<double>(e.from.count()) / 1000.0},
+             {"to_ms", static_cast<double>(e.to.count()) / 1000.0},
+             {"bytes_up", e.bytes_up},
+             {"bytes_down", e.bytes_down},
+             {"requests_done", e.requests_done},
+             {"streams", e.streams}}};
+  }
   EventRecord operator()(const CommandEvent& e) const {
     return {"command", {{"name", std::string(1, e.letter)}, {"text", e.text}}};
   }

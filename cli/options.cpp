@@ -33,9 +33,12 @@ constexpr OptionSpec table[] = {
      "suffixes)",
      Category::listener, &Options::source},
     {"--perf", "", "",
-     "With --listen: a QUIC perf server (draft-banks-quic-performance, ALPN perf unless "
-     "--alpn): on each bidirectional stream, read the 8-byte big-endian size N and the upload "
-     "up to the client's FIN, then send N bytes and FIN",
+     "QUIC perf (draft-banks-quic-performance, ALPN perf unless --alpn). With --listen: a perf "
+     "server: on each bidirectional stream, read the 8-byte big-endian size N and the upload up "
+     "to the client's FIN, then send N bytes and FIN. Without: a perf client (--upload, "
+     "--download, --streams, --duration) that prints goodput each way every second and for "
+     "the whole run on stdout (--json: JSON lines); without --upload and --download it asks "
+     "for --download 100M",
      Category::listener, &Options::perf},
     {"--keep-open", "", "",
      "With --listen: serve connections concurrently until interrupted (like ncat -k); a pipe "
@@ -51,6 +54,19 @@ constexpr OptionSpec table[] = {
     {"--max-streams", "K", "",
      "At most K requests in flight at once (default: as many as the peer allows)",
      Category::requests, &Options::max_streams},
+    {"--upload", "SIZE", "0",
+     "With --perf: send SIZE bytes after each request's 8-byte header (K, M, G suffixes)",
+     Category::requests, &Options::upload},
+    {"--download", "SIZE", "0",
+     "With --perf: ask for SIZE bytes on each request stream; each response must be exactly "
+     "that long",
+     Category::requests, &Options::download},
+    {"--streams", "K", "1", "With --perf: K request streams at once", Category::requests,
+     &Options::streams},
+    {"--duration", "DURATION", "",
+     "With --perf: each stream makes request after request until DURATION has passed (none "
+     "starts later; those under way finish); without it, one request per stream",
+     Category::requests, &Options::duration},
     {"--output-dir", "DIR", "",
      "Save each response to DIR, named by its path's last component", Category::requests,
      &Options::output_dir},
@@ -388,10 +404,11 @@ std::string help_text() {
   std::string out =
       "Usage: quicc [OPTIONS] HOST:PORT\n"
       "       quicc [OPTIONS] --get PATH... [--output-dir DIR] HOST:PORT\n"
+      "       quicc [OPTIONS] --perf [--upload SIZE] [--download SIZE] [--streams K] HOST:PORT\n"
       "       quicc [OPTIONS] --listen [ADDR:]PORT [--echo|--serve DIR|--sink|--source SIZE|--perf]\n"
       "\n"
       "Pipes stdin and stdout over one bidirectional QUIC stream (OpenSSL 3.5), fetches files\n"
-      "over HTTP/0.9 (--get), or serves them (--listen --serve).\n"
+      "over HTTP/0.9 (--get), measures goodput (--perf), or serves them (--listen).\n"
       "HOST may be a name, an IPv4 address or a bracketed IPv6 address: [::1]:4433.\n";
   for (Category c : category_order) {
     out += fmt::format("\n{}:\n", category_title(c));

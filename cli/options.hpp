@@ -19,6 +19,10 @@ struct Options {
   std::string serve;   // --serve DIR
   bool sink = false;
   bool perf = false;
+  std::string upload;    // --upload SIZE (perf client)
+  std::string download;  // --download SIZE
+  std::string streams;   // --streams K
+  std::string duration;  // --duration DURATION
   std::string source;  // --source SIZE
   bool keep_open = false;
   std::vector<std::string> get;  // --get PATH, repeatable

@@ -7,6 +7,8 @@ namespace {
 constexpr std::string_view only_client_verifies =
     "a listener verifies clients only with --require-client-cert, against --cafile/--capath";
 constexpr std::string_view only_clients_request = "only a client makes requests";
+constexpr std::string_view only_clients_measure =
+    "a perf client measures; a perf server answers what it is asked for";
 constexpr std::string_view clients_close =
     "its clients end their connections, and SIGINT closes the rest with code 0x1";
 
@@ -26,6 +28,10 @@ constexpr RoleRule rules[] = {
     {"--get", true, false, false, only_clients_request},
     {"--get-list", true, false, false, only_clients_request},
     {"--max-streams", true, false, false, only_clients_request},
+    {"--upload", true, false, false, only_clients_measure},
+    {"--download", true, false, false, only_clients_measure},
+    {"--streams", true, false, false, only_clients_measure},
+    {"--duration", true, false, false, only_clients_measure},
     {"--output", true, false, false, only_clients_request},
     {"--output-dir", true, true, false, "it serves streams, it saves none"},
     {"--peer-streams", true, true, false, "it serves every stream its clients open"},
@@ -41,7 +47,6 @@ constexpr RoleRule rules[] = {
     {"--serve", false, true, true, "it needs --listen"},
     {"--sink", false, true, true, "it needs --listen"},
     {"--source", false, true, true, "it needs --listen"},
-    {"--perf", false, true, true, "it needs --listen"},
     {"--keep-open", false, true, true, "it makes a listener serve many connections"},
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},

@@ -100,7 +100,7 @@ Outcome work(const Config& config, Connection& conn, RunContext& run, const TlsC
              Waker& waker, std::chrono::microseconds handshake_time) {
   bool blocking = config.driver == Driver::blocking;
   if (config.check) return check_connection(conn, run, tls, handshake_time);
-  if (!config.requests.empty())
+  if (!config.requests.empty() || config.perf_client)
     return blocking ? fetch_blocking(conn, run, waker) : fetch_nonblocking(conn, run);
   PipeOptions options{conn.ssl(), std::nullopt};
   return blocking ? pipe_blocking(conn, run, options, waker) : pipe_nonblocking(conn, run, options);

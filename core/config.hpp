@@ -160,6 +160,18 @@ struct Config {
 
   uint64_t max_streams = 0;
   std::string output_dir;
+  // A perf client (--perf without --listen; draft-banks-quic-performance, perf_framing.hpp):
+  // `streams` request streams at once, each sending the 8-byte size `download`, then `upload`
+  // bytes, then FIN, and counting exactly `download` bytes back up to the server's FIN. With a
+  // duration, each stream makes such requests one after another until it has passed (none
+  // starts later); without, one each. Goodput each way is reported every second (PerfEvent).
+  struct PerfClient {
+    uint64_t upload = 0;
+    uint64_t download = 0;
+    uint64_t streams = 1;
+    std::chrono::milliseconds duration{0};
+  };
+  std::optional<PerfClient> perf_client;
   std::string output_file;
 
   // Smoke tests (client). check: handshake only, then close (check.hpp); warn_days: a run that

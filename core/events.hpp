@@ -196,6 +196,19 @@ struct ProgressEvent {
   std::chrono::microseconds elapsed{0};  // since the pipe began
 };
 
+// A perf client's goodput (Config::perf_client): every second while it runs, for that second,
+// and once at its end (`final`) for the whole run. Upload counts the bytes handed to OpenSSL
+// after each request's 8-byte header, download the response bytes read.
+struct PerfEvent {
+  bool final = false;
+  std::chrono::microseconds from{0};  // since the requests began
+  std::chrono::microseconds to{0};
+  uint64_t bytes_up = 0;  // within [from, to)
+  uint64_t bytes_down = 0;
+  uint64_t requests_done = 0;  // whole run so far
+  uint64_t streams = 0;        // at once
+};
+
 // A terminal session's messages to the person at it (on stderr at every verbosity): the
 // connected banner, the peer's FIN, reset or close, `~?`'s help, what `~i` and `~l` show.
 struct NoteEvent {
@@ -214,7 +227,7 @@ using EventData =
                  InputClosedEvent, TraceEvent, ShutdownEvent, CloseEvent, ErrorEvent,
                  WarningEvent, KeyUpdateEvent, ResponseEvent, PeerStreamEvent,
                  StreamReportEvent, PeerCertificateEvent, SessionTicketEvent, FirstByteEvent, StatusEvent,
-                 NoteEvent, CommandEvent, ProgressEvent>;
+                 NoteEvent, CommandEvent, ProgressEvent, PerfEvent>;
 
 struct Event {
   std::chrono::microseconds since_start{0};

@@ -1,6 +1,8 @@
 #include "fetch.hpp"
 
 #include "connection.hpp"
+#include "perf_framing.hpp"
+#include "stream_writer.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 
 namespace quicc {
 
@@ -62,8 +65,53 @@ void ResponseFile::discard() {
   ::unlink(path_.c_str());
 }
 
+namespace {
+
+// A perf request's upload: zeros, one chunk of them for every write.
+const std::vector<unsigned char>& zeros() {
+  static const std::vector<unsigned char> z(chunk_size, 0);
+  return z;
+}
+
+std::string perf_request_name(size_t i) { return "perf request " + std::to_string(i + 1); }
+
+}  // namespace
+
+const unsigned char* RequestBody::data() const {
+  if (head_offset_ < head_.size())
+    return reinterpret_cast<const unsigned char*>(head_.data()) + head_offset_;
+  return zeros().data();
+}
+
+size_t RequestBody::size(size_t max) const {
+  if (head_offset_ < head_.size()) return std::min(max, head_.size() - head_offset_);
+  return static_cast<size_t>(std::min<uint64_t>({max, filler_, zeros().size()}));
+}
+
+void RequestBody::advance(size_t n) {
+  if (head_offset_ < head_.size()) {
+    head_offset_ += n;
+    return;
+  }
+  filler_ -= n;
+  filler_written_ += n;
+}
+
+RequestBody FetchPlan::request_body(size_t i) const {
+  if (!perf_) return {"GET " + requests_[i].path + "\r\n", 0};
+  PerfHeader header = perf_request_header(perf_->download);
+  return {std::string(header.begin(), header.end()), perf_->upload};
+}
+
 FetchPlan::FetchPlan(const Config& config, uint64_t in_flight_limit)
-    : states_(config.requests.size(), State::waiting), limit_(in_flight_limit) {
+    : states_(config.requests.size(), State::waiting), limit_(in_flight_limit),
+      perf_(config.perf_client) {
+  if (perf_) {
+    // One request per stream to begin with; --duration adds more as they end.
+    for (uint64_t k = 0; k < perf_->streams; ++k) requests_.push_back({perf_request_name(k), ""});
+    states_.assign(requests_.size(), State::waiting);
+    return;
+  }
   for (const auto& path : config.requests) {
     std::string target = config.output_file;
     if (!config.output_dir.empty())
@@ -80,19 +128,21 @@ std::optional<size_t> FetchPlan::start_next() {
     returned_.pop_back();
   } else if (next_ < requests_.size()) {
     i = next_++;
+  } else if (repeat_until_ && Clock::now() < *repeat_until_) {
+    requests_.push_back({perf_request_name(requests_.size()), ""});
+    states_.push_back(State::waiting);
+    i = next_++;
   } else {
     return std::nullopt;
   }
   states_[i] = State::in_flight;
   ++in_flight_;
-  request_bytes_ += request_line(i).size();
   return i;
 }
 
 void FetchPlan::put_back(size_t i) {
   states_[i] = State::waiting;
   --in_flight_;
-  request_bytes_ -= request_line(i).size();
   returned_.push_back(i);
 }
 
@@ -127,7 +177,8 @@ void FetchPlan::connection_ended(const Outcome& closed) {
 
 bool FetchPlan::finished() const {
   if (in_flight_ > 0) return false;
-  return stopped_ || (returned_.empty() && next_ == requests_.size());
+  return stopped_ || (returned_.empty() && next_ == requests_.size() &&
+                      !(repeat_until_ && Clock::now() < *repeat_until_));
 }
 
 Outcome FetchPlan::outcome() const {
@@ -141,6 +192,26 @@ Outcome FetchPlan::outcome() const {
     o.message += " (" + std::to_string(failures_) + " of " + std::to_string(requests_.size()) +
                  " responses lost)";
   return o;
+}
+
+Clock::time_point PerfMeter::tick(uint64_t up, uint64_t down, uint64_t done,
+                                  Clock::time_point now) {
+  if (now >= next_ && !finished_) {
+    emitter_.emit(PerfEvent{false, since(last_), since(now), up - last_up_, down - last_down_,
+                            done, streams_});
+    last_ = now;
+    last_up_ = up;
+    last_down_ = down;
+    // A late turn does not make up for the seconds it missed: the next report is a second on.
+    next_ = std::max(next_ + interval, now + std::chrono::milliseconds(100));
+  }
+  return next_;
+}
+
+void PerfMeter::finish(uint64_t up, uint64_t down, uint64_t done, Clock::time_point now) {
+  if (finished_) return;
+  finished_ = true;
+  emitter_.emit(PerfEvent{true, {}, since(now), up, down, done, streams_});
 }
 
 bool response_reset(const Connection& conn, SSL* stream, uint64_t bytes, uint64_t& code,

@@ -16,6 +16,7 @@
 #include "event_loop.hpp"
 #include "fetch.hpp"
 #include "local_io.hpp"
+#include "perf_framing.hpp"
 #include "stream_writer.hpp"
 
 namespace quicc {
@@ -80,25 +81,55 @@ bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
   }
   uint64_t id = SSL_get_stream_id(stream);
   ResponseFile file;
-  std::string request = s.plan.request_line(i);
-  size_t written = 0;
-  bool ok = file.open(s.plan.request(i).target, s.run.config.output_fd, error);
-  if (!ok) {
+  RequestBody request;
+  std::optional<PerfResponseCounter> perf;
+  bool ok = true;
+  {
+    std::lock_guard lock(s.plan.lock());
+    request = s.plan.request_body(i);
+    if (s.plan.perf()) perf.emplace(s.plan.perf_download());
+  }
+  if (!perf && !(ok = file.open(s.plan.request(i).target, s.run.config.output_fd, error))) {
     std::lock_guard lock(s.plan.lock());
     s.plan.failed(i, Status::io_error, error);
     s.plan.stop();
-  } else if (ERR_clear_error(), SSL_write_ex2(stream, request.data(), request.size(),
-                                              SSL_WRITE_FLAG_CONCLUDE, &written) == 1) {
-    emitter.emit(StreamEvent{id, StreamChange::fin_sent, {}});
-  } else {
-    ok = false;
+  }
+  // The request, a chunk at a time (a perf upload may be large), FIN with its last one. The
+  // perf server reads the whole upload before it answers, so writing all of it first cannot
+  // wait on our reading.
+  while (ok) {
+    size_t size = request.size(chunk_size), written = 0;
+    bool last = size == request.remaining();
+    uint64_t filler_before = request.filler_written();
+    ERR_clear_error();
+    if (SSL_write_ex2(stream, request.data(), size, last ? SSL_WRITE_FLAG_CONCLUDE : 0,
+                      &written) != 1) {
+      ok = false;
+      break;
+    }
+    request.advance(written);
+    s.plan.sent(written, request.filler_written() - filler_before);
+    if (last && written == size) {
+      emitter.emit(StreamEvent{id, StreamChange::fin_sent, {}});
+      break;
+    }
   }
   uint64_t bytes = 0;
   size_t n = 0;
+  bool counted_wrong = false;
   while (ok && (ERR_clear_error(), SSL_read_ex(stream, buffer.data(), buffer.size(), &n) == 1)) {
     if (bytes == 0) emitter.emit(FirstByteEvent{id});
     bytes += n;
     s.bytes += n;
+    if (perf) {
+      if (!perf->add(n)) {
+        std::lock_guard lock(s.plan.lock());
+        s.plan.failed(i, Status::incomplete, *perf->error());
+        ok = false;
+        counted_wrong = true;
+      }
+      continue;
+    }
     bool closed = false;
     bool wrote = file.path().empty() ? write_output(s, buffer.data(), n, closed, error)
                                      : file.write(buffer.data(), n, error);
@@ -112,7 +143,15 @@ bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
   bool going = true;
   // The stream's end comes from its read state: SSL_get_error reports the stream's last error,
   // whichever call made it (see ARCHITECTURE.md).
-  if (ok && SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_FINISHED) {
+  std::optional<std::string> perf_error;
+  if (ok && SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_FINISHED && perf &&
+      (perf_error = perf->error_at_fin())) {
+    emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
+    std::lock_guard lock(s.plan.lock());
+    s.plan.failed(i, Status::incomplete, *perf_error);
+  } else if (counted_wrong) {
+    // failed above: more bytes than requested
+  } else if (ok && SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_FINISHED) {
     emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
     emitter.emit(response_event(s.plan, i, id, bytes,
                                 std::chrono::duration_cast<std::chrono::microseconds>(
@@ -159,6 +198,22 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
   Shared shared{conn, run, plan};
   uint64_t threads = config.max_streams > 0 ? config.max_streams : blocking_fetch_threads;
   threads = std::min<uint64_t>(threads, plan.size());
+  std::optional<PerfMeter> perf;
+  if (config.perf_client) {
+    threads = config.perf_client->streams;  // one request stream each, at once
+    perf.emplace(conn.emitter(), config.perf_client->streams, Clock::now());
+    if (config.perf_client->duration.count() > 0)
+      plan.repeat_until(Clock::now() + config.perf_client->duration);
+  }
+  auto perf_figures = [&](Clock::time_point now, bool final) {
+    size_t done;
+    {
+      std::lock_guard lock(plan.lock());
+      done = plan.done();
+    }
+    if (final) perf->finish(plan.upload_bytes(), shared.bytes, done, now);
+    return perf->tick(plan.upload_bytes(), shared.bytes, done, now);
+  };
   Workers workers;
   for (uint64_t t = 0; t < threads; ++t) workers.start([&shared] { worker(shared); });
 
@@ -171,6 +226,7 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
   for (;;) {
     auto now = Clock::now();
     auto meter_due = meter.tick(shared.bytes, plan.request_bytes(), conn, now);
+    if (perf) meter_due = earliest(meter_due, perf_figures(now, false));
     RunEnding end = run_ending(run, last_activity, now);
     if (!end.outcome.ok()) {
       ending = end.outcome;
@@ -208,6 +264,7 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     std::lock_guard lock(plan.lock());
     plan.stop();
   }
+  if (perf) perf_figures(Clock::now(), true);
   if (!ending.ok()) shared.stop.notify();
   // Done: the close (close_fetch). An interrupt or a deadline: at once, what is in flight is
   // lost. The workers are done (or stopped), so this thread runs OpenSSL's event loop itself:
@@ -226,7 +283,8 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
     auto info = conn.close_info();
     plan.connection_ended(!ending.ok() ? ending : info ? close_outcome(*info) : Outcome{});
   }
-  conn.report_end({plan.bytes(), 0, 0});
+  // A perf client's bytes out are its requests' (--get's request lines are not counted).
+  conn.report_end({plan.bytes(), plan.perf() ? plan.request_bytes() : 0, 0});
   if (!ending.ok()) return ending;
   return plan.outcome();
 }

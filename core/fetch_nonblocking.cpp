@@ -13,6 +13,7 @@
 #include "event_loop.hpp"
 #include "fetch.hpp"
 #include "local_io.hpp"
+#include "perf_framing.hpp"
 #include "stream_writer.hpp"
 
 namespace quicc {
@@ -26,8 +27,10 @@ struct Exchange {
   size_t index = 0;
   SSL* stream = nullptr;
   uint64_t id = 0;
-  std::string request;  // the request line, until it has been written with FIN
+  RequestBody request;  // what is left to write before the FIN
+  bool fin_sent = false;
   ResponseFile file;
+  std::optional<PerfResponseCounter> perf;  // a perf request's response: counted, not saved
   std::vector<unsigned char> pending;  // read, not yet taken by the output descriptor
   uint64_t bytes = 0;
   Clock::time_point started;
@@ -56,9 +59,11 @@ class NonblockingFetch {
       x.index = *i;
       x.stream = s;
       x.id = SSL_get_stream_id(s);
-      x.request = plan_.request_line(*i);
+      x.request = plan_.request_body(*i);
       x.started = Clock::now();
-      if (!x.file.open(plan_.request(*i).target, output_.fd(), error)) {
+      if (plan_.perf()) {
+        x.perf.emplace(plan_.perf_download());
+      } else if (!x.file.open(plan_.request(*i).target, output_.fd(), error)) {
         plan_.failed(*i, Status::io_error, error);
         plan_.stop();
         finish(x, false);
@@ -103,18 +108,32 @@ class NonblockingFetch {
  private:
   bool move(Exchange& x, bool& busy) {
     bool moved = false;
-    if (!x.request.empty()) {
-      size_t written = 0;
-      ERR_clear_error();
-      if (SSL_write_ex2(x.stream, x.request.data(), x.request.size(), SSL_WRITE_FLAG_CONCLUDE,
-                        &written) == 1) {
-        x.request.clear();
-        run_.emitter.emit(StreamEvent{x.id, StreamChange::fin_sent, {}});
-        moved = true;
-      } else if (int e = SSL_get_error(x.stream, 0);
-                 e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
-        return stream_failed(x) || moved;
+    // The request, a chunk at a time (a perf upload may be large), FIN with its last one.
+    for (uint64_t sent = 0; !x.fin_sent;) {
+      if (sent >= turn_budget) {
+        busy = true;
+        break;
       }
+      size_t size = x.request.size(chunk_size);
+      bool last = size == x.request.remaining();
+      size_t written = 0;
+      uint64_t filler_before = x.request.filler_written();
+      ERR_clear_error();
+      if (SSL_write_ex2(x.stream, x.request.data(), size, last ? SSL_WRITE_FLAG_CONCLUDE : 0,
+                        &written) == 1) {
+        x.request.advance(written);
+        plan_.sent(written, x.request.filler_written() - filler_before);
+        sent += written;
+        moved = true;
+        if (last && written == size) {
+          x.fin_sent = true;
+          run_.emitter.emit(StreamEvent{x.id, StreamChange::fin_sent, {}});
+        }
+        continue;
+      }
+      int e = SSL_get_error(x.stream, 0);
+      if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) break;
+      return stream_failed(x) || moved;
     }
     uint64_t read = 0;
     for (;;) {
@@ -132,6 +151,14 @@ class NonblockingFetch {
         x.bytes += n;
         received_ += n;
         moved = true;
+        if (x.perf) {
+          if (!x.perf->add(n)) {
+            plan_.failed(x.index, Status::incomplete, *x.perf->error());
+            finish(x, false);
+            return true;
+          }
+          continue;
+        }
         if (x.file.path().empty()) {
           x.pending.assign(buffer_.begin(), buffer_.begin() + static_cast<long>(n));
           continue;
@@ -148,6 +175,17 @@ class NonblockingFetch {
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return moved;
       if (SSL_get_stream_read_state(x.stream) == SSL_STREAM_STATE_FINISHED) {
         run_.emitter.emit(StreamEvent{x.id, StreamChange::fin_received, {}});
+        if (x.perf && !x.fin_sent) {
+          // The server answered before our request was over: not by the draft's rules.
+          plan_.failed(x.index, Status::incomplete, "the server's FIN came before the request's");
+          finish(x, false);
+          return true;
+        }
+        if (auto error = x.perf ? x.perf->error_at_fin() : std::nullopt) {
+          plan_.failed(x.index, Status::incomplete, *error);
+          finish(x, false);
+          return true;
+        }
         run_.emitter.emit(response_event(plan_, x.index, x.id, x.bytes,
                                          std::chrono::duration_cast<std::chrono::microseconds>(
                                              Clock::now() - x.started)));
@@ -220,8 +258,14 @@ class NonblockingFetch {
 
 Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
   const Config& config = run.config;
-  FetchPlan plan(config, config.max_streams);
+  FetchPlan plan(config, config.perf_client ? config.perf_client->streams : config.max_streams);
   NonblockingFetch fetch(conn, run, plan);
+  std::optional<PerfMeter> perf;
+  if (config.perf_client) {
+    perf.emplace(conn.emitter(), config.perf_client->streams, Clock::now());
+    if (config.perf_client->duration.count() > 0)
+      plan.repeat_until(Clock::now() + config.perf_client->duration);
+  }
   EventLoop loop(conn.ssl(), run.emitter, run.interrupts.wake_fd());
   Outcome ending;  // an interrupt or a deadline
   CloseRequest request = finished_close(config.shutdown);
@@ -231,6 +275,8 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
   for (;;) {
     auto now = Clock::now();
     auto meter_due = meter.tick(fetch.received(), plan.request_bytes(), conn, now);
+    if (perf)
+      meter_due = earliest(meter_due, perf->tick(plan.upload_bytes(), fetch.received(), plan.done(), now));
     RunEnding end = run_ending(run, last_activity, now);
     if (!end.outcome.ok()) {
       ending = end.outcome;
@@ -282,6 +328,7 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     if (loop.wait(interest, deadline) & wake_output) fetch.output_ready();
   }
 
+  if (perf) perf->finish(plan.upload_bytes(), fetch.received(), plan.done(), Clock::now());
   // Close: at once after an interrupt or a deadline (in-flight responses are lost); else once
   // the peer's last data is acknowledged (at most 100 ms), gracefully, bounded.
   close_fetch(conn, run, loop, ending, request);
@@ -289,7 +336,8 @@ Outcome fetch_nonblocking(Connection& conn, RunContext& run) {
     fetch.abandon();  // in-flight responses are lost: no partial file stays behind
     plan.connection_ended(ending);
   }
-  conn.report_end({plan.bytes(), 0, 0});
+  // A perf client's bytes out are its requests' (--get's request lines are not counted).
+  conn.report_end({plan.bytes(), plan.perf() ? plan.request_bytes() : 0, 0});
   if (!ending.ok()) return ending;
   return plan.outcome();
 }

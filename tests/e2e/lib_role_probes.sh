@@ -1123,6 +1123,58 @@ probe_max_streams() {
   [ "$peak" -le 2 ] || fail "--max-streams 2: $peak requests in flight at once"
 }
 
+# The perf client's options, against quicc's perf server (-v: its close line counts the bytes
+# each way, so the probes see what went over the wire, not only what the client says).
+peer_perf() {
+  start_listener "$TMP/peer.out" --perf --keep-open -v
+  peer_set
+}
+
+# perf_server_close: the perf server's close line for the connection the probe made.
+perf_server_close() {
+  wait_log "$PEER_ERR" 0 '\] close by=' 10 || fail "the perf server logged no close"
+  grep -m1 '\] close by=' "$PEER_ERR"
+}
+
+# --upload 1M: the server received 8 + 1 MiB (the default asks for no upload).
+probe_upload() {
+  peer_perf
+  sut_run upload 30 --perf --upload 1M "${TO_PEER[@]}"
+  want_rc "--perf --upload 1M" 0 upload
+  has "--upload 1M" "$TMP/upload.out" '^\[   0\.00- .*\] up 1\.0 MB \('
+  perf_server_close >"$TMP/upload.close"
+  has "--upload 1M" "$TMP/upload.close" ' bytes_in=1048584 '
+}
+
+# --download 3M: the server sent 3 MiB (the default is 100 MiB).
+probe_download() {
+  peer_perf
+  sut_run download 30 --perf --download 3M "${TO_PEER[@]}"
+  want_rc "--perf --download 3M" 0 download
+  has "--download 3M" "$TMP/download.out" ', down 3\.1 MB \(.*, 1 request on 1 stream$'
+  perf_server_close >"$TMP/download.close"
+  has "--download 3M" "$TMP/download.close" ' bytes_out=3145728 '
+}
+
+# --streams 3: three requests at once (the default is one).
+probe_streams() {
+  peer_perf
+  sut_run streams 30 --perf --download 1k --streams 3 "${TO_PEER[@]}"
+  want_rc "--perf --streams 3" 0 streams
+  has "--streams 3" "$TMP/streams.out" ', 3 requests on 3 streams$'
+  perf_server_close >"$TMP/streams.close"
+  has "--streams 3" "$TMP/streams.close" ' bytes_out=3072 '
+}
+
+# --duration 1500ms: requests follow each other for 1.5 s (without it: one, and done at once).
+probe_duration() {
+  peer_perf
+  sut_run duration 30 --perf --download 1k --duration 1500ms "${TO_PEER[@]}"
+  want_rc "--perf --duration 1500ms" 0 duration
+  [ "$ELAPSED" -ge 1500 ] || fail "--duration 1500ms: the client was done after $ELAPSED ms"
+  has "--duration 1500ms" "$TMP/duration.out" '^\[   0\.00-   1\.[5-9][0-9] s\].*, [0-9]{2,} requests on 1 stream$'
+}
+
 probe_output() {
   hq_files
   sut_run output 20 --get /b -o "$TMP/got/response" "${TO_HQ[@]}"

@@ -103,6 +103,7 @@ declare -A SAMPLE=(
   [--cert]=$SHARED/pki/server.crt [--key]=$SHARED/pki/server.key [--keylog]=$TMP/keys.txt
   [--qlog-dir]=$TMP [--json-file]=$TMP/summary.json [--log-format]=json [--log-file]=$TMP/log.txt
   [--get]=/x [--get-list]=$SHARED/data [--max-streams]=2 [--output]=$TMP/response
+  [--upload]=1M [--download]=1M [--streams]=2 [--duration]=2s
   [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
   [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30 [--retry]=1 [--retry-delay]=1s
   [--send]=hi [--send-file]=$SHARED/data [--expect]=hi

@@ -328,6 +328,10 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--get", "/index.html"},
       {"--get-list", dir.file("paths.txt", "/a\n/b\n")},
       {"--max-streams", "4"},
+      {"--upload", "1M"},
+      {"--download", "2M"},
+      {"--streams", "3"},
+      {"--duration", "2s"},
       {"--output-dir", dir.path},
       {"--output", dir.path + "/response"},
       {"--peer-streams", "reject:7"},
@@ -345,7 +349,9 @@ const std::map<std::string, std::string> companion = {
     {"--cert", "--key"},          {"--key", "--cert"},         {"--require-client-cert", "--cafile"},
     {"--max-streams", "--get"},   {"--output", "--get"},       {"--get-list", "--output-dir"},
     {"--keep-open", "--echo"},    {"--parallel", "--count"},   {"--interval", "--count"},
-    {"--expect-close", "--expect"}, {"--retry-delay", "--retry"}};
+    {"--expect-close", "--expect"}, {"--retry-delay", "--retry"},
+    {"--upload", "--perf"},       {"--download", "--perf"},    {"--streams", "--perf"},
+    {"--duration", "--perf"}};
 
 }  // namespace
 
@@ -939,4 +945,62 @@ TEST_CASE("cli::build_config: scripted checks are validated before the network")
   REQUIRE(ok.config);
   CHECK(ok.config->expect == std::vector<std::string>{"a", "b"});
   CHECK(ok.config->expect_close);
+}
+
+TEST_CASE("cli::build_config: --perf as a client") {
+  CleanEnvironment env;
+  SUBCASE("defaults: one stream, --download 100M, ALPN perf") {
+    Built b = build({"--perf", "h:1"});
+    REQUIRE_MESSAGE(b.config, b.error);
+    REQUIRE(b.config->perf_client);
+    CHECK(b.config->perf_client->download == 100u << 20);  // K, M, G are binary
+    CHECK(b.config->perf_client->upload == 0);
+    CHECK(b.config->perf_client->streams == 1);
+    CHECK(b.config->perf_client->duration.count() == 0);
+    CHECK(b.config->alpn == std::vector<std::string>{"perf"});
+    CHECK(b.config->service == Service::pipe);  // a client serves nothing
+    CHECK_FALSE(b.config->progress);
+  }
+  SUBCASE("sizes, streams, duration") {
+    Built b = build({"--perf", "--upload", "1M", "--streams", "8", "--duration", "3s", "h:1"});
+    REQUIRE_MESSAGE(b.config, b.error);
+    CHECK(b.config->perf_client->upload == 1u << 20);
+    CHECK(b.config->perf_client->download == 0);  // --upload alone asks for no download
+    CHECK(b.config->perf_client->streams == 8);
+    CHECK(b.config->perf_client->duration == std::chrono::seconds(3));
+  }
+  SUBCASE("a listener's --perf is the service, with no client figures") {
+    Built b = build({"--listen", "0", "--perf"});
+    REQUIRE_MESSAGE(b.config, b.error);
+    CHECK(b.config->service == Service::perf);
+    CHECK_FALSE(b.config->perf_client);
+  }
+  struct Row {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Row rows[] = {
+      {{"--upload", "1M", "h:1"}, "--upload needs --perf"},
+      {{"--streams", "2", "h:1"}, "--streams needs --perf"},
+      {{"--perf", "--streams", "0", "h:1"}, "invalid --streams '0': expected 1 to 1000"},
+      {{"--perf", "--streams", "1001", "h:1"}, "invalid --streams '1001': expected 1 to 1000"},
+      {{"--perf", "--duration", "0s", "h:1"}, "--duration: expected more than 0"},
+      {{"--perf", "--get", "/x", "h:1"},
+       "--perf does not go with --get (a perf client sends its own requests and reads no input)"},
+      {{"--perf", "--count", "2", "h:1"},
+       "--perf does not go with --count (a perf client sends its own requests and reads no input)"},
+      {{"--perf", "--progress", "h:1"},
+       "--progress does not go with --perf (the meter is a pipe's or --get's)"},
+      {{"--listen", "0", "--perf", "--download", "1M"},
+       "--download does not apply to a listener (a perf client measures; a perf server "
+       "answers what it is asked for)"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.args);
+    Built b = build(row.args);
+    CHECK_FALSE(b.config);
+    CHECK(b.error == row.error);
+  }
+  Built bad = build({"--perf", "--upload", "lots", "h:1"});
+  CHECK(bad.error.starts_with("--upload: "));
 }

@@ -22,6 +22,18 @@ Config config_with(std::vector<std::string> paths, std::string dir = "") {
   return c;
 }
 
+// Everything a request body gives, written `chunk` bytes at a time.
+std::string body_bytes(RequestBody body, size_t chunk) {
+  std::string all;
+  while (!body.done()) {
+    size_t n = body.size(chunk);
+    REQUIRE(n > 0);
+    all.append(reinterpret_cast<const char*>(body.data()), n);
+    body.advance(n);
+  }
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("FetchPlan: targets are the output directory and the path's last component") {
@@ -29,7 +41,7 @@ TEST_CASE("FetchPlan: targets are the output directory and the path's last compo
   CHECK(plan.request(0).target == "/tmp/d/1");
   CHECK(plan.request(1).target == "/tmp/d/x");
   CHECK(plan.request(2).target == "/tmp/d/c.txt");
-  CHECK(plan.request_line(0) == "GET /m/1\r\n");
+  CHECK(body_bytes(plan.request_body(0), 1000) == "GET /m/1\r\n");
   Config one = config_with({"/x"});
   one.output_file = "/tmp/out";
   CHECK(FetchPlan(one, 0).request(0).target == "/tmp/out");
@@ -173,4 +185,56 @@ TEST_CASE("ResponseFile: kept whole, or removed when the response failed") {
   CHECK_FALSE(bad.open(std::string(dir) + "/no/such/dir/f", -1, error));
   CHECK(error.starts_with("cannot write '"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("FetchPlan: a perf client's requests: the 8-byte size, the upload, one per stream") {
+  Config config;
+  config.perf_client = Config::PerfClient{300000, 0x0102030405060708u, 3, {}};
+  FetchPlan plan(config, 3);
+  CHECK(plan.perf());
+  REQUIRE(plan.size() == 3);
+  CHECK(plan.request(2).path == "perf request 3");
+  for (size_t chunk : {size_t{1} << 20, size_t{5}, size_t{8}}) {
+    CAPTURE(chunk);
+    RequestBody body = plan.request_body(0);
+    CHECK(body.remaining() == 8 + 300000);
+    std::string bytes = body_bytes(body, chunk);
+    REQUIRE(bytes.size() == 8 + 300000);
+    CHECK(bytes.substr(0, 8) == std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+    CHECK(bytes.find_first_not_of('\0', 8) == std::string::npos);
+  }
+  // The header counts as request bytes, not as upload.
+  RequestBody body = plan.request_body(1);
+  body.advance(body.size(100));
+  CHECK(body.filler_written() == 0);
+  body.advance(body.size(100));
+  CHECK(body.filler_written() == 100);
+  // A size-only request: the header alone.
+  config.perf_client = Config::PerfClient{0, 0, 1, {}};
+  CHECK(body_bytes(FetchPlan(config, 1).request_body(0), 64) == std::string(8, '\0'));
+}
+
+TEST_CASE("FetchPlan: a perf client's --duration: requests follow each other until it passes") {
+  Config config;
+  config.perf_client = Config::PerfClient{0, 10, 2, std::chrono::milliseconds(1000)};
+  FetchPlan plan(config, 2);
+  plan.repeat_until(Clock::now() + std::chrono::hours(1));
+  auto a = plan.start_next(), b = plan.start_next();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE(plan.start_next());  // two at once
+  plan.completed(*a, 10);
+  auto c = plan.start_next();  // a third, made on demand
+  REQUIRE(c);
+  CHECK(*c == 2);
+  CHECK(plan.size() == 3);
+  CHECK_FALSE(plan.finished());
+  plan.completed(*b, 10);
+  plan.completed(*c, 10);
+  CHECK_FALSE(plan.finished());  // time is left: more will start
+  plan.repeat_until(Clock::now() - std::chrono::milliseconds(1));
+  CHECK(plan.finished());
+  CHECK_FALSE(plan.start_next());
+  CHECK(plan.outcome().ok());
+  CHECK(plan.done() == 3);
 }
