@@ -17,13 +17,21 @@ Cases (tools in the order they run):
               drains each for three PTOs before the next): quicc --count N (one process, N
               connections, each sending "GET /small"), a shell loop of N `quicc --get` runs;
               and a loop of N gtlsclient runs from gtlsserver
+  lossy     SIZE each way through bench/lossy_relay.py (5% of datagrams dropped and 5% held
+              back 30 ms, each way, the same seeded choices every run), quicc's perf client
+              against a quicc perf listener: --perf --upload SIZE against --perf --download
+              SIZE (same client, server and path; only the direction differs)
   startup   `quicc --version` against `openssl version` (the bootstrap's) and /bin/true (what
               starting any process costs here); and the time from starting each client to its
               first Initial datagram reaching a UDP socket of ours (which never answers): quicc,
               the demo client, gtlsclient. Wall time only, measured from this process.
 
-  bench/bench.py [--cases small,download,pipe,sequential,startup] [--sequential N] [--size-mb 100] [--reps 5] [--json FILE]
+  bench/bench.py [--cases small,download,pipe,sequential,lossy,startup] [--sequential N] [--size-mb 100]
+                 [--lossy-mb 20] [--reps 5] [--json FILE] [--chart FILE.png]
                  [--driver nonblocking|blocking] [--quicc PATH]
+
+--chart draws the throughput of each tool (download, pipe, lossy) and the small request's wall
+time with gnuplot (Debian's gnuplot-nox), one PNG.
   bench/bench.py --smoke      tiny sizes, one repetition, no warm-up: the harness works
 
 Peers: quic-hq-interop-server comes from the bootstrap's OpenSSL build, the demo client's source
@@ -127,6 +135,7 @@ class Bench:
         with open(os.path.join(self.www, "small"), "wb") as f:
             f.write(b"hello, small world!\n")
         self.size = int(args.size_mb * 1024 * 1024)
+        self.lossy_size = int(args.lossy_mb * 1024 * 1024)
         with open(os.path.join(self.www, "big"), "wb") as f:
             left = self.size
             while left > 0:
@@ -253,6 +262,88 @@ class Bench:
             ("gtlsclient, a loop", gt and (lambda: self.loop_of(self.tool_gtls(gt, "small")[0], n))),
         ]
         self.case("sequential", tools, 0)
+
+    # --- lossy -----------------------------------------------------------------------------------
+
+    def perf_listener(self):
+        port = free_port()
+        self.start([self.quicc, *self.driver, "--listen", "127.0.0.1:%d" % port, "--keep-open",
+                    "--perf", "--cert", self.cert, "--key", self.key])
+        return port
+
+    def lossy_relay(self, server_port):
+        port = free_port()
+        p = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "lossy_relay.py"), str(port),
+                              str(server_port)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        self.servers.append(p)
+        if p.stdout.readline().strip() != "relay: ready":
+            raise SystemExit("bench: lossy_relay.py did not start")
+        return port
+
+    def lossy_case(self):
+        relay = self.lossy_relay(self.perf_listener())
+        size = "%d" % self.lossy_size
+
+        def perf(direction):
+            return ([self.quicc, *self.driver, "--perf", "--" + direction, size, "--cafile", self.cert,
+                     "--connect-to", "127.0.0.1:%d" % relay, "localhost:%d" % relay], None, None, None)
+        self.case("lossy", [
+            ("quicc --perf --download", lambda: perf("download")),
+            ("quicc --perf --upload", lambda: perf("upload")),
+        ], self.lossy_size)
+
+    # --- the chart -------------------------------------------------------------------------------
+
+    def chart(self, path):
+        gnuplot = shutil.which("gnuplot")
+        if not gnuplot:
+            log("bench: gnuplot not installed (gnuplot-nox): no chart")
+            self.failures.append("chart: gnuplot not installed")
+            return
+        rows = []  # (case, tool, MB/s)
+        for case in ("download", "pipe", "lossy"):
+            for row in self.results.get(case, {}).get("tools", []):
+                if row.get("mb_per_s"):
+                    rows.append((case, row["tool"], row["mb_per_s"]))
+        small = [(row["tool"], row["wall_s"] * 1000) for row in self.results.get("small", {}).get("tools", [])]
+        data = os.path.join(self.work, "chart.dat")
+        with open(data, "w") as f:
+            f.write("# case tool MB/s\n")
+            for case, tool, v in rows:
+                f.write('"%s: %s" %.3f\n' % (case, tool, v))
+            f.write("\n\n# tool ms\n")
+            for tool, v in small:
+                f.write('"%s" %.3f\n' % (tool, v))
+        script = """
+set terminal pngcairo size 1100,900 font ',10'
+set output '%s'
+set multiplot layout 2,1 title 'quicc benchmarks (loopback, medians of %d runs)'
+set style data histogram
+set style fill solid 0.8 border -1
+set boxwidth 0.7
+set grid ytics
+set xtics rotate by -25 scale 0 font ',9'
+set key off
+set title 'throughput, MB/s, log scale (higher is better)'
+set logscale y 10
+plot '%s' index 0 using 2:xtic(1) linecolor rgb '#3b75af' , '' index 0 using 0:2:(sprintf('%%.1f', $2)) with labels offset 0,0.7 notitle
+set title 'small request: handshake, 20 bytes, close; wall ms (lower is better)'
+unset logscale y
+set yrange [0:*]
+plot '%s' index 1 using 2:xtic(1) linecolor rgb '#e1812c', '' index 1 using 0:2:(sprintf('%%.1f', $2)) with labels offset 0,0.7 notitle
+unset multiplot
+""" % (path, self.args.reps, data, data)
+        if not small:
+            script = script.replace("layout 2,1", "layout 1,1").split("set title 'small")[0] + "unset multiplot\n"
+        if not rows:
+            log("bench: nothing to chart")
+            return
+        r = subprocess.run([gnuplot], input=script, capture_output=True, text=True)
+        if r.returncode != 0 or not os.path.exists(path):
+            self.failures.append("chart: gnuplot failed: %s" % r.stderr.strip()[-300:])
+            return
+        log("bench: chart written to %s" % path)
 
     # --- startup ---------------------------------------------------------------------------------
 
@@ -406,10 +497,14 @@ class Bench:
                 ], self.size)
             elif case == "sequential":
                 self.sequential_case(gt)
+            elif case == "lossy":
+                self.lossy_case()
             elif case == "startup":
                 self.startup_case()
             else:
-                raise SystemExit("bench: no case %r (small, download, pipe, sequential, startup)" % case)
+                raise SystemExit("bench: no case %r (small, download, pipe, sequential, lossy, startup)" % case)
+        if self.args.chart:
+            self.chart(self.args.chart)
         if self.args.json:
             with open(self.args.json, "w") as f:
                 json.dump({"size_bytes": self.size, "reps": self.args.reps, "cases": self.results},
@@ -421,10 +516,12 @@ class Bench:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default="small,download,pipe,sequential,startup")
+    ap.add_argument("--cases", default="small,download,pipe,sequential,lossy,startup")
     ap.add_argument("--sequential", type=int, default=100, help="connections in the sequential case")
     ap.add_argument("--size-mb", type=float, default=100)
+    ap.add_argument("--lossy-mb", type=float, default=20, help="bytes each way in the lossy case")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--chart", help="draw the results into this PNG (gnuplot)")
     ap.add_argument("--json", help="write the results to this file too")
     ap.add_argument("--quicc", default=os.environ.get("QUICC", os.path.join(ROOT, "build", "app", "quicc")),
                     help="the quicc binary (default: $QUICC, or build/app/quicc, built if missing)")
@@ -434,7 +531,7 @@ def main():
                     help="tiny sizes, one repetition, no warm-up: checks the harness, times nothing")
     args = ap.parse_args()
     if args.smoke:
-        args.size_mb, args.reps, args.sequential = 0.25, 1, 3
+        args.size_mb, args.reps, args.sequential, args.lossy_mb = 0.25, 1, 3, 0.25
     if not os.access(args.quicc, os.X_OK):
         subprocess.run([os.path.join(ROOT, "scripts", "build.sh")], check=True,
                        stdout=subprocess.DEVNULL)

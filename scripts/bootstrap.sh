@@ -30,7 +30,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev ccache time strace
+PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev ccache time strace gnuplot-nox
           libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client)
 
 CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}

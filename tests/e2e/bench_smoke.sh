@@ -6,13 +6,13 @@
 
 rc=0
 python3 "$(dirname "$0")/../../bench/bench.py" --smoke --quicc "$QUICC" --driver "$QUICC_DRIVER" \
-  --json "$TMP/bench.json" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
+  --json "$TMP/bench.json" --chart "$TMP/chart.png" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
 diag_add "$TMP/bench.out"
 diag_add "$TMP/bench.err"
 [ "$rc" = 0 ] || fail "bench.py --smoke exited $rc: $(grep -m1 FAILED "$TMP/bench.err" || tail -n1 "$TMP/bench.err")"
 for row in 'quicc --get' 'quic-hq-interop \(demo\)' 'demo, 256 KiB reads' 'gtlsclient \(ngtcp2\)' \
            'quicc -> quicc pipe' 'gtlsclient <- gtlsserver' 'quicc --count' 'quicc --get, a loop' \
-           'gtlsclient, a loop'; do
+           'gtlsclient, a loop' 'quicc --perf --download' 'quicc --perf --upload'; do
   grep -Eq "^$row +1 " "$TMP/bench.out" || fail "bench.py --smoke printed no row for '$row'"
 done
 # startup: four runs each (the short cases run 4x the repetitions).
@@ -23,7 +23,7 @@ done
 python3 - "$TMP/bench.json" <<'PY' || fail "bench.json is not what bench.py printed"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r["cases"]) == {"small", "download", "pipe", "sequential", "startup: exit",
+assert set(r["cases"]) == {"small", "download", "pipe", "sequential", "lossy", "startup: exit",
                           "startup: first Initial"}, r["cases"].keys()
 for name, case in r["cases"].items():
     for row in case["tools"]:
@@ -31,6 +31,9 @@ for name, case in r["cases"].items():
             assert row["runs"] == 4 and row["ms"] > 0, row
         else:
             assert row["runs"] == 1 and row["wall_s"] > 0 and row["peak_rss_kib"] > 0, row
-    assert len(case["tools"]) == 3 or name in ("download", "pipe"), (name, case["tools"])
+    assert len(case["tools"]) == 3 or name in ("download", "pipe", "lossy"), (name, case["tools"])
 PY
-pass "bench.py --smoke: 5 cases, every tool, every byte"
+# The chart: a PNG (gnuplot comes with the bootstrap's packages).
+[ "$(head -c 8 "$TMP/chart.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+  fail "bench.py --chart wrote no PNG"
+pass "bench.py --smoke: 6 cases, every tool, every byte, the chart"
