@@ -153,9 +153,15 @@ bool exchange(Shared& s, size_t i, std::vector<unsigned char>& buffer) {
     // failed above: more bytes than requested
   } else if (ok && SSL_get_stream_read_state(stream) == SSL_STREAM_STATE_FINISHED) {
     emitter.emit(StreamEvent{id, StreamChange::fin_received, {}});
-    emitter.emit(response_event(s.plan, i, id, bytes,
-                                std::chrono::duration_cast<std::chrono::microseconds>(
-                                    Clock::now() - started)));
+    ResponseEvent done;
+    {
+      // Under the lock: with --duration another worker may be adding requests to the plan.
+      std::lock_guard lock(s.plan.lock());
+      done = response_event(s.plan, i, id, bytes,
+                            std::chrono::duration_cast<std::chrono::microseconds>(
+                                Clock::now() - started));
+    }
+    emitter.emit(done);
     file.keep();
     std::lock_guard lock(s.plan.lock());
     s.plan.completed(i, bytes);
