@@ -17,7 +17,7 @@ Cases (tools in the order they run):
               drains each for three PTOs before the next): quicc --count N (one process, N
               connections, each sending "GET /small"), a shell loop of N `quicc --get` runs;
               and a loop of N gtlsclient runs from gtlsserver
-  lossy     SIZE each way through bench/lossy_relay.py (5% of datagrams dropped and 5% held
+  lossy     SIZE each way through tests/fault_relay.py (5% of datagrams dropped and 5% held
               back 30 ms, each way, the same seeded choices every run), quicc's perf client
               against a quicc perf listener: --perf --upload SIZE against --perf --download
               SIZE (same client, server and path; only the direction differs)
@@ -272,14 +272,15 @@ class Bench:
         return port
 
     def lossy_relay(self, server_port):
-        port = free_port()
-        p = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "lossy_relay.py"), str(port),
-                              str(server_port)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "fault_relay.py"), "0",
+                              str(server_port), "--drop", "0.05", "--delay", "0.05", "--delay-ms", "30"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
         self.servers.append(p)
-        if p.stdout.readline().strip() != "relay: ready":
-            raise SystemExit("bench: lossy_relay.py did not start")
-        return port
+        line = p.stdout.readline().split()
+        if line[:2] != ["relay:", "ready"]:
+            raise SystemExit("bench: tests/fault_relay.py did not start")
+        return int(line[2])
 
     def lossy_case(self):
         relay = self.lossy_relay(self.perf_listener())
