@@ -244,6 +244,7 @@ std::optional<std::string> check_combinations(const Options& o, RunMode mode) {
   if (o.require_client_cert && !was_given(o, "--cafile") && !was_given(o, "--capath"))
     return "--require-client-cert needs --cafile or --capath to verify clients against";
   if (o.ipv4 && o.ipv6) return "-4 and -6 exclude each other";
+  if (o.no_sni && was_given(o, "--sni")) return "--sni and --no-sni exclude each other";
   int services = 0;
   for (std::string_view service : service_options) services += was_given(o, service) ? 1 : 0;
   if (services > 1) return "--echo, --serve, --sink, --source and --perf exclude each other";

@@ -502,6 +502,7 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
          "connection)"},
         {{"--progress", "--no-progress", "h:1"}, "--progress and --no-progress exclude each other"},
         {{"--send-only", "--recv-only", "h:1"}, "--send-only and --recv-only exclude each other"},
+        {{"--sni", "x", "--no-sni", "h:1"}, "--sni and --no-sni exclude each other"},
         {{"--send-only", "--expect", "x", "h:1"}, "--send-only does not go with --expect"},
         {{"--recv-only", "--send", "x", "h:1"}, "--recv-only does not go with --send"},
         {{"--recv-only", "--interactive", "h:1"}, "--recv-only does not go with --interactive"},
