@@ -246,8 +246,10 @@ Outcome fetch_blocking(Connection& conn, RunContext& run, Waker& waker) {
       if (plan.finished()) break;
     }
     uint64_t bytes = shared.bytes;
-    if (bytes != last_bytes) last_activity = now;
-    last_bytes = bytes;
+    // Activity is bytes moving either way: a perf upload receives nothing for a long while.
+    uint64_t moved = bytes + plan.request_bytes();
+    if (moved != last_bytes) last_activity = now;
+    last_bytes = moved;
     std::optional<Clock::time_point> next = run.run_deadline();
     if (config.idle_exit.count() > 0) {
       next = earliest(next, last_activity + config.idle_exit);

@@ -76,9 +76,10 @@ RunEnding run_ending(RunContext& run, Clock::time_point last_activity, Clock::ti
     e.outcome = idle_exit_outcome(config);
     e.close.reason = "idle";
   }
-  // A listener stays for the closing period (ShutdownPolicy::closing_period): its clients may
-  // still be sending, and a port that is gone answers them with ICMP errors that Linux reports
-  // before the CONNECTION_CLOSE waiting in their sockets.
+  // The closing period when the user's policy keeps one (ShutdownPolicy::closing_period: every
+  // listener, or --shutdown full): a listener's clients may still be sending, and a port that is
+  // gone answers them with ICMP errors that Linux reports before the CONNECTION_CLOSE waiting in
+  // their sockets.
   e.close.linger = config.shutdown.closing_period;
   return e;
 }
