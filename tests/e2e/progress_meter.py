@@ -1,6 +1,8 @@
 """The progress meter (run by progress_meter.sh, which sets QUICC, QUICC_DRIVER, TMP, DATA: a
-100 MB file). A client sends DATA to a quicc pipe listener whose stdout is read at most 100 MB/s
-(so the transfer runs for more than a second); the client's stderr is a pty, or a file:
+100 MB file). A client sends DATA to a quicc pipe listener whose stdout is read at most 50 MiB/s
+(so the transfer runs for about two seconds: the meter is drawn from its first second on, every
+200 ms; at 100 MiB/s a fast run, its last megabytes in the listener's buffers, was over before a
+second drawing); the client's stderr is a pty, or a file:
   on the pty, the meter is drawn ("\\rquicc: in ..., out ..., N s" ESC[K) and redrawn with the
   bytes growing, and erased at the end ("\\r" ESC[K, nothing after it); exit 0;
   with stderr a file, no meter; with --no-progress or -v on the pty, none either.
@@ -23,14 +25,14 @@ DATA = os.environ["DATA"]
 METER = re.compile(rb"\rquicc: in [0-9.]+ k?M?G?B \([0-9.]+ k?M?G?B/s\), out ([0-9.]+ k?M?G?B) "
                    rb"\([0-9.]+ k?M?G?B/s\), \d+ s\x1b\[K")
 METER_IN = re.compile(rb"\rquicc: in [0-9.]+ k?M?G?B ")
-# A reader of the listener's stdout that takes 1 MiB every 10 ms at most.
+# A reader of the listener's stdout that takes 1 MiB every 20 ms at most.
 SLOW_READER = ("import sys,time\n"
                "n=0\n"
                "while True:\n"
                "  b=sys.stdin.buffer.read(1<<20)\n"
                "  if not b: break\n"
                "  n+=len(b)\n"
-               "  time.sleep(0.01)\n"
+               "  time.sleep(0.02)\n"
                "print(n)\n")
 procs = []
 
