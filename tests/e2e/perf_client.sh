@@ -11,7 +11,8 @@
 #   a server that answers with the wrong size (quicc --echo --alpn perf sends back the request
 #     itself): exit 15, "more than the 5 requested" / "the server's FIN came after 18 bytes of
 #     the 50000 requested";
-#   a peer without ALPN perf (quicc's default echo): exit 7.
+#   a peer without ALPN perf (quicc's default echo): exit 7;
+#   SIGINT two seconds into a 30 s run: exit 130 within 3 s (scaled), the run's line printed.
 . "$(dirname "$0")/lib.sh"
 
 start_listener "$TMP/l.out" --perf --keep-open -v
@@ -105,6 +106,22 @@ assert int(server["bytes_out"]) == n * 256 * 1024, (server, n)
 assert int(server["bytes_in"]) == n * (8 + 64 * 1024), (server, n)
 PY
 
+# --- SIGINT in the middle of a timed run: exit 130 at once, the run's report still printed ---------
+RC=0
+"$QUICC" "--$QUICC_DRIVER" --perf --download 1M --streams 2 --duration 30s "${TO[@]}" >"$TMP/intr.out" 2>"$TMP/intr.err" &
+ipid=$!
+bg_track "$ipid"
+diag_add "$TMP/intr.err" "$TMP/intr.out"
+wait_log "$TMP/intr.out" 0 '^\[ +1\.[0-9]+- +2\.' 20 || fail "SIGINT case: no second report line within 20 s"
+t0=$(now_ms)
+kill -INT "$ipid"
+wait "$ipid" || RC=$?
+took=$(( $(now_ms) - t0 ))
+[ "$RC" = 130 ] || fail "SIGINT mid-run: exit $RC, expected 130"
+[ "$took" -lt "$(scaled 3000)" ] || fail "SIGINT mid-run: the client took $took ms to end"
+line=$(final_line intr)
+[[ $line == *' requests on 2 streams' ]] || fail "SIGINT mid-run: the last line is '$line'"
+
 # --- a server that answers with the wrong size --------------------------------------------------
 start_listener "$TMP/echo.out" --echo --alpn perf --keep-open
 ECHO=(--pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT")
@@ -122,4 +139,4 @@ start_listener "$TMP/plain.out" --echo --keep-open
 perf alpn --download 1k --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT"
 [ "$RC" = 7 ] || fail "a peer with ALPN quicc only: exit $RC, expected 7 (no ALPN agreed)"
 
-pass "perf client: both directions on 4 streams, each direction, --duration with JSON, wrong sizes (15), no ALPN (7)"
+pass "perf client: both directions on 4 streams, each direction, --duration with JSON, wrong sizes (15), no ALPN (7), SIGINT (130)"
