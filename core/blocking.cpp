@@ -586,6 +586,8 @@ void BlockingPipe::write_failed_locked(SSL* s) {
 PipeFacts BlockingPipe::snapshot() {
   std::lock_guard lock(mutex_);
   facts_.peer_acked = conn_.peer_acked();
+  facts_.peer_data_at = conn_.last_peer_data_in();
+  facts_.loss_seen = conn_.loss_seen();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   facts_.receive_moved = streams_.awaiting_peer_stream();
   facts_.handshake_confirmed = conn_.handshake_confirmed();
@@ -679,6 +681,7 @@ bool BlockingPipe::apply(const Step& step, TransferPolicy& policy) {
 Outcome BlockingPipe::run() {
   TransferPolicy policy(policy_settings(run_));
   policy.set_linger(linger_for(conn_.handshake_rtt_us()));
+  policy.set_round_trip(conn_.handshake_rtt_us());
   workers_.start([this] { accept_loop(); });
   workers_.start([this] { send_loop(); });
 

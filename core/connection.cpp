@@ -160,6 +160,14 @@ Clock::time_point Connection::last_datagram_in() const {
   return Clock::time_point(Clock::duration(ns));
 }
 
+std::optional<Clock::time_point> Connection::last_peer_data_in() const {
+  int64_t ns = wire_->last_peer_data_ns;
+  if (ns == 0) return std::nullopt;
+  return Clock::time_point(Clock::duration(ns));
+}
+
+bool Connection::loss_seen() const { return wire_->loss_seen; }
+
 uint64_t Connection::handshake_rtt_us() const {
   uint64_t rtt = 0;
   SSL_get_handshake_rtt(conn_.get(), &rtt);

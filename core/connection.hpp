@@ -89,6 +89,10 @@ class Connection {
   bool peer_acked() const;
   // When a datagram last arrived (or the connection was made, if none has).
   Clock::time_point last_datagram_in() const;
+  // When the peer's last STREAM frame or probe arrived (none yet: empty), and whether a STREAM
+  // frame came or went again or the peer probed (this path loses packets). See WireState.
+  std::optional<Clock::time_point> last_peer_data_in() const;
+  bool loss_seen() const;
   uint64_t handshake_rtt_us() const;
 
   // One step of the close `request` asks for (SSL_shutdown_ex, never blocking: the driver

@@ -42,6 +42,7 @@ PipeSession::PipeSession(Connection& conn, RunContext& run, const PipeOptions& o
       pump_(conn, run.config), console_(run, conn, [this](SSL* s) { pump_.watch_own(s); }),
       meter_(run) {
   policy_.set_linger(linger_for(conn.handshake_rtt_us()));
+  policy_.set_round_trip(conn.handshake_rtt_us());
 }
 
 bool PipeSession::turn(unsigned wake) {

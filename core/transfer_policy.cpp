@@ -200,6 +200,12 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
       // close still clearing its way is overtaken too).
       if (escalate_now_ || now >= phase_deadline_ || past_run_deadline) {
         if (peer_close_grace_ && !escalate_now_ && !past_run_deadline) {
+          // The peer sent again (our ACK was lost, it retransmitted): quiet from then on.
+          if (auto until = quiet_until(f); until && now < *until && now < grace_cap_) {
+            phase_deadline_ = std::min(*until, grace_cap_);
+            s.wake = earliest(phase_deadline_, settings_.run_deadline);
+            return s;
+          }
           // The peer did not close in time: close ourselves, gracefully.
           peer_close_grace_ = false;
           const ShutdownPolicy& user = settings_.shutdown;
@@ -356,17 +362,23 @@ Step TransferPolicy::transfer(const PipeFacts& f, Clock::time_point now) {
     // A close after a transfer that ended well waits as long as the user's policy says:
     // only --timeout and interrupts cut it short.
     bool both_done = settings_.on_eof == EofPolicy::fin || settings_.on_eof == EofPolicy::ignore;
-    if (settings_.role == Role::listener && both_done && !request.rapid && !request.wait_peer) {
-      // Both sides are done at about the same time; so that exactly one of them closes, as a
-      // client and a server usually agree, the listener leaves the close to the client for a
-      // moment, then closes itself (a peer that never closes cannot hold it). With --on-eof
-      // close or reset the user asked this side to close, and it does. So does a listener
-      // whose --expect matched (the client may not have finished): a client's FIN still in
-      // flight is then acknowledged before the close, instead of lost with it (the client
-      // would rightly call its data unacknowledged).
-      request.wait_peer = true;
-      peer_close_grace_ = true;
-      return start_close(request, now, settings_.peer_close_grace, f, verdict);
+    if (both_done && !request.rapid && !request.wait_peer) {
+      // The peer's last data came lately: it cannot know yet whether our ACK of it arrived,
+      // so the close is left to the peer, which closes once it has that ACK, while ours
+      // answers its retransmissions should the ACK be lost (Settings::quiet). Data that
+      // came long ago was acknowledged, or the peer would have sent it again by now: close.
+      // With --on-eof close or reset the user asked this side to close, and it does. So does
+      // a side whose --expect matched (the peer may not have finished), after the same wait:
+      // a FIN of the peer's in flight is then acknowledged before the close.
+      if (auto until = quiet_until(f); until && now < *until) {
+        request.wait_peer = true;
+        peer_close_grace_ = true;
+        grace_cap_ = now + settings_.quiet_cap;
+        return start_close(request, now,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(*until - now) +
+                               std::chrono::milliseconds(1),
+                           f, verdict);
+      }
     }
     return start_close(request, now, std::nullopt, f, verdict);
   }
@@ -470,6 +482,28 @@ Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
   s.wake = phase_deadline_;
   issue(s, CloseRequest{true, false, false, code, reason}, now, f);
   return s;
+}
+
+std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f) const {
+  if (!f.peer_data_at) return std::nullopt;
+  auto quiet = f.loss_seen ? settings_.quiet_lossy : settings_.quiet;
+  return *f.peer_data_at + (settings_.role == Role::listener ? 2 * quiet : quiet);
+}
+
+void TransferPolicy::set_round_trip(uint64_t rtt_us) {
+  // The peer sends its data again a PTO after it last did: its smoothed RTT, four times the
+  // RTT's variation (half the RTT at first) and its ACK delay (25 ms by default), about
+  // 3 RTT + 26 ms. `quiet` lets one retransmission come with room to spare; `quiet_lossy`,
+  // the four or five the peer makes (backing off) before one of our ACKs gets through on a
+  // path that drops one packet in ten.
+  auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(rtt_us));
+  settings_.quiet = std::clamp<std::chrono::milliseconds>(6 * rtt + std::chrono::milliseconds(60),
+                                                          std::chrono::milliseconds(100),
+                                                          std::chrono::milliseconds(1000));
+  settings_.quiet_lossy = std::clamp<std::chrono::milliseconds>(
+      20 * rtt + std::chrono::milliseconds(300), std::chrono::milliseconds(600),
+      std::chrono::milliseconds(2000));
+  settings_.quiet_cap = std::max(std::chrono::milliseconds(3000), 3 * settings_.quiet_lossy);
 }
 
 std::optional<Clock::time_point> TransferPolicy::next_deadline(const PipeFacts& f) const {

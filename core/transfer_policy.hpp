@@ -35,6 +35,8 @@ struct PipeFacts : StreamFacts {
   bool handshake_confirmed = true;  // a client has received HANDSHAKE_DONE (a server: always)
   bool key_update_safe = true;  // see Connection::key_update_safe
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
+  std::optional<Clock::time_point> peer_data_at;  // the peer's last STREAM frame or probe came
+  bool loss_seen = false;  // a STREAM frame was retransmitted, either way, or the peer probed
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
 };
 
@@ -89,8 +91,17 @@ class TransferPolicy {
     // Before a close that ends a transfer well: how long to wait for our ACK of the peer's
     // last packets to leave (OpenSSL delays ACKs by up to 25 ms).
     std::chrono::milliseconds ack_wait{100};
-    // A listener whose transfer ended well leaves the close to the client for this long.
-    std::chrono::milliseconds peer_close_grace{1000};
+    // A transfer that ended well: the peer cannot know that our ACK of its last data arrived,
+    // and a CONNECTION_CLOSE of ours that overtook a lost ACK would leave that data
+    // unacknowledged in its eyes (it rightly reports a loss). The side that received data in
+    // the last `quiet` (`quiet_lossy` once the path has shown loss) leaves the close to the
+    // peer until it has been that long, acknowledging whatever the peer sends again; the peer
+    // closes once it has our ACK. A listener waits twice as long, so that when both sides
+    // received last at about the same time the client closes and only the client. Bounded by
+    // `quiet_cap` from the transfer's end (a peer that keeps sending holds it no longer).
+    std::chrono::milliseconds quiet{100};
+    std::chrono::milliseconds quiet_lossy{600};
+    std::chrono::milliseconds quiet_cap{3000};
     // How long a client's close waits for the handshake to be confirmed (HANDSHAKE_DONE).
     std::chrono::milliseconds confirm_wait{500};
   };
@@ -117,6 +128,8 @@ class TransferPolicy {
   // False if the command can no longer do anything (the connection is closing).
   bool command(const UserCommand& command);
   void set_linger(std::chrono::milliseconds linger) { settings_.linger = linger; }
+  // The quiet periods for a path of this round-trip time (see Settings::quiet).
+  void set_round_trip(uint64_t rtt_us);
 
   Step decide(const PipeFacts& facts, Clock::time_point now);
 
@@ -142,6 +155,9 @@ class TransferPolicy {
   // Our close is over: settles the outcome.
   void finish(const PipeFacts& f);
   std::optional<Clock::time_point> next_deadline(const PipeFacts& f) const;
+  // Until when a close that ends the transfer leaves the close to the peer (Settings::quiet);
+  // empty: the peer sent no data lately, close now.
+  std::optional<Clock::time_point> quiet_until(const PipeFacts& f) const;
   Outcome deadline_outcome(bool whole_run) const;
 
   Settings settings_;
@@ -170,6 +186,7 @@ class TransferPolicy {
   std::optional<Clock::time_point> key_update_wait_until_;
   std::optional<Clock::time_point> ack_wait_until_;
   bool peer_close_grace_ = false;  // our close waits for the peer's, for a moment
+  Clock::time_point grace_cap_{};  // ... and no longer than this
   uint64_t unacked_at_close_ = 0;
   bool close_waits_for_acks_ = false;
   bool peer_first_ = false;  // the peer's close came before ours finished

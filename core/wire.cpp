@@ -13,10 +13,15 @@ namespace {
 // QUIC frame types of CONNECTION_CLOSE (RFC 9000, 19.19): transport and application.
 constexpr unsigned char frame_conn_close_transport = 0x1c;
 constexpr unsigned char frame_conn_close_app = 0x1d;
+constexpr unsigned char frame_ping = 0x01;
 constexpr unsigned char frame_ack = 0x02;
 constexpr unsigned char frame_ack_ecn = 0x03;
 constexpr unsigned char frame_reset_stream = 0x04;
 constexpr unsigned char frame_handshake_done = 0x1e;
+// STREAM frames are 0x08 to 0x0f; bit 0x04 says an offset follows the stream ID.
+constexpr unsigned char frame_stream_first = 0x08;
+constexpr unsigned char frame_stream_last = 0x0f;
+constexpr unsigned char frame_stream_has_offset = 0x04;
 
 bool is_ack(const unsigned char* frame) { return frame[0] == frame_ack || frame[0] == frame_ack_ecn; }
 bool is_conn_close(const unsigned char* frame) {
@@ -41,6 +46,22 @@ void note_peer_reset(WireState& state, const unsigned char* frame, size_t len) {
   auto stream = read_varint(p, end);
   auto code = read_varint(p, end);
   if (stream && code) state.peer_reset(*stream, *code);
+}
+
+// STREAM (RFC 9000, 19.8): type, stream ID, offset if the type says so. Notes a frame that
+// repeats an offset of its stream as a sign of loss.
+void note_stream_frame(WireState& state, bool sent, const unsigned char* frame, size_t len) {
+  const unsigned char* p = frame + 1;
+  const unsigned char* end = frame + len;
+  auto stream = read_varint(p, end);
+  if (!stream) return;
+  uint64_t offset = 0;
+  if (frame[0] & frame_stream_has_offset) {
+    auto o = read_varint(p, end);
+    if (!o) return;
+    offset = *o;
+  }
+  if (state.stream_frame_repeats(sent, *stream, offset)) state.loss_seen = true;
 }
 
 // Which connection's callbacks update which state. Not the SSL object's ex_data: a listener's
@@ -91,6 +112,16 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
     const auto* bytes = static_cast<const unsigned char*>(buf);
     bool frame = (content_type == SSL3_RT_QUIC_FRAME_FULL ||
                   content_type == SSL3_RT_QUIC_FRAME_HEADER) && len > 0;
+    if (!write_p && content_type == SSL3_RT_QUIC_PACKET && len > 0)
+      state->receiving_1rtt = !(bytes[0] & 0x80);  // a short header; its frames come next
+    bool stream_frame = frame && bytes[0] >= frame_stream_first && bytes[0] <= frame_stream_last;
+    if (stream_frame) note_stream_frame(*state, write_p != 0, bytes, len);
+    // A PING in a 1-RTT packet is the peer's probe (RFC 9002, 6.2.4): it has had no ACK from
+    // us in time, for data we may have acknowledged already, and it wants one.
+    bool probe = frame && !write_p && bytes[0] == frame_ping && state->receiving_1rtt;
+    if (probe) state->loss_seen = true;
+    if ((stream_frame && !write_p) || probe)
+      state->last_peer_data_ns = std::chrono::steady_clock::now().time_since_epoch().count();
     if (frame && write_p) {
       if (is_conn_close(bytes)) state->close_frame_packetized = true;
       if (bytes[0] == frame_reset_stream) state->reset_frame_packetized = true;
@@ -124,6 +155,19 @@ std::optional<uint64_t> WireState::peer_reset_code(uint64_t stream) const {
 void WireState::peer_reset(uint64_t stream, uint64_t code) {
   std::lock_guard lock(mutex_);
   peer_resets_.emplace(stream, code);
+}
+
+bool WireState::stream_frame_repeats(bool sent, uint64_t stream, uint64_t offset) {
+  std::lock_guard lock(mutex_);
+  auto& highest = highest_offset_[sent ? 1 : 0];
+  // Bounded: a run of many short streams (--perf --duration) forgets the oldest at times; a
+  // repeat missed then costs only a shorter wait at the close.
+  if (highest.size() >= 1024 && !highest.count(stream)) highest.clear();
+  auto [it, first] = highest.try_emplace(stream, offset);
+  if (first) return false;
+  if (offset <= it->second) return true;
+  it->second = offset;
+  return false;
 }
 
 void install_wire_callback(SSL_CTX* ctx, Emitter* trace) {

@@ -7,7 +7,9 @@
 //   frame of ours, so that a close that ends a transfer can wait for that ACK (see
 //   TransferPolicy::Settings::ack_wait).
 // - It stamps the time a datagram last arrived, for the listener's own idle timer (OpenSSL 3.5
-//   gives a server no way to offer --idle-timeout: see listener.cpp).
+//   gives a server no way to offer --idle-timeout: see listener.cpp), and the time the peer's
+//   last STREAM frame did, and notices retransmitted STREAM frames either way, for the close
+//   that ends a transfer (TransferPolicy::Settings::quiet).
 // - At -vvv it decodes every datagram, packet and frame with SSL_trace into TraceEvents.
 #pragma once
 
@@ -36,16 +38,28 @@ struct WireState {
   // An ack-eliciting frame arrived after the last ACK frame we packetized.
   std::atomic<bool> received_unacked{false};
   std::atomic<int64_t> last_datagram_in_ns{0};  // steady_clock, since its epoch; 0: none yet
+  // When a STREAM frame, or a probe (a PING in a 1-RTT packet), of the peer's last arrived
+  // (steady_clock ns; 0: none yet): how long the peer has been quiet, for a close that lets it
+  // see our ACK first (TransferPolicy).
+  std::atomic<int64_t> last_peer_data_ns{0};
+  // A STREAM frame went or came again at an offset already seen on its stream (a
+  // retransmission, or a duplicate), or the peer probed: this path loses packets.
+  std::atomic<bool> loss_seen{false};
+  bool receiving_1rtt = false;  // the packet whose frames the callback sees now (its thread's)
 
   // The code of the RESET_STREAM the peer sent for `stream`, if one arrived. OpenSSL forgets
   // it once the connection closes: a stream then reads "connection closed", whatever came
   // before, and a reset followed at once by a close would lose its code.
   std::optional<uint64_t> peer_reset_code(uint64_t stream) const;
   void peer_reset(uint64_t stream, uint64_t code);
+  // A STREAM frame at `offset` of `stream`, sent or received: true if the stream already had a
+  // frame at that offset or beyond that way.
+  bool stream_frame_repeats(bool sent, uint64_t stream, uint64_t offset);
 
  private:
   mutable std::mutex mutex_;  // OpenSSL's threads call back; the owner reads
   std::map<uint64_t, uint64_t> peer_resets_;
+  std::map<uint64_t, uint64_t> highest_offset_[2];  // per stream: [0] received, [1] sent
 };
 
 // Installs the callback on `ctx`; `trace` (may be null) receives the -vvv message trace and

@@ -486,31 +486,138 @@ TEST_CASE("TransferPolicy: a transfer that is over waits for its key update, bou
   }
 }
 
-TEST_CASE("TransferPolicy: a listener leaves the close to the client for a moment") {
-  TransferPolicy p(settings(EofPolicy::fin, Role::listener));
-  PipeFacts f = moved(3, 3);
+// A transfer both sides finished, as decided at `now` with the peer's last data at `peer_data`.
+Step finished_step(TransferPolicy& p, PipeFacts& f, std::optional<Clock::time_point> peer_data,
+                   bool loss, Clock::time_point now) {
+  f = moved(3, 3);
   f.input_eof = true;
-  p.decide(f, t0);
+  p.decide(f, now);
   f.fin_sent = f.fin_received = f.read_ended = true;
-  Step s = p.decide(f, t0);
-  REQUIRE(s.close);
-  CHECK(s.close->wait_peer);
-  CHECK_FALSE(s.close->rapid);
+  f.peer_data_at = peer_data;
+  f.loss_seen = loss;
+  return p.decide(f, now);
+}
 
-  SUBCASE("the client closes: the listener's close completes with it") {
+TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to the peer") {
+  // The peer cannot know that our ACK of its last data arrived; if it was lost and we closed,
+  // the peer would rightly report that data unacknowledged (found through a lossy relay: the
+  // listener exited 15 although the client had every byte). Quiet: 100 ms, 600 ms once a
+  // retransmission was seen; a listener waits twice as long.
+  struct Row {
+    Role role;
+    std::optional<std::chrono::milliseconds> peer_data_ago;
+    bool loss;
+    std::optional<std::chrono::milliseconds> waits;  // until, from t0; none: closes now
+  };
+  const Row rows[] = {
+      {Role::client, std::nullopt, false, std::nullopt},  // the peer sent no data
+      {Role::client, 1ms, false, 99ms},
+      {Role::client, 99ms, false, 1ms},
+      {Role::client, 100ms, false, std::nullopt},
+      {Role::client, 200ms, false, std::nullopt},
+      {Role::client, 200ms, true, 400ms},
+      {Role::client, 600ms, true, std::nullopt},
+      {Role::listener, std::nullopt, false, std::nullopt},
+      {Role::listener, 1ms, false, 199ms},
+      {Role::listener, 150ms, false, 50ms},
+      {Role::listener, 200ms, false, std::nullopt},  // sent last itself: it closes
+      {Role::listener, 300ms, true, 900ms},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(static_cast<int>(r.role));
+    CAPTURE(r.peer_data_ago ? r.peer_data_ago->count() : -1);
+    CAPTURE(r.loss);
+    TransferPolicy p(settings(EofPolicy::fin, r.role));
+    PipeFacts f;
+    std::optional<Clock::time_point> at;
+    if (r.peer_data_ago) at = t0 - *r.peer_data_ago;
+    Step s = finished_step(p, f, at, r.loss, t0);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->rapid);
+    CHECK(s.close->flush);
+    CHECK(s.close->wait_peer == r.waits.has_value());
+    if (!r.waits) {
+      CHECK(finish_close(p, f, t0 + 1ms).ok());
+      continue;
+    }
+    // Until then the close is the peer's; then this side closes itself, gracefully.
+    CHECK_FALSE(p.decide(f, t0 + *r.waits - 1ms).close);
+    Step own = p.decide(f, t0 + *r.waits + 1ms);
+    REQUIRE(own.close);
+    CHECK_FALSE(own.close->wait_peer);
+    CHECK_FALSE(own.close->rapid);
+    CHECK(finish_close(p, f, t0 + *r.waits + 2ms).ok());
+  }
+}
+
+TEST_CASE("TransferPolicy: waiting for the peer's close") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f;
+  Step s = finished_step(p, f, t0, false, t0);
+  REQUIRE(s.close);
+  REQUIRE(s.close->wait_peer);
+
+  SUBCASE("the peer closes: our close completes with it") {
     p.connection_closed(peer_close());
     p.close_finished(peer_close());
     CHECK(p.decide(f, t0 + 10ms).done);
     CHECK(p.outcome().ok());
   }
-  SUBCASE("the client never closes: the listener closes itself, gracefully") {
-    CHECK_FALSE(p.decide(f, t0 + 999ms).close);
-    s = p.decide(f, t0 + 1000ms);
+  SUBCASE("the peer sends again (our ACK was lost): quiet from then on") {
+    f.peer_data_at = t0 + 80ms;
+    CHECK_FALSE(p.decide(f, t0 + 101ms).close);
+    f.peer_data_at = t0 + 150ms;
+    f.loss_seen = true;  // the data came again: a retransmission
+    CHECK_FALSE(p.decide(f, t0 + 700ms).close);
+    s = p.decide(f, t0 + 751ms);
     REQUIRE(s.close);
     CHECK_FALSE(s.close->wait_peer);
-    CHECK_FALSE(s.close->rapid);
-    CHECK(finish_close(p, f, t0 + 1100ms).ok());
+    CHECK(finish_close(p, f, t0 + 752ms).ok());
   }
+  SUBCASE("a peer that keeps sending holds the close no longer than the cap") {
+    Clock::time_point now = t0;
+    for (int i = 0; i < 100; ++i) {
+      now += 50ms;
+      f.peer_data_at = now;
+      s = p.decide(f, now + 1ms);
+      if (s.close) break;
+    }
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+    CHECK(now >= t0 + 3000ms);
+    CHECK(now <= t0 + 3050ms);
+  }
+  SUBCASE("an interrupt while waiting: the close goes on at once, bounded") {
+    p.interrupted(SIGINT, t0 + 10ms);
+    s = p.decide(f, t0 + 10ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+  }
+}
+
+TEST_CASE("TransferPolicy: the quiet periods follow the round-trip time") {
+  TransferPolicy p(settings(EofPolicy::fin));
+  PipeFacts f;
+  p.set_round_trip(200);  // loopback: the floors, 100 ms and 600 ms
+  Step s = finished_step(p, f, t0, false, t0);
+  REQUIRE(s.close);
+  REQUIRE(s.close->wait_peer);
+  CHECK_FALSE(p.decide(f, t0 + 99ms).close);
+  CHECK(p.decide(f, t0 + 101ms).close);
+
+  TransferPolicy far(settings(EofPolicy::fin));
+  far.set_round_trip(50000);  // 50 ms: 6 RTT + 60 ms = 360 ms; lossy 20 RTT + 300 ms = 1300 ms
+  s = finished_step(far, f, t0, false, t0);
+  REQUIRE(s.close);
+  CHECK_FALSE(far.decide(f, t0 + 359ms).close);
+  CHECK(far.decide(f, t0 + 361ms).close);
+
+  TransferPolicy lossy(settings(EofPolicy::fin));
+  lossy.set_round_trip(50000);
+  s = finished_step(lossy, f, t0, true, t0);
+  REQUIRE(s.close);
+  CHECK_FALSE(lossy.decide(f, t0 + 1299ms).close);
+  CHECK(lossy.decide(f, t0 + 1301ms).close);
 }
 
 TEST_CASE("TransferPolicy: a close that ends a transfer waits for our ACK of the peer's data") {
@@ -722,9 +829,8 @@ TEST_CASE("TransferPolicy: --expect matched: reading stops and this side closes"
     step = p.decide(f, t0 + 1ms);
     CHECK_FALSE(step.read_stream);
     REQUIRE(step.close);
-    // A client closes at once; a listener leaves the close to the client for a moment, as
-    // when both sides are done (the client's FIN may be in flight).
-    CHECK(step.close->wait_peer == (role == Role::listener));
+    // The peer sent no data lately (no STREAM frame on record): this side closes at once.
+    CHECK_FALSE(step.close->wait_peer);
     CHECK(step.close->flush);
     CHECK(finish_close(p, f, t0 + 2ms).ok());
   }
