@@ -51,6 +51,14 @@ bool Relay::add(uint64_t id, int& input, int& output, std::string& error) {
   return true;
 }
 
+void Relay::join(uint64_t id) {
+  for (auto& c : clients_) {
+    if (c.id != id) continue;
+    c.joined = true;
+    c.offset = chunk_length_;  // it starts with the next chunk
+  }
+}
+
 void Relay::finished(uint64_t id) {
   for (auto it = clients_.begin(); it != clients_.end(); ++it) {
     if (it->id != id) continue;
@@ -67,7 +75,7 @@ bool Relay::wants_input() const {
   if (input_eof_) return false;
   bool any = false;
   for (const auto& c : clients_) {
-    if (c.input_write.get() < 0) continue;
+    if (c.input_write.get() < 0 || !c.joined) continue;
     if (c.offset < chunk_length_) return false;
     any = true;
   }
@@ -92,7 +100,7 @@ void Relay::interest(std::vector<pollfd>& fds) {
   }
   for (auto& c : clients_) {
     c.input_slot = c.output_slot = SIZE_MAX;
-    if (c.input_write.get() >= 0 && c.offset < chunk_length_) {
+    if (c.input_write.get() >= 0 && c.joined && c.offset < chunk_length_) {
       c.input_slot = fds.size();
       fds.push_back({c.input_write.get(), POLLOUT, 0});
     }
@@ -124,7 +132,9 @@ bool Relay::read_input() {
   switch (input_.read(chunk_.data(), chunk_.size(), n, error)) {
     case LocalInput::Result::data:
       chunk_length_ = n;
-      for (auto& c : clients_) c.offset = 0;
+      for (auto& c : clients_)
+        if (c.joined) c.offset = 0;
+
       return true;
     case LocalInput::Result::not_ready:
       return false;
@@ -147,7 +157,7 @@ void Relay::end_input(Client& c) {
 
 void Relay::write_inputs(uint64_t& moved) {
   for (auto& c : clients_) {
-    if (c.input_write.get() < 0) continue;
+    if (c.input_write.get() < 0 || !c.joined) continue;
     // Our end of its pipe never blocks: try whenever something is left for it.
     if (c.offset < chunk_length_) {
       ssize_t n = ::write(c.input_write.get(), chunk_.data() + c.offset, chunk_length_ - c.offset);

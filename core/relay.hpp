@@ -4,7 +4,8 @@
 // as if they were stdin and stdout; the relay copies between those and the real ends, on the
 // listener's thread, with poll() saying when.
 //
-// - The input is read only while a client is connected (nothing is read to be thrown away),
+// - The input is read only while a client is connected, its handshake complete (nothing is
+//   read to be thrown away: a client that fails its handshake takes nothing with it),
 //   a chunk at a time, the next once every client took the last: the slowest client sets the
 //   pace, as in ncat. At its EOF every client's input ends, and its pipe does what --on-eof
 //   says; a client that comes later finds its input at EOF.
@@ -38,8 +39,12 @@ class Relay {
   Relay(int input_fd, int output_fd, Emitter& emitter);
 
   // A new client: `input` and `output` get the descriptors its pipe is to use as its input
-  // and output (they stay the relay's). False, with `error`, if no pipe could be made.
+  // and output (they stay the relay's). False, with `error`, if no pipe could be made. It gets
+  // no input until it joins.
   bool add(uint64_t id, int& input, int& output, std::string& error);
+  // The client completed its handshake: it gets the input from the next chunk on. Until then
+  // it is not waited for, and a client whose handshake fails takes nothing with it.
+  void join(uint64_t id);
   // The client's pipe is over and no longer uses its descriptors: its input is dropped, its
   // output copied to its end.
   void finished(uint64_t id);
@@ -62,6 +67,7 @@ class Relay {
     UniqueFd input_read, input_write;    // the pipe's input: it reads, we write
     UniqueFd output_read, output_write;  // the pipe's output: it writes, we read
     size_t offset = 0;                   // how much of the current chunk it took
+    bool joined = false;                 // its handshake completed: it gets the input
     bool over = false;                   // finished(): its pipe uses nothing any more
     bool output_eof = false;
     size_t input_slot = SIZE_MAX, output_slot = SIZE_MAX;

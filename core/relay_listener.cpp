@@ -137,7 +137,7 @@ struct SteppedClient : RelayClient {
 };
 
 // One turn of a client; false once it is over (its end reported).
-bool step_client(SteppedClient& c, SSL* listener, bool ending, unsigned net_wake,
+bool step_client(SteppedClient& c, SSL* listener, Relay& relay, bool ending, unsigned net_wake,
                  const std::vector<pollfd>& fds) {
   Connection& conn = *c.conn;
   const Config& config = c.config;
@@ -154,6 +154,7 @@ bool step_client(SteppedClient& c, SSL* listener, bool ending, unsigned net_wake
       return false;
     }
     c.established = true;
+    relay.join(c.number);
     c.session.emplace(conn, c.run, PipeOptions{listener, listener_idle_limit(config)});
   }
   unsigned wake = net_wake;
@@ -192,7 +193,7 @@ Outcome relay_nonblocking(SSL* listener, RunContext& run) {
     uint64_t turn_in = 0, turn_out = 0;
     for (auto it = clients.begin(); it != clients.end();) {
       SteppedClient& c = **it;
-      if (!step_client(c, listener, ending.ended, net_wake, fds)) {
+      if (!step_client(c, listener, relay, ending.ended, net_wake, fds)) {
         relay.finished(c.number);
         it = clients.erase(it);
         busy = true;  // its last frames are queued: let OpenSSL send them at once
@@ -237,6 +238,8 @@ namespace {
 struct ThreadClient : RelayClient {
   using RelayClient::RelayClient;
   std::thread thread;
+  std::atomic<bool> established{false};  // its handshake completed: the relay may join it
+  bool joined = false;                   // the listener's thread joined it to the relay
   std::atomic<bool> over{false};
 };
 
@@ -247,6 +250,8 @@ void run_client(ThreadClient& c, SSL* listener, int listener_fd, Notifier& done)
   Outcome o = handshake_blocking(conn, c.run, limits, nullptr, waker);
   if (o.ok()) o = conn.report_handshake(c.accepted);
   if (o.ok()) {
+    c.established = true;
+    done.notify();  // the listener's thread joins it to the relay
     o = pipe_blocking(conn, c.run, PipeOptions{listener, listener_idle_limit(c.config)}, waker);
     c.report(o);
   } else {
@@ -284,6 +289,11 @@ Outcome relay_blocking(SSL* listener, int listener_fd, RunContext& run) {
       clients.push_back(std::move(c));
     }
     for (auto it = clients.begin(); it != clients.end();) {
+      if ((*it)->established && !(*it)->joined) {
+        relay.join((*it)->number);
+        (*it)->joined = true;
+        busy = true;
+      }
       if (!(*it)->over) {
         ++it;
         continue;

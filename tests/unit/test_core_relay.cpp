@@ -94,7 +94,9 @@ TEST_CASE("Relay: stdin to every client, every client to stdout, EOF to all") {
   int in1 = -1, out1 = -1, in2 = -1, out2 = -1;
   std::string error;
   REQUIRE(relay.add(1, in1, out1, error));
+  relay.join(1);
   REQUIRE(relay.add(2, in2, out2, error));
+  relay.join(2);
   std::string got1, got2;
   bool eof1 = false, eof2 = false;
   CHECK(turn_until(relay, [&] {
@@ -126,6 +128,7 @@ TEST_CASE("Relay: stdin to every client, every client to stdout, EOF to all") {
   CHECK(got2 == "onetwo");
   int in3 = -1, out3 = -1;
   REQUIRE(relay.add(3, in3, out3, error));
+  relay.join(3);
   bool eof3 = false;
   CHECK(drain(in3, eof3).empty());
   CHECK(eof3);
@@ -160,7 +163,9 @@ TEST_CASE("Relay: the slowest client sets the pace") {
   int in1 = -1, out1 = -1, in2 = -1, out2 = -1;
   std::string error;
   REQUIRE(relay.add(1, in1, out1, error));
+  relay.join(1);
   REQUIRE(relay.add(2, in2, out2, error));
+  relay.join(2);
   // Client 2 never reads: once its pipe is full, nothing more is read from the input.
   std::string got1;
   bool eof1 = false;
@@ -194,6 +199,7 @@ TEST_CASE("Relay: an output whose reader went away closes every client's output"
   int in1 = -1, out1 = -1;
   std::string error;
   REQUIRE(relay.add(1, in1, out1, error));
+  relay.join(1);
   out.close_read();
   put(out1, "lost");
   CHECK(turn_until(relay, [&] { return relay.failure().has_value(); }));
@@ -204,4 +210,37 @@ TEST_CASE("Relay: an output whose reader went away closes every client's output"
   CHECK(errno == EPIPE);
   relay.finished(1);
   CHECK(relay.empty());
+}
+
+TEST_CASE("Relay: a client takes input only once it joins; one that never does takes nothing") {
+  // A --keep-open listener adds a client when it is accepted and joins it once its handshake
+  // completes: a client whose handshake failed consumed the input meant for the next one.
+  ::signal(SIGPIPE, SIG_IGN);
+  NullSink sink;
+  Emitter emitter(sink);
+  Pipe in, out;
+  Relay relay(in.read, out.write, emitter);
+  put(in.write, "data");
+
+  int in1 = -1, out1 = -1;
+  std::string error;
+  REQUIRE(relay.add(1, in1, out1, error));
+  std::vector<pollfd> fds;
+  relay.interest(fds);
+  for (const pollfd& p : fds) CHECK(p.fd != in.read);  // nothing to read the input for yet
+  CHECK_FALSE(turn_until(relay, [] { return false; }, 5));
+  bool eof1 = false;
+  CHECK(drain(in1, eof1).empty());
+  relay.finished(1);  // its handshake failed
+
+  int in2 = -1, out2 = -1;
+  REQUIRE(relay.add(2, in2, out2, error));
+  relay.join(2);
+  std::string got2;
+  bool eof2 = false;
+  CHECK(turn_until(relay, [&] {
+    got2 += drain(in2, eof2);
+    return got2 == "data";
+  }));
+  relay.finished(2);
 }
