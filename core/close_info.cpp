@@ -84,8 +84,8 @@ Outcome verify_outcome(const HandshakeFailure& f) {
             (f.failed_subject.empty() ? "" : ", \"" + f.failed_subject + "\"") +
             ", not the server's own)";
   } else {
-    if (r == X509_V_ERR_HOSTNAME_MISMATCH && !f.verified_host.empty())
-      text += ": it is not for " + f.verified_host;
+    bool name = r == X509_V_ERR_HOSTNAME_MISMATCH || r == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    if (name && !f.verified_host.empty()) text += ": it is not for " + f.verified_host;
     if (c && r == X509_V_ERR_CERT_HAS_EXPIRED) text += ": it " + expiry_text(*c);
     if (c && r == X509_V_ERR_CERT_NOT_YET_VALID)
       text += ": it is valid from " + iso8601_utc(c->not_before);
@@ -95,7 +95,7 @@ Outcome verify_outcome(const HandshakeFailure& f) {
 
   std::string pin = "--pin-sha256 " + (c ? c->sha256 : std::string("FINGERPRINT")) +
                     " (this certificate only)";
-  if (r == X509_V_ERR_HOSTNAME_MISMATCH)
+  if (r == X509_V_ERR_HOSTNAME_MISMATCH || r == X509_V_ERR_IP_ADDRESS_MISMATCH)
     text += "; to reach it, give one of its names as HOST (--connect-to ADDR keeps the address "
             "you dial), or " + pin + ", or --insecure (no verification)";
   else if (r == X509_V_ERR_CERT_HAS_EXPIRED || r == X509_V_ERR_CERT_NOT_YET_VALID)

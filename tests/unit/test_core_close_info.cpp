@@ -147,6 +147,12 @@ TEST_CASE("core::handshake_outcome: verification failures name the certificate a
         "give one of its names as HOST (--connect-to ADDR keeps the address you dial), or "
         "--pin-sha256 AB:CD:EF"},
        {"--cafile"}},
+      // An IP address HOST: the same advice (the CA is trusted; the name is what is wrong).
+      {"address mismatch", X509_V_ERR_IP_ADDRESS_MISMATCH, true,
+       {"IP address mismatch: it is not for example.org; ", cert_text,
+        "give one of its names as HOST (--connect-to ADDR keeps the address you dial), or "
+        "--pin-sha256 AB:CD:EF"},
+       {"--cafile"}},
       {"expired", X509_V_ERR_CERT_HAS_EXPIRED, true,
        {"certificate has expired: it expired 3 days ago, on 2026-07-01T12:00:00Z; ", cert_text,
         "to accept it anyway, give --pin-sha256 AB:CD:EF (this certificate only) or --insecure"},
