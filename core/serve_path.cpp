@@ -82,7 +82,9 @@ UniqueFd open_served_file(const std::string& root, const std::string& path, std:
     return UniqueFd();
   }
   // The real path has no link left; O_NOFOLLOW refuses one put there since realpath looked.
-  UniqueFd fd(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // O_NONBLOCK: opening a FIFO for reading would wait for a writer, and the listener with it;
+  // it is refused below (not a regular file), and a regular file's reads ignore the flag.
+  UniqueFd fd(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) {
     error = std::strerror(errno);
     return UniqueFd();

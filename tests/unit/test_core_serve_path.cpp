@@ -44,12 +44,14 @@ TEST_CASE("serve_path::open_served_file") {
   REQUIRE(::symlink("sub/f", (root + "/inside").c_str()) == 0);
   REQUIRE(::symlink(outside.c_str(), (root + "/out").c_str()) == 0);
   REQUIRE(::symlink("/tmp", (root + "/tmpdir").c_str()) == 0);
+  // A FIFO: opened for reading the usual way, it waited for a writer, and the listener too.
+  REQUIRE(::mkfifo((root + "/fifo").c_str(), 0600) == 0);
 
   std::string error;
   CHECK(open_served_file(root, "sub/f", error).get() >= 0);
   CHECK(open_served_file(root, "inside", error).get() >= 0);
   for (const char* refused : {"../" , "sub/../sub/f", "..", "/etc/passwd", "", "sub", "out",
-                              "missing", "tmpdir/x"}) {
+                              "missing", "tmpdir/x", "fifo"}) {
     CAPTURE(refused);
     error.clear();
     CHECK(open_served_file(root, refused, error).get() < 0);
