@@ -8,9 +8,10 @@
 #                                 ~/.cache/quicc/src-openssl-<version> (bench/ builds patched
 #                                 demo clients from it); prints its directory
 #
-#  1. Installs the Debian packages the build and the tests need (skipped when all are present).
+#  1. Installs the Debian packages the build and the tests need (skipped when all are present);
+#     clang and libclang-rt-dev (libFuzzer's runtime) are for scripts/fuzz.sh.
 #  2. Uses the system OpenSSL when it is >= 3.5. Otherwise builds OpenSSL 3.5 from Debian 13's
-#     source package, once, into ~/.cache/quicc/openssl-<version>-<options hash>, together with
+#     source package, with the fixes in scripts/openssl-patches/ applied, once, into ~/.cache/quicc/openssl-<version>-<options hash>, together with
 #     the third-party peers the tests use (OpenSSL's demo QUIC echo server and its HTTP/0.9
 #     interop server and client).
 #  3. With --tsan, builds the same source with the same options plus -fsanitize=thread, once,
@@ -30,8 +31,9 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES=(g++ cmake make pkg-config perl python3 xz-utils dpkg-dev ccache time strace gnuplot-nox
-          libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client)
+PACKAGES=(g++ cmake make patch pkg-config perl python3 xz-utils dpkg-dev ccache time strace gnuplot-nox
+          libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client
+          clang libclang-rt-dev)
 
 CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}
 # Changing these options changes the cache key, so a stale build is never reused.
@@ -141,8 +143,13 @@ build_peers() {
   done
 }
 
+# Fixes for OpenSSL bugs quicc's tests found, applied to the source before it is built (each
+# patch says what it fixes). They are part of the cache key: a new patch means a new build.
+PATCHES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/openssl-patches
+
 cache_key() {
-  printf '%s\n' "${OPENSSL_OPTIONS[@]}" "peers=$PEERS_REV" | sha256sum | cut -c1-12
+  { printf '%s\n' "${OPENSSL_OPTIONS[@]}" "peers=$PEERS_REV"; cat "$PATCHES_DIR"/*.patch; } |
+    sha256sum | cut -c1-12
 }
 
 WORK=
@@ -167,6 +174,11 @@ build_openssl() {
   mkdir -p "$work/src"
   tar -xf "$tarball" -C "$work/src" --strip-components=1
   src="$work/src"
+  local p
+  for p in "$PATCHES_DIR"/*.patch; do
+    log "applying $(basename "$p")"
+    patch -d "$src" -p1 --quiet <"$p" || die "patch $(basename "$p") does not apply to OpenSSL $v"
+  done
   rm -rf "$prefix"
   local log="$prefix.build.log"
   mkdir -p "$CACHE_ROOT"
