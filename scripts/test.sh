@@ -12,6 +12,8 @@
 #                        normal and tsan phases)
 #   tsan    build-tsan/  the unit tests and the --blocking driver's tests (the one that runs
 #                        several threads), under ThreadSanitizer with an instrumented OpenSSL
+#   fuzz    build-fuzz/  the libFuzzer targets of the parsers of untrusted text (tests/fuzz/),
+#                        15 s each (scripts/fuzz.sh); skipped when ctest arguments are given
 #
 # Every phase runs even when an earlier one failed; the script fails if any did. Arguments are
 # passed to every phase's ctest. Sanitizer reports are collected by the suites themselves (see
@@ -43,9 +45,22 @@ phase() {
   printf '== test.sh: %s\n' "${summary[-1]}"
 }
 
+# fuzz_phase SECONDS: the libFuzzer targets (scripts/fuzz.sh), SECONDS each.
+fuzz_phase() {
+  local t0=$SECONDS result=passed
+  printf '== test.sh: fuzz: building build-fuzz/ and fuzzing, %s s per target\n' "$1"
+  scripts/fuzz.sh "$1" || result=FAILED
+  [ "$result" = passed ] || failed=1
+  summary+=("$(printf '%-6s build and %2d s per target, %4d s in all: %s' fuzz "$1" $((SECONDS - t0)) "$result")")
+  printf '== test.sh: %s\n' "${summary[-1]}"
+}
+
 phase normal "" build "$@"
 phase asan asan build-asan -E '^e2e_role_parity_blocking$' "$@"
 phase tsan tsan build-tsan -L '^(blocking|unit)$' "$@"
+# Its coverage levels off within 5 s (scripts/fuzz.sh 60 measured it); 15 s each is a short
+# run that still finds what a change to a parser breaks. Longer: scripts/fuzz.sh 600.
+[ $# -gt 0 ] || fuzz_phase 15
 
 printf '== test.sh: %s\n' "${summary[@]}"
 exit "$failed"
