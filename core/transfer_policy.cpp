@@ -493,12 +493,14 @@ std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f)
 void TransferPolicy::set_round_trip(uint64_t rtt_us) {
   // The peer sends its data again a PTO after it last did: its smoothed RTT, four times the
   // RTT's variation (half the RTT at first) and its ACK delay (25 ms by default), about
-  // 3 RTT + 26 ms. `quiet` lets one retransmission come with room to spare; `quiet_lossy`,
-  // the four or five the peer makes (backing off) before one of our ACKs gets through on a
-  // path that drops one packet in ten.
+  // 3 RTT + 26 ms. `quiet` lets one retransmission come, with a margin; it is also what an
+  // exchange costs when both sides received last at about the same time and the peer does not
+  // close (an echo: 50 ms on loopback). Once one came, `quiet_lossy` lets the four or five the
+  // peer makes (backing off) come before one of our ACKs gets through on a path that drops one
+  // packet in ten.
   auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(rtt_us));
-  settings_.quiet = std::clamp<std::chrono::milliseconds>(6 * rtt + std::chrono::milliseconds(60),
-                                                          std::chrono::milliseconds(100),
+  settings_.quiet = std::clamp<std::chrono::milliseconds>(4 * rtt + std::chrono::milliseconds(40),
+                                                          std::chrono::milliseconds(50),
                                                           std::chrono::milliseconds(1000));
   settings_.quiet_lossy = std::clamp<std::chrono::milliseconds>(
       20 * rtt + std::chrono::milliseconds(300), std::chrono::milliseconds(600),

@@ -99,7 +99,7 @@ class TransferPolicy {
     // closes once it has our ACK. A listener waits twice as long, so that when both sides
     // received last at about the same time the client closes and only the client. Bounded by
     // `quiet_cap` from the transfer's end (a peer that keeps sending holds it no longer).
-    std::chrono::milliseconds quiet{100};
+    std::chrono::milliseconds quiet{50};
     std::chrono::milliseconds quiet_lossy{600};
     std::chrono::milliseconds quiet_cap{3000};
     // How long a client's close waits for the handshake to be confirmed (HANDSHAKE_DONE).

@@ -501,7 +501,7 @@ Step finished_step(TransferPolicy& p, PipeFacts& f, std::optional<Clock::time_po
 TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to the peer") {
   // The peer cannot know that our ACK of its last data arrived; if it was lost and we closed,
   // the peer would rightly report that data unacknowledged (found through a lossy relay: the
-  // listener exited 15 although the client had every byte). Quiet: 100 ms, 600 ms once a
+  // listener exited 15 although the client had every byte). Quiet here: 100 ms, 600 ms once a
   // retransmission was seen; a listener waits twice as long.
   struct Row {
     Role role;
@@ -527,7 +527,10 @@ TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to t
     CAPTURE(static_cast<int>(r.role));
     CAPTURE(r.peer_data_ago ? r.peer_data_ago->count() : -1);
     CAPTURE(r.loss);
-    TransferPolicy p(settings(EofPolicy::fin, r.role));
+    TransferPolicy::Settings set = settings(EofPolicy::fin, r.role);
+    set.quiet = 100ms;
+    set.quiet_lossy = 600ms;
+    TransferPolicy p(set);
     PipeFacts f;
     std::optional<Clock::time_point> at;
     if (r.peer_data_ago) at = t0 - *r.peer_data_ago;
@@ -551,7 +554,10 @@ TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to t
 }
 
 TEST_CASE("TransferPolicy: waiting for the peer's close") {
-  TransferPolicy p(settings(EofPolicy::fin));
+  TransferPolicy::Settings set = settings(EofPolicy::fin);
+  set.quiet = 100ms;
+  set.quiet_lossy = 600ms;
+  TransferPolicy p(set);
   PipeFacts f;
   Step s = finished_step(p, f, t0, false, t0);
   REQUIRE(s.close);
@@ -598,19 +604,19 @@ TEST_CASE("TransferPolicy: waiting for the peer's close") {
 TEST_CASE("TransferPolicy: the quiet periods follow the round-trip time") {
   TransferPolicy p(settings(EofPolicy::fin));
   PipeFacts f;
-  p.set_round_trip(200);  // loopback: the floors, 100 ms and 600 ms
+  p.set_round_trip(200);  // loopback: the floors, 50 ms and 600 ms
   Step s = finished_step(p, f, t0, false, t0);
   REQUIRE(s.close);
   REQUIRE(s.close->wait_peer);
-  CHECK_FALSE(p.decide(f, t0 + 99ms).close);
-  CHECK(p.decide(f, t0 + 101ms).close);
+  CHECK_FALSE(p.decide(f, t0 + 49ms).close);
+  CHECK(p.decide(f, t0 + 51ms).close);
 
   TransferPolicy far(settings(EofPolicy::fin));
-  far.set_round_trip(50000);  // 50 ms: 6 RTT + 60 ms = 360 ms; lossy 20 RTT + 300 ms = 1300 ms
+  far.set_round_trip(50000);  // 50 ms: 4 RTT + 40 ms = 240 ms; lossy 20 RTT + 300 ms = 1300 ms
   s = finished_step(far, f, t0, false, t0);
   REQUIRE(s.close);
-  CHECK_FALSE(far.decide(f, t0 + 359ms).close);
-  CHECK(far.decide(f, t0 + 361ms).close);
+  CHECK_FALSE(far.decide(f, t0 + 239ms).close);
+  CHECK(far.decide(f, t0 + 241ms).close);
 
   TransferPolicy lossy(settings(EofPolicy::fin));
   lossy.set_round_trip(50000);
