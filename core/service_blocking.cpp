@@ -137,7 +137,9 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
       run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});
       last_activity = now;
       auto e = std::make_unique<ServiceEntry>(std::move(conn), run.emitter, index);
-      e->deadline = now + config.connect_timeout;
+      // From its own acceptance: accepting a burst of clients takes seconds under load, and
+      // the loop's `now` made later ones time out early (found by load_echo: 5 s of 10).
+      e->deadline = Clock::now() + config.connect_timeout;
       ServiceEntry* raw = e.get();
       e->thread = std::thread([raw, &run, &waker] { serve_connection(*raw, run, waker); });
       entries.push_back(std::move(e));
