@@ -487,7 +487,9 @@ Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
 std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f) const {
   if (!f.peer_data_at) return std::nullopt;
   auto quiet = f.loss_seen ? settings_.quiet_lossy : settings_.quiet;
-  return *f.peer_data_at + (settings_.role == Role::listener ? 2 * quiet : quiet);
+  if (settings_.role == Role::listener)
+    return *f.peer_data_at + std::max(2 * quiet, settings_.listener_grace);
+  return *f.peer_data_at + quiet;
 }
 
 void TransferPolicy::set_round_trip(uint64_t rtt_us) {

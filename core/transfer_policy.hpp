@@ -96,12 +96,15 @@ class TransferPolicy {
     // unacknowledged in its eyes (it rightly reports a loss). The side that received data in
     // the last `quiet` (`quiet_lossy` once the path has shown loss) leaves the close to the
     // peer until it has been that long, acknowledging whatever the peer sends again; the peer
-    // closes once it has our ACK. A listener waits twice as long, so that when both sides
-    // received last at about the same time the client closes and only the client. Bounded by
+    // closes once it has our ACK. A listener waits twice as long, and at least
+    // `listener_grace`, so that when both sides received last at about the same time the client
+    // closes and only the client (a client's close may take a few hundred ms to start: a rapid
+    // close clears its stream first, a close waits for our ACK to leave). Bounded by
     // `quiet_cap` from the transfer's end (a peer that keeps sending holds it no longer).
     std::chrono::milliseconds quiet{50};
     std::chrono::milliseconds quiet_lossy{600};
     std::chrono::milliseconds quiet_cap{3000};
+    std::chrono::milliseconds listener_grace{1000};
     // How long a client's close waits for the handshake to be confirmed (HANDSHAKE_DONE).
     std::chrono::milliseconds confirm_wait{500};
   };

@@ -502,7 +502,7 @@ TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to t
   // The peer cannot know that our ACK of its last data arrived; if it was lost and we closed,
   // the peer would rightly report that data unacknowledged (found through a lossy relay: the
   // listener exited 15 although the client had every byte). Quiet here: 100 ms, 600 ms once a
-  // retransmission was seen; a listener waits twice as long.
+  // retransmission was seen; a listener twice as long, and at least 1 s.
   struct Row {
     Role role;
     std::optional<std::chrono::milliseconds> peer_data_ago;
@@ -517,11 +517,14 @@ TEST_CASE("TransferPolicy: the side whose peer sent lately leaves the close to t
       {Role::client, 200ms, false, std::nullopt},
       {Role::client, 200ms, true, 400ms},
       {Role::client, 600ms, true, std::nullopt},
+      // A listener: twice as long, and at least a second (the client's close may take that).
       {Role::listener, std::nullopt, false, std::nullopt},
-      {Role::listener, 1ms, false, 199ms},
-      {Role::listener, 150ms, false, 50ms},
-      {Role::listener, 200ms, false, std::nullopt},  // sent last itself: it closes
+      {Role::listener, 1ms, false, 999ms},
+      {Role::listener, 150ms, false, 850ms},
+      {Role::listener, 999ms, false, 1ms},
+      {Role::listener, 1000ms, false, std::nullopt},  // sent last itself: it closes
       {Role::listener, 300ms, true, 900ms},
+      {Role::listener, 1100ms, true, 100ms},
   };
   for (const Row& r : rows) {
     CAPTURE(static_cast<int>(r.role));
