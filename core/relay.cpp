@@ -75,7 +75,11 @@ bool Relay::wants_input() const {
   if (input_eof_) return false;
   bool any = false;
   for (const auto& c : clients_) {
-    if (c.input_write.get() < 0 || !c.joined) continue;
+    if (c.input_write.get() < 0) continue;
+    // One still in its handshake holds the input back (bounded by its --connect-timeout):
+    // clients that connect together all get the input from its start, as when each was
+    // given it at once, and one that fails its handshake takes nothing with it.
+    if (!c.joined) return false;
     if (c.offset < chunk_length_) return false;
     any = true;
   }

@@ -43,7 +43,8 @@ class Relay {
   // no input until it joins.
   bool add(uint64_t id, int& input, int& output, std::string& error);
   // The client completed its handshake: it gets the input from the next chunk on. Until then
-  // it is not waited for, and a client whose handshake fails takes nothing with it.
+  // no input is read (clients that connect together all get it from its start), and a client
+  // whose handshake fails takes nothing with it.
   void join(uint64_t id);
   // The client's pipe is over and no longer uses its descriptors: its input is dropped, its
   // output copied to its end.
