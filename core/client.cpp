@@ -102,7 +102,10 @@ Outcome work(const Config& config, Connection& conn, RunContext& run, const TlsC
   if (config.check) return check_connection(conn, run, tls, handshake_time);
   if (!config.requests.empty() || config.perf_client)
     return blocking ? fetch_blocking(conn, run, waker) : fetch_nonblocking(conn, run);
-  PipeOptions options{conn.ssl(), std::nullopt};
+  // Its own idle timer, from the last datagram received, as the listener and --get have:
+  // OpenSSL's keep-alive PING (sent half an idle timeout after our last packet) restarts
+  // OpenSSL's timer, so a dead server was noticed after 1.5x --idle-timeout.
+  PipeOptions options{conn.ssl(), listener_idle_limit(config)};
   return blocking ? pipe_blocking(conn, run, options, waker) : pipe_nonblocking(conn, run, options);
 }
 

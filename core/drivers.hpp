@@ -25,7 +25,8 @@ struct PipeOptions {
   // The object whose socket and timers the wait follows: the connection, or for a listener's
   // connection, the listener (its connections share its socket).
   SSL* waiter = nullptr;
-  // A listener's own idle timer (--idle-timeout; OpenSSL 3.5 cannot offer it for a server).
+  // Our own idle timer, from the last datagram received (--idle-timeout): OpenSSL 3.5 cannot
+  // offer one for a server, and a client's keep-alive PING restarts OpenSSL's.
   std::optional<std::chrono::milliseconds> local_idle;
 };
 
