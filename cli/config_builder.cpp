@@ -539,7 +539,7 @@ bool set_peer_streams(std::string_view text, Config& config, std::string& error)
   return true;
 }
 
-// --count, --parallel, --interval, --retry, --retry-delay.
+// --count, --parallel, --interval, --retry, --retry-delay; --max-conns (a listener's).
 bool set_count(const Options& o, Config& config, std::string& error) {
   auto number = [&](std::string_view option, const std::string& text, uint64_t max,
                     uint64_t& out) {
@@ -551,7 +551,8 @@ bool set_count(const Options& o, Config& config, std::string& error) {
   };
   uint64_t parallel = 1;
   if (!number("--count", o.count, 1'000'000, config.count) ||
-      !number("--parallel", o.parallel, 100, parallel))
+      !number("--parallel", o.parallel, 100, parallel) ||
+      !number("--max-conns", o.max_conns, 100'000, config.max_conns))
     return false;
   config.parallel = static_cast<unsigned>(parallel);
   if (was_given(o, "--interval")) {

@@ -23,7 +23,8 @@ constexpr OptionSpec table[] = {
      Category::listener, &Options::echo},
     {"--serve", "DIR", "",
      "With --listen: serve the files in DIR over HTTP/0.9 (GET /PATH on each stream, ALPN "
-     "hq-interop unless --alpn); paths out of DIR are refused with a stream reset",
+     "hq-interop unless --alpn); paths out of DIR are refused with a stream reset. A "
+     "connection answering no request for --idle-timeout is closed (code 0x3)",
      Category::listener, &Options::serve},
     {"--sink", "", "",
      "With --listen: read every stream to its end and report its bytes and rate",
@@ -45,6 +46,11 @@ constexpr OptionSpec table[] = {
      "listener sends its input to every client connected at the time and writes what every "
      "client sends to its output. Without it the listener exits after its first connection",
      Category::listener, &Options::keep_open},
+    {"--max-conns", "N", "100",
+     "With --listen: serve at most N connections at once, those in their handshake included "
+     "(like ncat -m); a client arriving while N are open is refused: closed at once with code "
+     "0x5 (too many connections), and the listener logs a warning naming it",
+     Category::listener, &Options::max_conns},
     {"--get", "PATH", "",
      "Request PATH over HTTP/0.9 (GET /PATH, then FIN) on a stream of its own; repeatable; "
      "ALPN hq-interop unless --alpn",
@@ -435,13 +441,15 @@ std::string help_text() {
       "\nApplication error codes quicc closes with:\n"
       "  0x{:x}  interrupted (SIGINT/SIGTERM/SIGHUP)\n"
       "  0x{:x}  our output was closed by its reader (the stream is reset with this code too)\n"
-      "  0x{:x}  --timeout or --idle-exit\n"
+      "  0x{:x}  --timeout, --idle-exit, a listener's --idle-timeout (a --serve client that sent\n"
+      "        no request for that long)\n"
+      "  0x{:x}  a listener refusing a client: --max-conns connections are open\n"
       "  otherwise --close-code (default 0)\n"
       "Stream reset code 0x{:x}: both sides opened a stream at once; this half is unused.\n"
       "Stream reset code 0x{:x}: --serve found no such file, or refused the request (not\n"
       "  GET /PATH, outside DIR, not a regular file).\n",
-      close_code_interrupted, close_code_output_closed, close_code_timeout, stream_code_crossed,
-      stream_code_refused);
+      close_code_interrupted, close_code_output_closed, close_code_timeout, close_code_refused,
+      stream_code_crossed, stream_code_refused);
   return out;
 }
 

@@ -25,6 +25,7 @@ struct Options {
   std::string duration;  // --duration DURATION
   std::string source;  // --source SIZE
   bool keep_open = false;
+  std::string max_conns = "100";  // --max-conns N
   std::vector<std::string> get;  // --get PATH, repeatable
   std::string get_list;
   std::string max_streams;

@@ -48,6 +48,7 @@ constexpr RoleRule rules[] = {
     {"--sink", false, true, true, "it needs --listen"},
     {"--source", false, true, true, "it needs --listen"},
     {"--keep-open", false, true, true, "it makes a listener serve many connections"},
+    {"--max-conns", false, true, true, "it limits a listener's connections"},
     // A service listener reads no input and leaves the end of each connection to its client.
     {"--on-eof", true, true, false, "it has no input"},
     {"--crlf", true, true, false, "it has no input"},

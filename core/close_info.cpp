@@ -219,9 +219,14 @@ Outcome handshake_outcome(const HandshakeFailure& f) {
                                 : std::string("ICMP error?")) +
                 "): is a QUIC server listening on that UDP port?"};
   }
+  // An application's close before the handshake ends goes as a transport APPLICATION_ERROR,
+  // its code and reason dropped (RFC 9000 10.2.3): the server's application refused us.
+  std::string hint;
+  if (!info->local && info->transport && info->code == 0xc)
+    hint = " (the server refused the connection: a quicc listener does so at its --max-conns)";
   return {Status::handshake_failed,
           std::string("handshake failed, ") + (info->local ? "closed locally" : "closed by the peer") +
-              ": " + describe_code(*info)};
+              ": " + describe_code(*info) + hint};
 }
 
 }  // namespace quicc

@@ -67,7 +67,10 @@ struct ShutdownPolicy {
 // Application error codes quicc itself closes with (documented in --help).
 inline constexpr uint64_t close_code_interrupted = 0x1;    // SIGINT / SIGTERM
 inline constexpr uint64_t close_code_output_closed = 0x2;  // our stdout went away
-inline constexpr uint64_t close_code_timeout = 0x3;        // --timeout / --idle-exit
+inline constexpr uint64_t close_code_timeout = 0x3;        // --timeout / --idle-exit / idle
+// A listener refusing a client: --max-conns connections are open already. (0x4 is a stream
+// reset code, below.)
+inline constexpr uint64_t close_code_refused = 0x5;
 // Stream reset code: both sides opened a pipe stream at once; this half carries nothing, the
 // data comes on the sender's own stream (see core/pipe_streams.hpp).
 inline constexpr uint64_t stream_code_crossed = 0x4;
@@ -151,6 +154,9 @@ struct Config {
   std::string serve_dir;     // Service::serve
   uint64_t source_size = 0;  // Service::source
   bool keep_open = false;
+  // At most this many connections at once (--max-conns); one more is refused
+  // (close_code_refused).
+  uint64_t max_conns = 100;
 
   // Client requests (--get): each path is asked for with "GET /PATH\r\n" and FIN on a
   // bidirectional stream of its own; empty: pipe mode. At most max_streams in flight (0: as

@@ -200,8 +200,12 @@ bool Connection::close_step(const CloseRequest& request) {
   return info && (idle_timed_out(*info) || network_failed(*info));
 }
 
-void Connection::abort() {
-  SSL_shutdown_ex(conn_.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, nullptr, 0);
+void Connection::abort(uint64_t code, const char* reason) {
+  SSL_SHUTDOWN_EX_ARGS args{};
+  args.quic_error_code = code;
+  args.quic_reason = reason;
+  SSL_shutdown_ex(conn_.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
+                  sizeof args);
   SSL_handle_events(conn_.get());
   ERR_clear_error();
 }

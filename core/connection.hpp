@@ -101,8 +101,9 @@ class Connection {
   // has left (the peer's close came first: at once). A rapid request also sends the
   // CONNECTION_CLOSE on its way.
   bool close_step(const CloseRequest& request);
-  // Closes at once after a failure before any transfer (no waiting, no report).
-  void abort();
+  // Closes at once (no waiting, no report): after a failure before any transfer, or to end a
+  // connection that has gone quiet; with `code` and `reason` when the peer is to hear why.
+  void abort(uint64_t code = 0, const char* reason = nullptr);
 
   // Emits HandshakeDoneEvent (and PeerCertificateEvent when the peer sent one); fails with
   // no_alpn when no protocol was agreed. `session_offered`: a client offered --session-in.

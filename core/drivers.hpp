@@ -86,8 +86,25 @@ std::optional<Outcome> step_accepted_handshake(Connection& conn, Clock::time_poi
                                                const Config& config);
 // The listener's own idle timer (--idle-timeout), if any; see listener.cpp.
 std::optional<std::chrono::milliseconds> listener_idle_limit(const Config& config);
+// --serve: when a connection that is answering no request is closed (code close_code_timeout,
+// ServiceTally::no_request): the listener's idle timeout after `last_request`, the end of its
+// handshake or of its last answer; nullopt when the rule does not apply. OpenSSL's keep-alive
+// PINGs keep an idle client's connection alive (its datagrams restart the listener's idle
+// timer), so without this a client that never sends its request, or never finishes it, would
+// hold its connection (one of --max-conns) for ever.
+std::optional<Clock::time_point> request_deadline(const Config& config,
+                                                  Clock::time_point last_request);
+// Closes `conn` as request_deadline says, reporting it in `tally`.
+class ServiceTally;
+void close_for_no_request(Connection& conn, ServiceTally& tally, Emitter& emitter,
+                          const Config& config);
 // The address of the client of a connection accept_connection returned, "" if unknown.
 std::string accepted_peer_address(RunContext& run, SSL* conn);
+// For a listener serving `open` connections (those in their handshake included): the next
+// connection accepted and its client's address, null if none is waiting. One past --max-conns
+// is refused here: a warning names its client, it is closed at once with close_code_refused,
+// and the next is looked at.
+SslPtr take_connection(SSL* listener, RunContext& run, size_t open, std::string& peer);
 
 // Wakes threads blocked inside OpenSSL on a connection that is closing (OpenSSL 3.5 does not
 // wake them itself when another thread closes it): a client shuts the reading side of its own

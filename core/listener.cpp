@@ -16,6 +16,7 @@
 #include "event_loop.hpp"
 #include "net.hpp"
 #include "peer_address.hpp"
+#include "service_stream.hpp"
 #include "session.hpp"
 #include "ssl_ptr.hpp"
 #include "tls.hpp"
@@ -43,6 +44,54 @@ SslPtr accept_connection(SSL* listener, Driver driver, Emitter& emitter) {
 
 std::string accepted_peer_address(RunContext& run, SSL* conn) {
   return run.peers ? run.peers->take(conn) : std::string();
+}
+
+// A refused connection is kept for a while, closing: a client's next datagrams (the rest of
+// its ClientHello, a retransmission) then meet its CONNECTION_CLOSE again, instead of making a
+// new connection to refuse. At most this many are kept (a flood drops the oldest sooner).
+constexpr auto refused_kept_for = std::chrono::seconds(2);
+constexpr size_t refused_kept_max = 1000;
+
+SslPtr take_connection(SSL* listener, RunContext& run, size_t open, std::string& peer) {
+  const Config& config = run.config;
+  auto now = Clock::now();
+  while (!run.refused.empty() &&
+         (run.refused.front().second <= now || run.refused.size() > refused_kept_max))
+    run.refused.pop_front();
+  for (;;) {
+    SslPtr conn = accept_connection(listener, config.driver, run.emitter);
+    if (!conn) return nullptr;
+    peer = accepted_peer_address(run, conn.get());
+    if (open < config.max_conns) return conn;
+    run.emitter.emit(WarningEvent{
+        "refused a connection from " + (peer.empty() ? std::string("an unknown address") : peer) +
+        ": " + std::to_string(open) + (open == 1 ? " connection is" : " connections are") +
+        " open (--max-conns " +
+        std::to_string(config.max_conns) + "); closed with code " + hex_code(close_code_refused)});
+    // In its handshake: OpenSSL sends the close as a transport APPLICATION_ERROR, which the
+    // client sees without our code (RFC 9000 10.2.3).
+    SSL_SHUTDOWN_EX_ARGS args{};
+    args.quic_error_code = close_code_refused;
+    args.quic_reason = "too many connections";
+    SSL_shutdown_ex(conn.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
+                    sizeof args);
+    SSL_handle_events(conn.get());
+    ERR_clear_error();
+    run.refused.emplace_back(std::move(conn), now + refused_kept_for);
+  }
+}
+
+std::optional<Clock::time_point> request_deadline(const Config& config,
+                                                  Clock::time_point last_request) {
+  auto idle = listener_idle_limit(config);
+  if (config.service != Service::serve || !idle) return std::nullopt;
+  return last_request + *idle;
+}
+
+void close_for_no_request(Connection& conn, ServiceTally& tally, Emitter& emitter,
+                          const Config& config) {
+  tally.no_request(emitter, *listener_idle_limit(config));
+  conn.abort(close_code_timeout, "no request");
 }
 
 std::optional<Outcome> step_accepted_handshake(Connection& conn, Clock::time_point accepted,
@@ -166,6 +215,11 @@ Outcome run_listener(const Config& config, Emitter& emitter, InterruptWatch& int
   PeerAddressBook peers;
   run.peers = &peers;
   SslPtr listener(SSL_new_listener(tls->get(), 0));
+  // Connections refused at --max-conns go before their listener.
+  struct ClearRefused {
+    RunContext& run;
+    ~ClearRefused() { run.refused.clear(); }
+  } clear_refused{run};
   if (!listener || !peers.install(tls->get(), listener.get(), fd.get()) ||
       !SSL_set_blocking_mode(listener.get(), config.driver == Driver::blocking) ||
       !SSL_listen(listener.get()))

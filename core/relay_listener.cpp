@@ -110,13 +110,15 @@ struct Ending {
 };
 
 // A new client, set up with its pipes; null if none is waiting or its pipes cannot be made.
+// `open`: the clients connected (--max-conns).
 template <class Client>
 std::unique_ptr<Client> accept_client(SSL* listener, RunContext& run, Relay& relay,
-                                      uint64_t& index) {
-  SslPtr ssl = accept_connection(listener, run.config.driver, run.emitter);
+                                      uint64_t& index, size_t open) {
+  std::string peer;
+  SslPtr ssl = take_connection(listener, run, open, peer);
   if (!ssl) return nullptr;
   ++index;
-  run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, ssl.get())});
+  run.emitter.emit(ConnectionAcceptedEvent{index, std::move(peer)});
   int input = -1, output = -1;
   std::string error;
   if (!relay.add(index, input, output, error)) {
@@ -184,7 +186,7 @@ Outcome relay_nonblocking(SSL* listener, RunContext& run) {
       busy = true;  // a client's pipe may have input now, or room for output
     }
     while (!ending.ended) {
-      auto c = accept_client<SteppedClient>(listener, run, relay, index);
+      auto c = accept_client<SteppedClient>(listener, run, relay, index, clients.size());
       if (!c) break;
       ending.last_activity = now;
       clients.push_back(std::move(c));
@@ -279,7 +281,7 @@ Outcome relay_blocking(SSL* listener, int listener_fd, RunContext& run) {
     bool busy = relay.handle(fds) > 0;
     if (busy) ending.last_activity = now;
     while (!ending.ended) {
-      auto c = accept_client<ThreadClient>(listener, run, relay, index);
+      auto c = accept_client<ThreadClient>(listener, run, relay, index, clients.size());
       if (!c) break;
       ending.last_activity = now;
       ThreadClient* raw = c.get();

@@ -6,6 +6,7 @@
 // end is the run's.
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <list>
 #include <memory>
 #include <vector>
@@ -29,6 +30,7 @@ struct ServiceConnection {
   bool established = false;
   bool handshake_failed = false;
   Clock::time_point accepted;
+  Clock::time_point last_request;  // --serve: handshake done, or an answer being sent
   std::list<ServiceStream> streams;
   ServiceTally tally;  // of the streams already over
   bool key_updated = false;
@@ -55,6 +57,7 @@ bool serve(ServiceConnection& c, RunContext& run, bool& busy) {
       return false;
     }
     c.established = true;
+    c.last_request = Clock::now();
   }
   for (SSL* s : conn.accept_streams()) c.streams.emplace_back(s, config, c.emitter, false);
   for (auto it = c.streams.begin(); it != c.streams.end();) {
@@ -75,11 +78,17 @@ bool serve(ServiceConnection& c, RunContext& run, bool& busy) {
   }
   if (config.key_update_after && !c.key_updated && c.total() >= *config.key_update_after)
     c.key_updated = conn.request_key_update(c.total());
+  auto now = Clock::now();
   auto idle = listener_idle_limit(config);
-  if (idle && !conn.closed() && Clock::now() - conn.last_datagram_in() >= *idle) {
-    conn.abort();
+  if (idle && !conn.closed() && now - conn.last_datagram_in() >= *idle) {
+    conn.abort(close_code_timeout, "idle");  // a client still there hears it was cut
     c.tally.idled_out(c.emitter);
   }
+  if (std::any_of(c.streams.begin(), c.streams.end(), [](auto& s) { return s.answered(); }))
+    c.last_request = now;
+  auto no_request = request_deadline(config, c.last_request);
+  if (no_request && !conn.closed() && now >= *no_request)
+    close_for_no_request(conn, c.tally, c.emitter, config);
   if (conn.closed()) {
     for (auto& s : c.streams) c.tally.stream_cut(s);
     conn.report_end(c.tally.transferred());
@@ -167,10 +176,11 @@ Outcome service_nonblocking(SSL* listener, RunContext& run) {
     }
 
     while (!chosen) {
-      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
+      std::string peer;
+      SslPtr conn = take_connection(listener, run, connections.size(), peer);
       if (!conn) break;
       ++index;
-      run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});
+      run.emitter.emit(ConnectionAcceptedEvent{index, std::move(peer)});
       last_activity = now;
       connections.emplace_back(std::move(conn), run.emitter, index, now);
     }
@@ -202,6 +212,7 @@ Outcome service_nonblocking(SSL* listener, RunContext& run) {
     for (const auto& c : connections) {
       if (!c.established) deadline = earliest(deadline, c.accepted + config.connect_timeout);
       else if (idle) deadline = earliest(deadline, c.conn->last_datagram_in() + *idle);
+      if (c.established) deadline = earliest(deadline, request_deadline(config, c.last_request));
     }
     if (busy) deadline = now;
     loop.wait({}, deadline);

@@ -35,6 +35,10 @@ struct ServiceEntry {
   std::atomic<bool> over{false};
   std::atomic<bool> key_updated{false};
   std::atomic<uint64_t> moved{0};  // bytes in and out, for --idle-exit and --key-update
+  // --serve: streams answering a request now, and when the last answer ended (or the
+  // handshake did), for request_deadline.
+  std::atomic<unsigned> answering{0};
+  std::atomic<Clock::time_point> last_request{};
   std::mutex tally_mutex;
   ServiceTally tally;  // under tally_mutex while stream threads run
   Outcome outcome;     // the connection's, once `over`
@@ -46,11 +50,19 @@ void serve_stream(ServiceEntry& e, SSL* stream, RunContext& run) {
   ServiceStream service(stream, run.config, e.emitter, true);
   Outcome failure;
   uint64_t counted = 0;
-  bool going = true;
+  bool going = true, answering = false;
+  service.on_answer([&] {
+    answering = true;
+    ++e.answering;
+  });
   while (going) {
     going = service.step(failure);
     e.moved += service.moved() - counted;
     counted = service.moved();
+  }
+  if (answering) {
+    e.last_request = Clock::now();  // before the count drops: never an old time with none
+    --e.answering;
   }
   ERR_clear_error();
   std::lock_guard lock(e.tally_mutex);
@@ -79,6 +91,7 @@ void serve_connection(ServiceEntry& e, RunContext& run, Waker& waker) {
     e.over = true;
     return;
   }
+  e.last_request = Clock::now();
   e.established = true;
   // Blocks until the next stream, or returns null once the connection is over.
   while (SSL* raw = SSL_accept_stream(conn.ssl(), 0)) {
@@ -131,10 +144,11 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
     if (!ending.ok()) break;
 
     while (!chosen) {
-      SslPtr conn = accept_connection(listener, config.driver, run.emitter);
+      std::string peer;
+      SslPtr conn = take_connection(listener, run, entries.size(), peer);
       if (!conn) break;
       ++index;
-      run.emitter.emit(ConnectionAcceptedEvent{index, accepted_peer_address(run, conn.get())});
+      run.emitter.emit(ConnectionAcceptedEvent{index, std::move(peer)});
       last_activity = now;
       auto e = std::make_unique<ServiceEntry>(std::move(conn), run.emitter, index);
       // From its own acceptance: accepting a burst of clients takes seconds under load, and
@@ -185,10 +199,22 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
             std::lock_guard lock(e.tally_mutex);
             e.tally.idled_out(e.emitter);
           }
-          e.conn->abort();
+          e.conn->abort(close_code_timeout, "idle");
           waker.wake();
         } else {
           next = earliest(next, until);
+        }
+      }
+      auto no_request = request_deadline(config, e.last_request);
+      if (no_request && e.established && !e.conn->closed() && e.answering == 0) {
+        if (now >= *no_request) {
+          {
+            std::lock_guard lock(e.tally_mutex);
+            close_for_no_request(*e.conn, e.tally, e.emitter, config);
+          }
+          waker.wake();
+        } else {
+          next = earliest(next, *no_request);
         }
       }
       // --key-update: made from here, once due and once the peer's handshake is confirmed

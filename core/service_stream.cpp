@@ -123,6 +123,7 @@ bool ServiceStream::refuse(const std::string& what, Outcome& outcome) {
 
 bool ServiceStream::answer_request(Outcome& outcome) {
   answered_ = true;
+  if (on_answer_) on_answer_();
   std::string error;
   std::optional<std::string> path;
   if (request_.size() > max_request_size)
@@ -267,6 +268,14 @@ void ServiceTally::stream_cut(const ServiceStream& stream) {
 
 void ServiceTally::idled_out(Emitter& emitter) {
   std::string text = "connection idle for --idle-timeout: closed";
+  emitter.emit(WarningEvent{text});
+  if (failure_.ok()) failure_ = {Status::idle_timeout, text};
+}
+
+void ServiceTally::no_request(Emitter& emitter, std::chrono::milliseconds idle) {
+  std::string text = "no request for " + std::to_string(idle.count()) +
+                     " ms (--idle-timeout): connection closed with code " +
+                     hex_code(close_code_timeout);
   emitter.emit(WarningEvent{text});
   if (failure_.ok()) failure_ = {Status::idle_timeout, text};
 }

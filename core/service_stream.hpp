@@ -18,6 +18,7 @@
 
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class ServiceStream {
   uint64_t sent() const { return sent_; }
   // Over, and served to its end (not cut short by a reset or the connection's end).
   bool served() const { return served_; }
+  // --serve: its request was read and answered (a file being sent, or a refusal).
+  bool answered() const { return answered_; }
+  // Called as the request is answered, before the answer is sent: under the blocking driver
+  // the step that answers blocks while the answer is sent to a slow reader.
+  void on_answer(std::function<void()> f) { on_answer_ = std::move(f); }
   SSL* ssl() const { return stream_; }
 
  private:
@@ -69,6 +75,7 @@ class ServiceStream {
   std::vector<unsigned char> discard_;
   std::string request_;  // --serve: the request line so far
   bool answered_ = false;  // --serve: the request was read and answered (file opened or reset)
+  std::function<void()> on_answer_;
   UniqueFd file_;          // --serve: the file being sent
   std::string read_error_;  // --serve: the file could not be read to its end
   uint64_t to_generate_ = 0;  // --source, --perf: bytes still to generate
@@ -95,6 +102,8 @@ class ServiceTally {
   void stream_cut(const ServiceStream& stream);
   // The listener closed the connection for --idle-timeout.
   void idled_out(Emitter& emitter);
+  // --serve: closed for want of a request (request_deadline, drivers.hpp).
+  void no_request(Emitter& emitter, std::chrono::milliseconds idle);
   Transferred transferred() const { return {in_, out_, 0}; }
   uint64_t moved() const { return in_ + out_; }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <optional>
+#include <utility>
 
 #include <openssl/ssl.h>
 
@@ -12,6 +14,7 @@
 #include "config.hpp"
 #include "events.hpp"
 #include "interrupts.hpp"
+#include "ssl_ptr.hpp"
 #include "status.hpp"
 #include "transfer_policy.hpp"
 
@@ -26,6 +29,8 @@ struct RunContext {
   Clock::time_point started = Clock::now();
   // A listener's: who each accepted connection came from (peer_address.hpp).
   PeerAddressBook* peers = nullptr;
+  // A listener's connections refused at --max-conns, kept until then (take_connection).
+  std::deque<std::pair<SslPtr, Clock::time_point>> refused;
 
   // --timeout's deadline, if any.
   std::optional<Clock::time_point> run_deadline() const {

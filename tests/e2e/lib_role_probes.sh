@@ -351,13 +351,18 @@ probe_idle_timeout() {
     echo)
       sut_listen echo -v --idle-timeout 1s
       "$QUICC" "--$QUICC_DRIVER" "${TO_SUT[@]}" <"$TMP/client.fifo" >/dev/null 2>"$TMP/peer.err" &
-      bg_track $!
+      local cpid=$!
+      bg_track $cpid
       wait_log "$TMP/sut.err" 0 handshake_done 10 || fail "--idle-timeout 1s: no handshake_done"
       wait_log "$TMP/sut.err" 0 'connection idle for --idle-timeout' 10 ||
         fail "echo listener --idle-timeout 1s: the silent connection was not closed as idle within $(scaled 10) s"
       wait_log "$TMP/sut.err" 0 '\] close by=local ' 5 || fail "echo listener --idle-timeout 1s: no close logged"
       within "echo listener --idle-timeout 1s (the client offers 30 s): closed after the handshake" \
         "$(log_gap "$TMP/sut.err" '^handshake_done ' '^close by=local ')" 700 8000
+      # The client, still there, hears why: code 0x3, "idle".
+      wait_pid "$cpid" 10
+      has "echo listener --idle-timeout 1s: its client" "$TMP/peer.err" \
+        '^quicc: error: peer closed the connection: application error 0x3 \(idle\)'
       ;;
   esac
 }
@@ -1332,6 +1337,43 @@ probe_keep_open_pipe() {
   want_rc "the client of a pipe listener without --keep-open" 0 one
   wait_pid "$SUT_PID" 10
   [ "$WAIT_RC" = 0 ] || fail "without --keep-open the pipe listener exited $WAIT_RC after its client (124: still running), expected 0"
+}
+
+# --max-conns 1: while a client is connected, the next is refused at once (exit 5, the error
+# naming the server's refusal; the listener warns, naming it) and the first goes on; once the
+# first is gone, the next is served.
+probe_max_conns() {
+  local keep=()
+  [ "$1" = echo ] || keep=(--keep-open)
+  LISTENER_STDIN=$TMP/hello sut_listen "$1" "${keep[@]}" --max-conns 1 -v
+  # The first client holds its connection until its input ends, 3 s from now (scaled).
+  { sleep "$(scaled_f 3)"; cat "$TMP/hi"; } |
+    { CIN=/dev/stdin peer_run held 20 "${TO_SUT[@]}"; echo "$RC" >"$TMP/held.rc"; } &
+  local held=$!
+  bg_track "$held"
+  wait_log "$TMP/sut.err" 0 '^\[ *[0-9.]+ms\] handshake_done .*connection=1$' 10 ||
+    fail "--max-conns: the first client's handshake did not complete"
+  CIN=$TMP/hi peer_run refused 10 "${TO_SUT[@]}"
+  want_rc "a second client of a listener with --max-conns 1" 5 refused
+  has "--max-conns: the refused client" "$TMP/refused.err" \
+    '^quicc: error: handshake failed, closed by the peer: transport error 0xc APPLICATION_ERROR \(the server refused the connection: a quicc listener does so at its --max-conns\)$'
+  [ ! -s "$TMP/refused.out" ] || fail "--max-conns: the refused client wrote to stdout"
+  has "--max-conns: the listener" "$TMP/sut.err" \
+    '^quicc: warning: refused a connection from 127\.0\.0\.1:[0-9]+: 1 connection is open \(--max-conns 1\); closed with code 0x5$'
+  wait_pid "$held" 20
+  [ "$(cat "$TMP/held.rc")" = 0 ] || fail "--max-conns: the first client exited $(cat "$TMP/held.rc"), expected 0"
+  if [ "$1" = echo ]; then
+    [ "$(cat "$TMP/held.out")" = hi ] || fail "--max-conns: the first client got '$(head -c 100 "$TMP/held.out")', expected its echo"
+  else
+    [ "$(cat "$TMP/held.out")" = hello ] || fail "--max-conns: the first client got '$(head -c 100 "$TMP/held.out")', expected the listener's input"
+  fi
+  CIN=$TMP/hi peer_run after 10 "${TO_SUT[@]}"
+  want_rc "a client after the first left, --max-conns 1" 0 after
+  lacks "--max-conns" "$TMP/sut.err" 'refused a connection .*: 0 connections'
+  [ "$(grep -c 'refused a connection' "$TMP/sut.err")" = 1 ] || fail "--max-conns: the listener refused more than one client"
+  kill -INT "$SUT_PID"
+  wait_pid "$SUT_PID" 10
+  [ "$WAIT_RC" = 130 ] || fail "--max-conns: the listener exited $WAIT_RC after SIGINT, expected 130"
 }
 
 probe_help() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load on one `--echo --keep-open` listener (issue 13), with default options on both sides:
 #   round 1, round 2: 10 waves of 10 concurrent clients, then
-#   round 3:          100 clients at once,
+#   round 3:          100 clients at once (as many as the default --max-conns lets in: the
+#                     rounds before must have ended all their connections),
 # each client a quicc process echoing 1 MiB of random bytes: every client exits 0 and receives
 # exactly what it sent (SHA-256). After each round (and a wait of up to 10 s for the listener to
 # end the round's connections) its open descriptors are back to their count before the first

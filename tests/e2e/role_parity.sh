@@ -106,7 +106,7 @@ declare -A SAMPLE=(
   [--upload]=1M [--download]=1M [--streams]=2 [--duration]=2s
   [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
   [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30 [--retry]=1 [--retry-delay]=1s
-  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi
+  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi [--max-conns]=5
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)

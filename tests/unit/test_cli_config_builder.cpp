@@ -320,6 +320,7 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
       {"--write-out", "%{alpn}"},
       {"--count", "2"},
       {"--parallel", "2"},
+      {"--max-conns", "5"},
       {"--interval", "1s"},
       {"--log-format", "json"},
       {"--log-file", dir.path + "/log.txt"},
@@ -472,6 +473,8 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
         {{"--count", "0", "h:1"}, "invalid --count '0': expected 1 to 1000000"},
         {{"--count", "2", "--parallel", "101", "h:1"}, "invalid --parallel '101': expected 1 to 100"},
         {{"--parallel", "2", "h:1"}, "--parallel needs --count"},
+        {{"--listen", "0", "--max-conns", "0"}, "invalid --max-conns '0': expected 1 to 100000"},
+        {{"--listen", "0", "--max-conns", "1e3"}, "invalid --max-conns '1e3': expected 1 to 100000"},
         {{"--count", "2", "--interval", "soon", "h:1"},
          "--interval: invalid duration 'soon' (examples: 250ms, 3s, 2m)"},
         {{"--count", "2", "--get", "/a", "h:1"}, "--get does not go with --count (it is one connection's)"},
@@ -561,6 +564,10 @@ TEST_CASE("cli::build_config: requests (--get, --get-list) and where their respo
     CHECK(serve.config->serve_dir == dir.path);
     CHECK(serve.config->alpn == std::vector<std::string>{"hq-interop"});
     CHECK(serve.config->keep_open);
+    CHECK(serve.config->max_conns == 100);  // ncat -m's default
+    Built limited = build({"--listen", "0", "--echo", "--keep-open", "--max-conns", "7"});
+    REQUIRE_MESSAGE(limited.config, limited.error);
+    CHECK(limited.config->max_conns == 7);
     Built source = build({"--listen", "0", "--source", "1G"});
     REQUIRE(source.config);
     CHECK(source.config->service == Service::source);

@@ -257,3 +257,26 @@ TEST_CASE("core::ticket_wait: twice the handshake, 100 ms to 1 s") {
   CHECK(ticket_wait(500ms) == 1000ms);
   CHECK(ticket_wait(3s) == 1000ms);
 }
+
+TEST_CASE("core::handshake_outcome: a server's application refusing us") {
+  // An application close during the handshake arrives as a transport APPLICATION_ERROR
+  // (RFC 9000 10.2.3): a quicc listener at its --max-conns.
+  HandshakeFailure f;
+  CloseInfo refused;
+  refused.transport = true;
+  refused.code = 0xc;
+  f.close = refused;
+  Outcome o = handshake_outcome(f);
+  CHECK(o.status == Status::handshake_failed);
+  CHECK(o.message ==
+        "handshake failed, closed by the peer: transport error 0xc APPLICATION_ERROR (the server "
+        "refused the connection: a quicc listener does so at its --max-conns)");
+  SUBCASE("other transport errors get no such hint") {
+    f.close->code = 0xa;  // PROTOCOL_VIOLATION
+    CHECK_FALSE(contains(handshake_outcome(f).message, "refused"));
+  }
+  SUBCASE("nor does our own APPLICATION_ERROR") {
+    f.close->local = true;
+    CHECK_FALSE(contains(handshake_outcome(f).message, "refused"));
+  }
+}
