@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <initializer_list>
+
 namespace quicc {
 
 namespace {
@@ -22,20 +24,30 @@ bool read_varint(const unsigned char*& p, size_t& n, uint64_t& value) {
   return true;
 }
 
-// The datagram starts with a QUIC v1 Initial packet that carries a token (RFC 9000, 17.2.2).
-bool initial_with_token(const unsigned char* p, size_t n) {
-  if (n < 7 || (p[0] & 0xC0) != 0xC0 || ((p[0] >> 4) & 0x3) != 0) return false;
+// A long-header packet's fields (RFC 9000, 17.2); false if `p` does not start with one.
+struct LongHeader {
+  unsigned type = 0;  // 0 Initial, 1 0-RTT, 2 Handshake, 3 Retry
+  std::string dcid, scid;
+  const unsigned char* rest = nullptr;  // after the source connection ID
+  size_t rest_size = 0;
+};
+
+bool read_long_header(const unsigned char* p, size_t n, LongHeader& h) {
+  if (n < 7 || (p[0] & 0x80) == 0) return false;
   if (p[1] == 0 && p[2] == 0 && p[3] == 0 && p[4] == 0) return false;  // version negotiation
+  h.type = (p[0] >> 4) & 0x3;
   p += 5;
   n -= 5;
-  for (int id = 0; id < 2; ++id) {  // destination, then source connection ID
+  for (std::string* id : {&h.dcid, &h.scid}) {
     size_t length = p[0];
-    if (n < 1 + length + 1) return false;
+    if (length > 20 || n < 1 + length) return false;
+    id->assign(reinterpret_cast<const char*>(p + 1), length);
     p += 1 + length;
     n -= 1 + length;
   }
-  uint64_t token = 0;
-  return read_varint(p, n, token) && token > 0;
+  h.rest = p;
+  h.rest_size = n;
+  return true;
 }
 
 // "192.0.2.1:4433" or "[2001:db8::1]:4433", as SocketAddress::to_string writes them.
@@ -52,23 +64,37 @@ std::string address_text(const BIO_ADDR* address) {
   return out;
 }
 
+BIO_MSG* message(BIO_MSG* msg, size_t stride, size_t i) {
+  return reinterpret_cast<BIO_MSG*>(reinterpret_cast<unsigned char*>(msg) + i * stride);
+}
+
 int filter_recvmmsg(BIO* b, BIO_MSG* msg, size_t stride, size_t num_msg, uint64_t flags,
                     size_t* processed) {
   int rc = BIO_recvmmsg(BIO_next(b), msg, stride, num_msg, flags, processed);
   if (rc != 1) return rc;
-  std::vector<std::string> sources;
+  auto* book = static_cast<PeerAddressBook*>(BIO_get_data(b));
+  std::lock_guard lock(book->mutex());
+  book->pairing().new_batch();
   for (size_t i = 0; i < *processed; ++i) {
-    auto* m = reinterpret_cast<BIO_MSG*>(reinterpret_cast<unsigned char*>(msg) + i * stride);
-    if (m->peer && initial_with_token(static_cast<const unsigned char*>(m->data), m->data_len))
-      sources.push_back(address_text(m->peer));
+    BIO_MSG* m = message(msg, stride, i);
+    if (m->peer)
+      book->pairing().received(static_cast<const unsigned char*>(m->data), m->data_len,
+                               address_text(m->peer));
   }
-  static_cast<PeerAddressBook*>(BIO_get_data(b))->batch_received(std::move(sources));
   return rc;
 }
 
 int filter_sendmmsg(BIO* b, BIO_MSG* msg, size_t stride, size_t num_msg, uint64_t flags,
                     size_t* processed) {
-  return BIO_sendmmsg(BIO_next(b), msg, stride, num_msg, flags, processed);
+  int rc = BIO_sendmmsg(BIO_next(b), msg, stride, num_msg, flags, processed);
+  if (rc != 1) return rc;
+  auto* book = static_cast<PeerAddressBook*>(BIO_get_data(b));
+  std::lock_guard lock(book->mutex());
+  for (size_t i = 0; i < *processed; ++i) {
+    BIO_MSG* m = message(msg, stride, i);
+    book->pairing().sent(static_cast<const unsigned char*>(m->data), m->data_len);
+  }
+  return rc;
 }
 
 long filter_ctrl(BIO* b, int cmd, long num, void* ptr) {
@@ -117,15 +143,50 @@ bool PeerAddressBook::install(SSL_CTX* ctx, SSL* listener, int fd) {
   return true;
 }
 
-void PeerAddressBook::batch_received(std::vector<std::string> initial_sources) {
-  std::lock_guard lock(mutex_);
-  batch_ = std::move(initial_sources);
+void PeerPairing::received(const unsigned char* data, size_t size, const std::string& source) {
+  LongHeader h;
+  if (!read_long_header(data, size, h) || h.type != 0) return;
+  const unsigned char* p = h.rest;
+  size_t n = h.rest_size;
+  uint64_t token = 0;
+  if (!read_varint(p, n, token) || token == 0) return;  // no token: it creates nothing
+  if (known_.count(h.dcid)) return;
+  for (const Attempt& a : batch_)
+    if (a.id == h.dcid) return;  // the rest of an attempt already in this batch
+  batch_.push_back({h.dcid, source});
+}
+
+void PeerPairing::sent(const unsigned char* data, size_t size) {
+  LongHeader h;
+  // A Retry's source ID is the one the client's next attempt is addressed to: not known yet.
+  if (read_long_header(data, size, h) && h.type != 3 && !h.scid.empty()) remember(h.scid);
+}
+
+void PeerPairing::new_batch() {
+  batch_.clear();
   next_ = 0;
+}
+
+std::string PeerPairing::created() {
+  if (next_ >= batch_.size()) return {};
+  Attempt& a = batch_[next_++];
+  remember(a.id);
+  return a.source;
+}
+
+void PeerPairing::remember(std::string id) {
+  constexpr size_t known_max = 65536;
+  if (!known_.insert(id).second) return;
+  known_order_.push_back(std::move(id));
+  if (known_order_.size() > known_max) {
+    known_.erase(known_order_.front());
+    known_order_.pop_front();
+  }
 }
 
 void PeerAddressBook::connection_created(SSL* conn) {
   std::lock_guard lock(mutex_);
-  created_[conn] = next_ < batch_.size() ? batch_[next_++] : std::string();
+  created_[conn] = pairing_.created();
 }
 
 std::string PeerAddressBook::take(SSL* conn) {

@@ -64,7 +64,7 @@ N=0   # clients started so far
 # client I: one quicc client echoing the input; its exit status in c.I.rc.
 client() {
   local i=$1 rc=0
-  qt 120 --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" <"$TMP/in" \
+  qt 120 -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$LISTENER_PORT" <"$TMP/in" \
     >"$TMP/c.$i.out" 2>"$TMP/c.$i.err" || rc=$?
   echo "$rc" >"$TMP/c.$i.rc"
 }
@@ -160,6 +160,15 @@ fi
 round "round 3" 1 "$BURST"
 PEAK=$(status_kb VmHWM)
 note "listener's peak RSS (VmHWM): $PEAK kB, with $BURST clients at once"
+# The listener names each connection's client: the addresses it named must be the clients'
+# own (each logs its socket's local address), one for one (PeerAddressBook once gave one
+# client's address to three connections).
+grep -hoE '^\[ *[0-9.]+ms\] socket local=127\.0\.0\.1:[0-9]+' "$TMP"/c.*.err | sed 's/.*local=//' | sort >"$TMP/ports.clients"
+grep -E '^\[.*\] connection_accepted ' "$LOG" | grep -oE 'peer=[^ ]*' | sed 's/peer=//' | sort >"$TMP/ports.listener"
+named=$(comm -12 "$TMP/ports.clients" "$TMP/ports.listener" | wc -l)
+note "the listener named $named of its $(wc -l <"$TMP/ports.listener") connections' client addresses right ($N clients)"
+cmp -s "$TMP/ports.clients" "$TMP/ports.listener" ||
+  problem "the listener's client addresses are not the clients' own: $(diff "$TMP/ports.clients" "$TMP/ports.listener" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
 
 # Sequential connections: one client process, one connection at a time.
 printf ping >"$TMP/ping"
