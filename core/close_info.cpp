@@ -223,7 +223,7 @@ Outcome handshake_outcome(const HandshakeFailure& f) {
   // its code and reason dropped (RFC 9000 10.2.3): the server's application refused us.
   std::string hint;
   if (!info->local && info->transport && info->code == 0xc)
-    hint = " (the server refused the connection: a quicc listener does so at its --max-conns)";
+    hint = " (the server's application refused the connection)";
   return {Status::handshake_failed,
           std::string("handshake failed, ") + (info->local ? "closed locally" : "closed by the peer") +
               ": " + describe_code(*info) + hint};

@@ -46,18 +46,48 @@ std::string accepted_peer_address(RunContext& run, SSL* conn) {
   return run.peers ? run.peers->take(conn) : std::string();
 }
 
-// A refused connection is kept for a while, closing: a client's next datagrams (the rest of
-// its ClientHello, a retransmission) then meet its CONNECTION_CLOSE again, instead of making a
-// new connection to refuse. At most this many are kept (a flood drops the oldest sooner).
+// A refused connection's close is kept this long: a client's next datagrams (a retransmission)
+// then meet its CONNECTION_CLOSE again instead of making a new connection to refuse. At most
+// refused_kept_max are kept (a flood drops the oldest sooner).
 constexpr auto refused_kept_for = std::chrono::seconds(2);
 constexpr size_t refused_kept_max = 1000;
+
+namespace {
+
+// Moves the refused connections on: closes those whose handshake is complete, drops those whose
+// handshake failed or ran out of time, and those kept long enough.
+void step_refused(RunContext& run, Clock::time_point now) {
+  for (auto it = run.refused.begin(); it != run.refused.end();) {
+    SSL* ssl = it->ssl.get();
+    if (!it->closed) {
+      ERR_clear_error();
+      int rc = SSL_do_handshake(ssl);
+      if (rc == 1) {
+        SSL_SHUTDOWN_EX_ARGS args{};
+        args.quic_error_code = close_code_refused;
+        args.quic_reason = "too many connections";
+        SSL_shutdown_ex(ssl, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
+                        sizeof args);
+        SSL_handle_events(ssl);
+        it->closed = true;
+        it->until = now + refused_kept_for;
+      } else if (int err = SSL_get_error(ssl, rc); err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        it->until = now;  // its handshake failed: nothing to tell it
+      }
+      ERR_clear_error();
+    }
+    if (it->until <= now) it = run.refused.erase(it);
+    else ++it;
+  }
+  while (run.refused.size() > refused_kept_max) run.refused.pop_front();
+}
+
+}  // namespace
 
 SslPtr take_connection(SSL* listener, RunContext& run, size_t open, std::string& peer) {
   const Config& config = run.config;
   auto now = Clock::now();
-  while (!run.refused.empty() &&
-         (run.refused.front().second <= now || run.refused.size() > refused_kept_max))
-    run.refused.pop_front();
+  step_refused(run, now);
   for (;;) {
     SslPtr conn = accept_connection(listener, config.driver, run.emitter);
     if (!conn) return nullptr;
@@ -66,18 +96,12 @@ SslPtr take_connection(SSL* listener, RunContext& run, size_t open, std::string&
     run.emitter.emit(WarningEvent{
         "refused a connection from " + (peer.empty() ? std::string("an unknown address") : peer) +
         ": " + std::to_string(open) + (open == 1 ? " connection is" : " connections are") +
-        " open (--max-conns " +
-        std::to_string(config.max_conns) + "); closed with code " + hex_code(close_code_refused)});
-    // In its handshake: OpenSSL sends the close as a transport APPLICATION_ERROR, which the
-    // client sees without our code (RFC 9000 10.2.3).
-    SSL_SHUTDOWN_EX_ARGS args{};
-    args.quic_error_code = close_code_refused;
-    args.quic_reason = "too many connections";
-    SSL_shutdown_ex(conn.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
-                    sizeof args);
-    SSL_handle_events(conn.get());
-    ERR_clear_error();
-    run.refused.emplace_back(std::move(conn), now + refused_kept_for);
+        " open (--max-conns " + std::to_string(config.max_conns) + "); closing it with code " +
+        hex_code(close_code_refused)});
+    // Stepped from here, whatever the driver.
+    SSL_set_blocking_mode(conn.get(), 0);
+    run.refused.push_back({std::move(conn), now + config.connect_timeout, false});
+    step_refused(run, now);
   }
 }
 

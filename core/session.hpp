@@ -22,6 +22,17 @@ namespace quicc {
 
 class PeerAddressBook;
 
+// A connection a listener refused at --max-conns: its handshake is completed, and then it is
+// closed with close_code_refused, so that the client can read the code and why (a close in the
+// handshake goes in the lowest packet level the listener still has, which a client that has
+// moved on cannot read: it waited for its timeout). Kept until `until`: its handshake's
+// deadline, then a while closing, so that the client's next packets meet the close.
+struct RefusedConnection {
+  SslPtr ssl;
+  std::chrono::steady_clock::time_point until;
+  bool closed = false;
+};
+
 struct RunContext {
   const Config& config;
   Emitter& emitter;
@@ -29,8 +40,8 @@ struct RunContext {
   Clock::time_point started = Clock::now();
   // A listener's: who each accepted connection came from (peer_address.hpp).
   PeerAddressBook* peers = nullptr;
-  // A listener's connections refused at --max-conns, kept until then (take_connection).
-  std::deque<std::pair<SslPtr, Clock::time_point>> refused;
+  // A listener's connections refused at --max-conns (take_connection).
+  std::deque<RefusedConnection> refused;
 
   // --timeout's deadline, if any.
   std::optional<Clock::time_point> run_deadline() const {

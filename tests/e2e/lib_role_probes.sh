@@ -1339,9 +1339,9 @@ probe_keep_open_pipe() {
   [ "$WAIT_RC" = 0 ] || fail "without --keep-open the pipe listener exited $WAIT_RC after its client (124: still running), expected 0"
 }
 
-# --max-conns 1: while a client is connected, the next is refused at once (exit 5, the error
-# naming the server's refusal; the listener warns, naming it) and the first goes on; once the
-# first is gone, the next is served.
+# --max-conns 1: while a client is connected, the next is refused (its handshake completed, then
+# closed with code 0x5: exit 9, the error naming the code and "too many connections"; the
+# listener warns, naming it) and the first goes on; once the first is gone, the next is served.
 probe_max_conns() {
   local keep=()
   [ "$1" = echo ] || keep=(--keep-open)
@@ -1354,12 +1354,12 @@ probe_max_conns() {
   wait_log "$TMP/sut.err" 0 '^\[ *[0-9.]+ms\] handshake_done .*connection=1$' 10 ||
     fail "--max-conns: the first client's handshake did not complete"
   CIN=$TMP/hi peer_run refused 10 "${TO_SUT[@]}"
-  want_rc "a second client of a listener with --max-conns 1" 5 refused
+  want_rc "a second client of a listener with --max-conns 1" 9 refused
   has "--max-conns: the refused client" "$TMP/refused.err" \
-    '^quicc: error: handshake failed, closed by the peer: transport error 0xc APPLICATION_ERROR \(the server refused the connection: a quicc listener does so at its --max-conns\)$'
+    '^quicc: error: peer closed the connection: application error 0x5 \(too many connections\)$'
   [ ! -s "$TMP/refused.out" ] || fail "--max-conns: the refused client wrote to stdout"
   has "--max-conns: the listener" "$TMP/sut.err" \
-    '^quicc: warning: refused a connection from 127\.0\.0\.1:[0-9]+: 1 connection is open \(--max-conns 1\); closed with code 0x5$'
+    '^quicc: warning: refused a connection from 127\.0\.0\.1:[0-9]+: 1 connection is open \(--max-conns 1\); closing it with code 0x5$'
   wait_pid "$held" 20
   [ "$(cat "$TMP/held.rc")" = 0 ] || fail "--max-conns: the first client exited $(cat "$TMP/held.rc"), expected 0"
   if [ "$1" = echo ]; then

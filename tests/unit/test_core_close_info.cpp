@@ -260,7 +260,7 @@ TEST_CASE("core::ticket_wait: twice the handshake, 100 ms to 1 s") {
 
 TEST_CASE("core::handshake_outcome: a server's application refusing us") {
   // An application close during the handshake arrives as a transport APPLICATION_ERROR
-  // (RFC 9000 10.2.3): a quicc listener at its --max-conns.
+  // (RFC 9000 10.2.3), without its code or reason.
   HandshakeFailure f;
   CloseInfo refused;
   refused.transport = true;
@@ -269,8 +269,8 @@ TEST_CASE("core::handshake_outcome: a server's application refusing us") {
   Outcome o = handshake_outcome(f);
   CHECK(o.status == Status::handshake_failed);
   CHECK(o.message ==
-        "handshake failed, closed by the peer: transport error 0xc APPLICATION_ERROR (the server "
-        "refused the connection: a quicc listener does so at its --max-conns)");
+        "handshake failed, closed by the peer: transport error 0xc APPLICATION_ERROR (the "
+        "server's application refused the connection)");
   SUBCASE("other transport errors get no such hint") {
     f.close->code = 0xa;  // PROTOCOL_VIOLATION
     CHECK_FALSE(contains(handshake_outcome(f).message, "refused"));
