@@ -379,6 +379,7 @@ void BlockingPipe::send_loop() {
         }
         if (s) {
           facts_.input_read += n;
+          facts_.sending = true;
           ++users_[s];
           break;
         }
@@ -396,6 +397,7 @@ void BlockingPipe::send_loop() {
       if (SSL_write_ex(s, buffer.data() + done, n - done, &written) != 1) {
         std::lock_guard lock(mutex_);
         facts_.sent += done;
+        facts_.sending = false;
         write_failed_locked(s);
         --users_[s];
         notify_.notify();
@@ -406,6 +408,7 @@ void BlockingPipe::send_loop() {
     {
       std::lock_guard lock(mutex_);
       facts_.sent += n;
+      facts_.sending = false;
       facts_.last_activity = Clock::now();
       --users_[s];
     }

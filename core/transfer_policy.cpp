@@ -409,6 +409,13 @@ Step TransferPolicy::draining(const PipeFacts& f, Clock::time_point now) {
   } else if (settings_.run_deadline && now >= *settings_.run_deadline) {
     outcome_ = deadline_outcome(true);
     phase_ = Phase::done;
+  } else if (f.sending && (!sending_wait_until_ || now < *sending_wait_until_)) {
+    // A write in progress is counted once it returns, which the connection's end makes it do
+    // at once: a verdict before would call bytes the peer received "never sent" (seen under
+    // load: a peer that closed as soon as our reply arrived). At most 100 ms.
+    if (!sending_wait_until_) sending_wait_until_ = now + std::chrono::milliseconds(100);
+    s.wake = std::min(*sending_wait_until_, now + std::chrono::milliseconds(2));
+    return s;
   } else {
     Outcome closed = close_outcome(*peer_close_);
     outcome_ = closed.ok() ? stream_.verdict(f, true) : closed;

@@ -38,6 +38,9 @@ struct PipeFacts : StreamFacts {
   std::optional<Clock::time_point> peer_data_at;  // the peer's last STREAM frame or probe came
   bool loss_seen = false;  // a STREAM frame was retransmitted, either way, or the peer probed
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
+  // The blocking driver's sender is inside a write: input_read counts its bytes, `sent` does
+  // not yet, though the stream may have taken (and the peer received) them.
+  bool sending = false;
 };
 
 struct CloseRequest {
@@ -170,6 +173,7 @@ class TransferPolicy {
   std::optional<CloseInfo> peer_close_;  // the connection closed under us (peer, idle, network)
   unsigned interrupts_ = 0;
   Clock::time_point phase_deadline_{};    // linger end, close limit, rapid limit
+  std::optional<Clock::time_point> sending_wait_until_;  // draining: a write's count awaited
   std::optional<CloseRequest> pending_close_;  // asked for by an interrupt, not yet handed out
   std::optional<CloseRequest> lingered_close_;  // the close that follows a linger
   bool escalate_now_ = false;

@@ -226,6 +226,38 @@ TEST_CASE("TransferPolicy: the peer closes the connection") {
   }
 }
 
+TEST_CASE("TransferPolicy: after the peer closes, a write in progress is counted first") {
+  // The blocking driver's sender between a write the stream took and its count (the peer,
+  // which received the bytes, closed at once): the verdict waits for the count, at most 100 ms.
+  for (bool counted : {true, false}) {
+    CAPTURE(counted);
+    TransferPolicy p(settings(EofPolicy::fin));
+    PipeFacts f = moved(0, 10);
+    f.fin_received = true;
+    f.read_ended = true;
+    f.input_read = 6;
+    f.sending = true;
+    p.connection_closed(peer_close());
+    Step s = p.decide(f, t0);
+    CHECK_FALSE(s.done);
+    REQUIRE(s.wake);
+    CHECK(*s.wake <= t0 + 2ms);
+    s = p.decide(f, t0 + 50ms);
+    CHECK_FALSE(s.done);
+    if (counted) {
+      f.sending = false;
+      f.sent = 6;
+      CHECK(p.decide(f, t0 + 60ms).done);
+      CHECK(p.outcome().ok());
+    } else {
+      // A write that never returns: after 100 ms, the verdict with what was counted.
+      s = p.decide(f, t0 + 100ms);
+      REQUIRE(s.done);
+      CHECK(p.outcome().message == "6 bytes of input were never sent: the connection closed first");
+    }
+  }
+}
+
 TEST_CASE("TransferPolicy: after the peer closes, a slow output still gets everything") {
   TransferPolicy p(settings(EofPolicy::fin));
   PipeFacts f = moved(0, 1000);
