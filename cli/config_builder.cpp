@@ -18,6 +18,7 @@
 #include <set>
 
 #include "cli/file_checks.hpp"
+#include "cli/usage_hints.hpp"
 #include "cli/role_rules.hpp"
 #include "cli/safe_text.hpp"
 #include "core/expect.hpp"
@@ -738,6 +739,10 @@ std::optional<Config> build_config(const Options& o, std::string& error) {
   }
 
   bool listening = mode != RunMode::client;
+  if (auto url = url_target_error(listening ? o.listen : o.target)) {
+    error = *url;
+    return std::nullopt;
+  }
   std::optional<Endpoint> endpoint =
       listening ? parse_listen_endpoint(o.listen, error) : parse_endpoint(o.target, error);
   if (!endpoint) return std::nullopt;

@@ -8,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "exit_codes.hpp"
+#include "usage_hints.hpp"
 
 namespace quicc::cli {
 
@@ -48,8 +49,9 @@ constexpr OptionSpec table[] = {
      Category::listener, &Options::keep_open},
     {"--max-conns", "N", "100",
      "With --listen: serve at most N connections at once, those in their handshake included "
-     "(like ncat -m); a client arriving while N are open is refused: closed at once with code "
-     "0x5 (too many connections), and the listener logs a warning naming it",
+     "(like ncat -m); a client arriving while N are open is refused: closed with code 0x5 "
+     "(too many connections) once its handshake is done, and the listener logs a warning "
+     "naming it",
      Category::listener, &Options::max_conns},
     {"--get", "PATH", "",
      "Request PATH over HTTP/0.9 (GET /PATH, then FIN) on a stream of its own; repeatable; "
@@ -360,7 +362,8 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
   Options& o = result.options;
   CLI::App app{"quicc"};
   app.set_help_flag();  // --help comes from our table, like every other option
-  app.allow_extras(false);
+  // Arguments it does not know are collected (remaining()) and explained below.
+  app.allow_extras(true);
 
   std::vector<std::pair<std::string_view, CLI::Option*>> added;
   for (const auto& spec : table) {
@@ -387,6 +390,11 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    if (std::vector<std::string> extras = app.remaining(); !extras.empty()) {
+      std::vector<std::string_view> names;
+      for (const auto& spec : table) names.push_back(long_name(spec));
+      result.error = unexpected_arguments_error(extras, o.target, names);
+    }
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     result.error = what.empty() ? "invalid command line" : what;
