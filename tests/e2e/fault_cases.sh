@@ -56,8 +56,8 @@ want() { [[ ${FAULT_CASES:-abcde} == *$1* ]]; }
 RELAY=$(dirname "$0")/../fault_relay.py
 AB_BOUND=80           # seconds, scaled: (a) and (b), client start to both exits
 C_CONNECT_MS=4000     # (c): --connect-timeout
-C_SEEDS="1 2 3 4 5 6 7 8"
-C_N=8
+C_SEEDS=${FAULT_C_SEEDS:-1 2 3 4 5 6 7 8}  # (c)'s relay seeds; FAULT_C_SEEDS to pick some
+C_N=$(wc -w <<<"$C_SEEDS")
 D_IDLE_MS=4000        # (d): the client's --idle-timeout
 D_MARGIN_MS=1000      # (d): scheduling margin over the idle timeout + 10% (scaled)
 E_RUNS=4 E_BOUND=20   # (e): GET runs, seconds each (scaled)
