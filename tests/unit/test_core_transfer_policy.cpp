@@ -634,6 +634,28 @@ TEST_CASE("TransferPolicy: waiting for the peer's close") {
     REQUIRE(s.close);
     CHECK_FALSE(s.close->wait_peer);
   }
+  SUBCASE("the peer has gone: our own close, everything acknowledged, is bounded") {
+    // OpenSSL's flush may wait for an ACK the peer never sends (a RESET_STREAM's).
+    s = p.decide(f, t0 + 101ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+    CHECK(s.close->flush);
+    CHECK_FALSE(p.decide(f, t0 + 101ms + 499ms).close);  // close_limit: 500 ms
+    s = p.decide(f, t0 + 101ms + 500ms);
+    REQUIRE(s.close);
+    CHECK(s.close->rapid);
+    p.close_finished(std::nullopt);
+    p.close_frame_sent();
+    REQUIRE(p.decide(f, t0 + 700ms).done);
+    CHECK(p.outcome().ok());
+  }
+  SUBCASE("the peer has gone with our data unacknowledged: waited for, as the user says") {
+    f.unacked = 10;
+    s = p.decide(f, t0 + 101ms);
+    REQUIRE(s.close);
+    CHECK(s.close->flush);
+    CHECK_FALSE(p.decide(f, t0 + 60s).close);
+  }
 }
 
 TEST_CASE("TransferPolicy: the quiet periods follow the round-trip time") {
