@@ -215,12 +215,14 @@ Step TransferPolicy::decide(const PipeFacts& f, Clock::time_point now) {
           peer_close_grace_ = false;
           const ShutdownPolicy& user = settings_.shutdown;
           phase_deadline_ = Clock::time_point::max();
-          if (f.unacked == 0)
-            phase_deadline_ =
-                now + std::max(settings_.close_limit, f.loss_seen ? settings_.quiet_lossy : settings_.quiet);
           s.close = CloseRequest{false, !user.no_stream_flush, false, user.error_code, user.reason,
                                  user.closing_period};
           s.wake = settings_.run_deadline;
+          if (f.unacked == 0) {
+            phase_deadline_ =
+                now + std::max(settings_.close_limit, f.loss_seen ? settings_.quiet_lossy : settings_.quiet);
+            s.wake = earliest(phase_deadline_, s.wake);  // nothing else may wake the driver
+          }
           return s;
         }
         if (past_run_deadline && outcome_.ok()) outcome_ = deadline_outcome(true);

@@ -640,6 +640,9 @@ TEST_CASE("TransferPolicy: waiting for the peer's close") {
     REQUIRE(s.close);
     CHECK_FALSE(s.close->wait_peer);
     CHECK(s.close->flush);
+    // The driver is told when to look again: nothing else may wake it (a silent peer).
+    REQUIRE(s.wake);
+    CHECK(*s.wake == t0 + 101ms + 500ms);
     CHECK_FALSE(p.decide(f, t0 + 101ms + 499ms).close);  // close_limit: 500 ms
     s = p.decide(f, t0 + 101ms + 500ms);
     REQUIRE(s.close);
