@@ -11,8 +11,8 @@
 #       start and within 2 s + 3 s (scaled), with nothing on stdout; the listener warns;
 #   (b) a client that opens no stream at all: the same;
 #   (c) an answer in progress is not cut: a 16 MiB file to a client whose stdout is not read
-#       for 3.5 s (the stream stalls on flow control longer than the idle timeout): exit 0, the
-#       file byte for byte;
+#       for 3.5 s (the stream stalls on flow control longer than the idle timeout): the file
+#       byte for byte, exit 0 (or 9 for a close that came after the whole answer: answered());
 #   (d) the listener still serves (a request answered at once) and exits 130 on SIGINT.
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +54,17 @@ held() {
   NOTE_TIMES+=" $name=${ms}ms"
 }
 
+# answered NAME RC: a client whose whole answer arrived exits 0; or 9, when the listener's "no
+# request" close, an idle timeout after the answer's end, came before the client's own close
+# (which may wait for a quiet period after the last data, and is slow under a sanitizer: seen
+# under TSan with the 2 s here; with the default 30 s it does not happen).
+answered() {
+  [ "$2" = 0 ] && return
+  [ "$2" = 9 ] && grep -q '^quicc: error: peer closed the connection: application error 0x3 (no request)' "$TMP/$1.err" ||
+    fail "($1) the client of a whole answer exited $2: $(grep '^quicc:' "$TMP/$1.err" | tail -n 1)"
+  note "($1) the whole answer arrived, then the listener's no-request close came before the client closed"
+}
+
 NOTE_TIMES=""
 held a 'GET /small'
 held b ''
@@ -67,14 +78,15 @@ rc=0
 printf 'GET /big\r\n' | qt 40 "${TO[@]}" 2>"$TMP/c.err" | { sleep "$(scaled_f 3.5)"; cat >"$TMP/c.out"; } || rc=$?
 ms=$(( $(now_ms) - t0 ))
 note "(c) a stalled reader of $SIZE bytes: exit $rc after ${ms} ms"
-[ "$rc" = 0 ] || fail "(c) the client of a stalled answer exited $rc: $(tail -n 1 "$TMP/c.err")"
-cmp -s "$TMP/c.out" "$TMP/www/big" || fail "(c) the answer ($(stat -c %s "$TMP/c.out") bytes) is not the file"
-[ "$(grep -c '^quicc: warning: no request' "$TMP/l.out.err")" = 2 ] || fail "(c) an answer in progress was cut as no request"
+cmp -s "$TMP/c.out" "$TMP/www/big" ||
+  fail "(c) the answer ($(stat -c %s "$TMP/c.out") bytes, exit $rc) is not the file: an answer in progress was cut?"
+answered c "$rc"
 
 # (d)
 rc=0
 printf 'GET /small\r\n' | qt 10 "${TO[@]}" >"$TMP/d.out" 2>"$TMP/d.err" || rc=$?
-[ "$rc" = 0 ] && cmp -s "$TMP/d.out" "$TMP/www/small" || fail "(d) a request after the others: exit $rc, answer '$(head -c 100 "$TMP/d.out")'"
+cmp -s "$TMP/d.out" "$TMP/www/small" || fail "(d) a request after the others: exit $rc, answer '$(head -c 100 "$TMP/d.out")'"
+answered d "$rc"
 kill -INT "$LISTENER_PID"
 wait_pid "$LISTENER_PID" 10
 [ "$WAIT_RC" = 130 ] || fail "the listener exited $WAIT_RC after SIGINT, expected 130"
