@@ -200,15 +200,16 @@ bool Connection::close_step(const CloseRequest& request) {
   return info && (idle_timed_out(*info) || network_failed(*info));
 }
 
-void Connection::abort(uint64_t code, const char* reason) {
+void close_at_once(SSL* conn, uint64_t code, const char* reason) {
   SSL_SHUTDOWN_EX_ARGS args{};
   args.quic_error_code = code;
   args.quic_reason = reason;
-  SSL_shutdown_ex(conn_.get(), SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
-                  sizeof args);
-  SSL_handle_events(conn_.get());
+  SSL_shutdown_ex(conn, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args, sizeof args);
+  SSL_handle_events(conn);  // the CONNECTION_CLOSE leaves now
   ERR_clear_error();
 }
+
+void Connection::abort(uint64_t code, const char* reason) { close_at_once(conn_.get(), code, reason); }
 
 std::optional<CloseInfo> Connection::close_info() const {
   std::optional<CloseInfo> info = read_close_info(conn_.get());

@@ -30,6 +30,10 @@ struct Transferred {
   uint64_t unacked = 0;
 };
 
+// Closes `conn` rapidly, without waiting, with `code` and `reason`, sending the CONNECTION_CLOSE
+// on its way (Connection::abort; a listener's refused connections, which have no Connection).
+void close_at_once(SSL* conn, uint64_t code = 0, const char* reason = nullptr);
+
 class Connection {
  public:
   // `accepted`: a connection a listener accepted (we are its server). Known from who made it:

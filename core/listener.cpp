@@ -63,12 +63,7 @@ void step_refused(RunContext& run, Clock::time_point now) {
       ERR_clear_error();
       int rc = SSL_do_handshake(ssl);
       if (rc == 1) {
-        SSL_SHUTDOWN_EX_ARGS args{};
-        args.quic_error_code = close_code_refused;
-        args.quic_reason = "too many connections";
-        SSL_shutdown_ex(ssl, SSL_SHUTDOWN_FLAG_RAPID | SSL_SHUTDOWN_FLAG_NO_BLOCK, &args,
-                        sizeof args);
-        SSL_handle_events(ssl);
+        close_at_once(ssl, close_code_refused, "too many connections");
         it->closed = true;
         it->until = now + refused_kept_for;
       } else if (int err = SSL_get_error(ssl, rc); err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
