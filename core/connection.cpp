@@ -63,6 +63,7 @@ Connection::~Connection() {
   streams_.clear();
   if (conn_) detach_wire_state(conn_.get());
   conn_.reset();
+  if (wire_leaked_) (void)wire_.release();
 }
 
 std::list<SSL*> Connection::accept_streams() {
@@ -277,10 +278,9 @@ void Connection::leak() {
   std::lock_guard lock(streams_mutex_);
   for (auto& s : streams_) s.release();
   streams_.clear();
-  // OpenSSL's threads may still call back into the wire state: leave it to them, and keep a
-  // fresh one for whatever this object is still asked.
-  (void)wire_.release();
-  wire_ = std::make_unique<WireState>();
+  // OpenSSL's threads may still call back into the wire state: it is never freed (this object
+  // still reads it).
+  wire_leaked_ = true;
   conn_.release();
 }
 

@@ -78,6 +78,10 @@ class Connection {
   // queued for the socket (or there is none to send: the peer closed first, the connection
   // idled out or the network failed).
   bool close_frame_sent() const;
+  // A CONNECTION_CLOSE has gone or come: what is left is a closing or draining period, the
+  // peer gone or going. Safe from any thread (a listener counts its open connections with it
+  // while their own threads drive them).
+  bool closing() const { return wire_->close_frame_packetized || wire_->close_frame_received; }
   // The handshake is confirmed: a server's at once, a client's once HANDSHAKE_DONE arrived.
   bool handshake_confirmed() const;
   // A key update of ours cannot reach the peer before its handshake is confirmed. OpenSSL
@@ -142,7 +146,9 @@ class Connection {
   SslPtr conn_;
   Emitter& emitter_;
   bool accepted_;
-  std::unique_ptr<WireState> wire_ = std::make_unique<WireState>();  // leak() leaks it
+  // Never replaced (closing() reads it from other threads); leak() leaks it.
+  std::unique_ptr<WireState> wire_ = std::make_unique<WireState>();
+  bool wire_leaked_ = false;
   std::list<SslPtr> streams_;
   std::mutex streams_mutex_;  // the blocking driver's threads add streams concurrently
   Clock::time_point created_ = Clock::now();

@@ -14,6 +14,7 @@
 
 #include <csignal>
 
+#include <algorithm>
 #include <atomic>
 #include <list>
 #include <memory>
@@ -109,6 +110,18 @@ struct Ending {
   }
 };
 
+// The clients that count against --max-conns: those whose thread (if any) is not over and
+// whose CONNECTION_CLOSE has neither gone nor come (a closing client's peer is gone or going).
+template <class Clients>
+size_t open_clients(const Clients& clients) {
+  return static_cast<size_t>(std::count_if(clients.begin(), clients.end(), [](const auto& c) {
+    if constexpr (requires { c->over.load(); }) {
+      if (c->over) return false;
+    }
+    return !c->conn->closing();
+  }));
+}
+
 // A new client, set up with its pipes; null if none is waiting or its pipes cannot be made.
 // `open`: the clients connected (--max-conns).
 template <class Client>
@@ -186,7 +199,7 @@ Outcome relay_nonblocking(SSL* listener, RunContext& run) {
       busy = true;  // a client's pipe may have input now, or room for output
     }
     while (!ending.ended) {
-      auto c = accept_client<SteppedClient>(listener, run, relay, index, clients.size());
+      auto c = accept_client<SteppedClient>(listener, run, relay, index, open_clients(clients));
       if (!c) break;
       ending.last_activity = now;
       clients.push_back(std::move(c));
@@ -280,16 +293,8 @@ Outcome relay_blocking(SSL* listener, int listener_fd, RunContext& run) {
     ending.check(run, relay, clients, now);
     bool busy = relay.handle(fds) > 0;
     if (busy) ending.last_activity = now;
-    while (!ending.ended) {
-      auto c = accept_client<ThreadClient>(listener, run, relay, index, clients.size());
-      if (!c) break;
-      ending.last_activity = now;
-      ThreadClient* raw = c.get();
-      c->thread = std::thread([raw, listener, listener_fd, &done] {
-        run_client(*raw, listener, listener_fd, done);
-      });
-      clients.push_back(std::move(c));
-    }
+    // Clients that are over go first: a connection that has just ended no longer counts
+    // against --max-conns.
     for (auto it = clients.begin(); it != clients.end();) {
       if ((*it)->established && !(*it)->joined) {
         relay.join((*it)->number);
@@ -304,6 +309,17 @@ Outcome relay_blocking(SSL* listener, int listener_fd, RunContext& run) {
       relay.finished((*it)->number);
       it = clients.erase(it);
       busy = true;
+    }
+    while (!ending.ended) {
+      auto c = accept_client<ThreadClient>(listener, run, relay, index, open_clients(clients));
+      if (!c) break;
+      ending.last_activity = now;
+      ThreadClient* raw = c.get();
+      c->thread = std::thread([raw, listener, listener_fd, &done] {
+        run_client(*raw, listener, listener_fd, done);
+      });
+      clients.push_back(std::move(c));
+      busy = true;  // its thread may be established before the next look
     }
     // What the relay still holds is not waited for: the output may be stalled for good.
     if (ending.ended && clients.empty()) return ending.outcome;

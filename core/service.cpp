@@ -177,7 +177,10 @@ Outcome service_nonblocking(SSL* listener, RunContext& run) {
 
     while (!chosen) {
       std::string peer;
-      SslPtr conn = take_connection(listener, run, connections.size(), peer);
+      // A closing connection's peer is gone or going: it does not count against --max-conns.
+      size_t open = static_cast<size_t>(std::count_if(
+          connections.begin(), connections.end(), [](auto& c) { return !c.conn->closing(); }));
+      SslPtr conn = take_connection(listener, run, open, peer);
       if (!conn) break;
       ++index;
       run.emitter.emit(ConnectionAcceptedEvent{index, std::move(peer)});

@@ -7,6 +7,7 @@
 // handshake alone, and returns once that connection's thread is over.
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -145,7 +146,12 @@ Outcome service_blocking(SSL* listener, int listener_fd, RunContext& run) {
 
     while (!chosen) {
       std::string peer;
-      SslPtr conn = take_connection(listener, run, entries.size(), peer);
+      // Neither an entry whose thread is over nor a closing connection (its peer is gone or
+      // going) counts against --max-conns.
+      size_t open = static_cast<size_t>(std::count_if(entries.begin(), entries.end(), [](auto& e) {
+        return !e->over && !e->conn->closing();
+      }));
+      SslPtr conn = take_connection(listener, run, open, peer);
       if (!conn) break;
       ++index;
       run.emitter.emit(ConnectionAcceptedEvent{index, std::move(peer)});

@@ -127,9 +127,11 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
       if (bytes[0] == frame_reset_stream) state->reset_frame_packetized = true;
       if (bytes[0] == frame_handshake_done) state->handshake_done_sent = true;
       if (is_ack(bytes)) state->received_unacked = false;
+    } else if (frame && is_conn_close(bytes)) {
+      state->close_frame_received = true;
     } else if (frame && is_ack(bytes)) {
       if (state->handshake_done_sent) state->ack_after_handshake_done = true;
-    } else if (frame && !is_ack(bytes) && !is_conn_close(bytes)) {
+    } else if (frame && !is_ack(bytes)) {
       // Every frame but ACK, PADDING and CONNECTION_CLOSE elicits an ACK (RFC 9002, 2).
       state->received_unacked = true;
       if (bytes[0] == frame_handshake_done) state->handshake_done_received = true;

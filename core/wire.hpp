@@ -30,6 +30,7 @@ namespace quicc {
 // Per connection; attached with attach_wire_state, read by the connection's owner.
 struct WireState {
   std::atomic<bool> close_frame_packetized{false};
+  std::atomic<bool> close_frame_received{false};  // the peer's CONNECTION_CLOSE
   std::atomic<bool> reset_frame_packetized{false};  // a RESET_STREAM of ours
   std::atomic<bool> handshake_done_received{false};  // the server confirmed the handshake
   // A server's HANDSHAKE_DONE has been packetized, and an ACK from the peer came after it.
