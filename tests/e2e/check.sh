@@ -147,7 +147,7 @@ else
 fi
 
 # Nothing listens: exit 18, at once.
-port=$(free_udp_port)
+port=$(closed_udp_port)
 t0=$(now_ms)
 check_run closed 18 --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port"
 t1=$(now_ms)

@@ -61,7 +61,7 @@ rc=0; qt 10 --connect-timeout "$(scaled 1)s" --pin-sha256 "$ZERO_PIN" "127.0.0.1
 check 4 "$rc" "--connect-timeout 1s against a UDP sink" "$TMP/e4.err"
 
 # --- 18: nothing bound (ICMP port unreachable) -----------------------------------------------------
-port=$(free_udp_port)
+port=$(closed_udp_port)
 rc=0; printf hi | qt 10 --connect-timeout 3s --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port" \
   >/dev/null 2>"$TMP/e18.err" || rc=$?
 # The message is matched too: OpenSSL's "network BIO I/O error" reason and the ECONNREFUSED it

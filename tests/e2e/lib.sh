@@ -324,6 +324,30 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# closed_udp_port: prints a UDP port that nothing is bound to, for a test that needs nothing to
+# listen there for a while (ICMP port unreachable, a server started late). It is taken below
+# the kernel's ephemeral range: free_udp_port's port is an ephemeral one, which another test's
+# socket bound to port 0 may be given meanwhile (role parity's --retry-delay cell, under a
+# loaded suite: exit 4, its handshake timed out, where 18 was expected).
+closed_udp_port() {
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(100):
+    port = random.randrange(10000, max(low, 10001))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free UDP port below the ephemeral range")'
+}
+
 # have_ipv6_loopback: true when a UDP socket can be bound on [::1].
 have_ipv6_loopback() {
   python3 -c '

@@ -1054,7 +1054,7 @@ probe_interval() {
 # still exits 18; without it, once.
 probe_retry() {
   local port
-  port=$(free_udp_port)
+  port=$(closed_udp_port)
   sut_run sut 20 --retry 2 --retry-delay 100ms --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port"
   want_rc "--retry 2, nothing listening" 18 sut
   [ "$(grep -c '^quicc: warning: attempt [12] of 3 failed, trying again in 100ms: nothing listens on UDP' "$TMP/sut.err")" = 2 ] ||
@@ -1064,7 +1064,7 @@ probe_retry() {
 # --retry-delay: two retries 1 s apart take 2 s at least (the default, 1 s, is not tested here).
 probe_retry_delay() {
   local port
-  port=$(free_udp_port)
+  port=$(closed_udp_port)
   sut_run sut 20 --retry 2 --retry-delay 1100ms --pin-sha256 "$ZERO_PIN" "127.0.0.1:$port"
   want_rc "--retry-delay 1100ms, nothing listening" 18 sut
   [ "$ELAPSED" -ge 2200 ] || fail "--retry 2 --retry-delay 1100ms: over after $ELAPSED ms"

@@ -10,7 +10,7 @@
 printf 'ping\n' >"$TMP/ping"
 
 # --- late server
-port=$(free_udp_port)
+port=$(closed_udp_port)
 qt 60 --retry 50 --retry-delay 200ms --insecure "127.0.0.1:$port" <"$TMP/ping" \
   >"$TMP/late.out" 2>"$TMP/late.err" &
 cpid=$!
@@ -38,7 +38,7 @@ kill -INT "$LISTENER_PID"
 wait_pid "$LISTENER_PID" 10
 
 # --- interrupted
-port=$(free_udp_port)
+port=$(closed_udp_port)
 # quicc itself, not under timeout(1): the signal is for quicc.
 "$QUICC" "--$QUICC_DRIVER" --retry 3 --retry-delay 30s --insecure "127.0.0.1:$port" </dev/null \
   >/dev/null 2>"$TMP/int.err" &
