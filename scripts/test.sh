@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite: unit tests and end-to-end tests of the real
 # binary against quicc's own listener and OpenSSL's demo servers over loopback UDP, each
-# end-to-end test under both drivers. Then the same again under the sanitizers:
+# end-to-end test under both drivers. Then again under the sanitizers:
 #
 #   normal  build/       the whole suite
-#   asan    build-asan/  the whole suite, under AddressSanitizer (with LeakSanitizer) and
-#                        UndefinedBehaviorSanitizer, bar role parity under --blocking (the
-#                        longest test, 280 s there: its cells run the option code both
-#                        drivers share; the blocking driver's own code runs in every other
-#                        --blocking test here, and role parity under --blocking runs in the
-#                        normal and tsan phases)
-#   tsan    build-tsan/  the unit tests and the --blocking driver's tests (the one that runs
-#                        several threads), under ThreadSanitizer with an instrumented OpenSSL
+#   asan    build-asan/  under AddressSanitizer (with LeakSanitizer) and UndefinedBehavior-
+#                        Sanitizer: the unit tests, every end-to-end test under --nonblocking,
+#                        and the --blocking twins of the tests of the blocking driver's own
+#                        code paths (label asan; the list is in tests/CMakeLists.txt)
+#   tsan    build-tsan/  under ThreadSanitizer with an instrumented OpenSSL: the unit tests and
+#                        the --blocking driver's tests (the one that runs several threads), bar
+#                        a few that check options and output formats (label tsan)
 #   fuzz    build-fuzz/  the libFuzzer targets of the parsers of untrusted text (tests/fuzz/),
-#                        15 s each (scripts/fuzz.sh); skipped when ctest arguments are given
+#                        10 s each (scripts/fuzz.sh); skipped when ctest arguments are given
 #
 # Every phase runs even when an earlier one failed; the script fails if any did. Arguments are
 # passed to every phase's ctest. Sanitizer reports are collected by the suites themselves (see
@@ -56,11 +55,11 @@ fuzz_phase() {
 }
 
 phase normal "" build "$@"
-phase asan asan build-asan -E '^e2e_role_parity_blocking$' "$@"
-phase tsan tsan build-tsan -L '^(blocking|unit)$' "$@"
-# Its coverage levels off within 5 s (scripts/fuzz.sh 60 measured it); 15 s each is a short
+phase asan asan build-asan -L '^asan$' "$@"
+phase tsan tsan build-tsan -L '^tsan$' "$@"
+# Its coverage levels off within 5 s (scripts/fuzz.sh 60 measured it); 10 s each is a short
 # run that still finds what a change to a parser breaks. Longer: scripts/fuzz.sh 600.
-[ $# -gt 0 ] || fuzz_phase 15
+[ $# -gt 0 ] || fuzz_phase 10
 
 printf '== test.sh: %s\n' "${summary[@]}"
 exit "$failed"
