@@ -37,8 +37,10 @@ int main(int argc, char** argv) {
   cli::ParseResult parsed = cli::parse_command_line(argc, argv);
   if (!parsed.error.empty()) return usage_error(parsed.error);
   const cli::Options& options = parsed.options;
-  if (options.help) {
-    std::fputs(cli::help_text().c_str(), stdout);
+  if (options.given.contains("--help")) {
+    std::optional<std::string> help = cli::help_text(options.help);
+    if (!help) return usage_error(cli::unknown_help_topic(options.help));
+    std::fputs(help->c_str(), stdout);
     return 0;
   }
   if (options.version) {

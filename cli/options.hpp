@@ -2,6 +2,7 @@
 // shell completions, as curl's tool layer does.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -96,7 +97,7 @@ struct Options {
   int verbose = 0;
   std::string log_format = "text";
   std::string log_file;
-  bool help = false;
+  std::string help;  // --help [CATEGORY|all]: the topic; empty for the short help
   bool version = false;
 
   // Long names ("--close-code") of the options given on the command line, so that a rule can
@@ -106,23 +107,42 @@ struct Options {
 
 enum class Category { connection, requests, scripted, listener, security, lifecycle, engine, output, general };
 
+// Which help shows an option: the short `--help` only the essential ones (what a newcomer
+// needs: target, trust, ALPN, the main modes); `--help all`, `--help CATEGORY` and the man page
+// every one.
+enum class Level { normal, essential };
+
 // How a table entry stores its value in Options.
 using Binding = std::variant<std::string Options::*,               // takes an argument
                              std::vector<std::string> Options::*,  // repeatable, one each
                              bool Options::*,                      // a switch
                              int Options::*>;                      // a counting switch (-v -v)
 
+// One option: CLI11's registration, --help, the man page (man/quicc.1) and the completions
+// (completions/) all come from these fields (cli/docs.cpp; tests/docs_drift.sh keeps the
+// generated files in step). Which runs accept it is role_rules.cpp's table, by long name.
 struct OptionSpec {
   std::string_view flags;     // CLI11 spelling: "-l,--listen"
-  std::string_view argument;  // placeholder shown in help ("ADDR:PORT"); empty for switches
+  std::string_view argument;  // placeholder shown in help ("ADDR:PORT"); empty for switches;
+                              // FILE or DIR in it completes file or directory names
   std::string_view default_value;  // as shown in help; empty when none
-  std::string_view help;
+  std::string_view help;           // one line (at most 48 columns): --help
   Category category;
   Binding binding;
+  std::string_view description = {};  // the whole story (man page, --help CATEGORY); empty: help
+  std::string_view values = {};   // the fixed choices of its argument, space-separated (completions)
+  std::string_view example = {};  // a command line that uses it (man page)
+  Level level = Level::normal;
+
+  std::string_view text() const { return description.empty() ? help : description; }
 };
 
 std::span<const OptionSpec> option_table();
 std::string_view category_title(Category c);
+// The word naming a category after --help ("connection", "ending", ...).
+std::string_view category_key(Category c);
+// Every category, in the order help shows them.
+std::span<const Category> categories();
 
 // The long name ("--listen") of a table entry.
 std::string_view long_name(const OptionSpec& spec);
@@ -138,7 +158,14 @@ struct ParseResult {
 
 ParseResult parse_command_line(int argc, const char* const* argv);
 
-// --help text, from the table and the exit-code table.
-std::string help_text();
+// --help TOPIC: empty for the short help, "all", or a category's key; nullopt for an unknown
+// topic. From the table and the exit-code table; at most 80 columns.
+std::optional<std::string> help_text(std::string_view topic = {});
+// The one-line usage error for an unknown --help topic.
+std::string unknown_help_topic(std::string_view topic);
+
+// Word-wraps `text` to `width` columns, continuation lines indented by `indent` (the first
+// line is assumed to start at `indent` too).
+std::string wrap(std::string_view text, size_t indent, size_t width);
 
 }  // namespace quicc::cli

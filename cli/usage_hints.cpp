@@ -76,7 +76,7 @@ std::string unexpected_arguments_error(std::span<const std::string> extras, std:
     if (extra.size() < 2 || extra[0] != '-') continue;
     std::string error = "unknown option '" + extra.substr(0, extra.find('=')) + "'";
     if (auto near = closest_option(extra, names)) error += ": did you mean " + *near + "?";
-    return error + " (quicc --help lists the options)";
+    return error + " (quicc --help all lists the options)";
   }
   const std::string& extra = extras.front();
   // "host 4433": HOST and PORT as two words.

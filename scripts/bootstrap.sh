@@ -33,7 +33,7 @@ SUDO=
 
 PACKAGES=(g++ cmake make patch pkg-config perl python3 xz-utils dpkg-dev ccache time strace gnuplot-nox
           libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client
-          clang libclang-rt-dev)
+          clang libclang-rt-dev zsh fish)
 
 CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}
 # Changing these options changes the cache key, so a stale build is never reused.

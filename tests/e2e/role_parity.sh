@@ -50,8 +50,8 @@ done <"$TMP/rows.md"
 
 # Every option of --help has a row, and every row is an option.
 HELP_TXT=$TMP/help.txt
-"$QUICC" --help >"$HELP_TXT" || fail "quicc --help failed"
-grep -oE '^  (-[a-zA-Z0-9],)?--[a-z0-9-]+' "$HELP_TXT" | sed -E 's/^ +(-.,)?//' |
+"$QUICC" --help all >"$HELP_TXT" || fail "quicc --help all failed"
+grep -oE '^(  -[a-zA-Z0-9], |      )--[a-z0-9-]+' "$HELP_TXT" | sed -E 's/^ +(-., )?//' |
   grep -vxE -- '--listen|--echo|--serve|--sink|--source|--perf' | sort >"$TMP/help.options"
 cut -d' ' -f1 "$TMP/table" | sort >"$TMP/table.options"
 missing=$(comm -23 "$TMP/help.options" "$TMP/table.options" | tr '\n' ' ')

@@ -107,46 +107,141 @@ TEST_CASE("cli::build_config") {
   }
 }
 
-TEST_CASE("cli::help_text lists every option in the table") {
-  // Each option has exactly one line of its own: its flags and argument, then the start of its
-  // help. (Finding the name anywhere would not do: "--sni" is in "--no-sni", "--key" in
-  // "--key-update", "--timeout" in "--idle-timeout", "--cafile" in another option's help...)
-  std::string help = cli::help_text();
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
-  for (size_t start = 0; start < help.size();) {
-    size_t end = help.find('\n', start);
-    if (end == std::string::npos) end = help.size();
-    lines.push_back(help.substr(start, end - start));
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
     start = end + 1;
   }
+  return lines;
+}
+
+// The text with every line break and the indent after it made one space.
+std::string flat(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n') {
+      out += text[i];
+      continue;
+    }
+    out += ' ';
+    while (i + 1 < text.size() && text[i + 1] == ' ') ++i;
+  }
+  return out;
+}
+
+// "  -l, --listen [ADDR:]PORT" or "      --alpn LIST", as help shows an option.
+std::string help_left(const cli::OptionSpec& spec) {
+  std::string left = "  " + std::string(spec.flags);
+  if (size_t comma = left.find(','); comma != std::string::npos)
+    left.insert(comma + 1, " ");
+  else
+    left.insert(2, "    ");
+  if (!spec.argument.empty()) left += " " + std::string(spec.argument);
+  return left;
+}
+
+}  // namespace
+
+TEST_CASE("cli::help_text all lists every option in the table") {
+  // Each option has exactly one line of its own: its flags and argument, then its one-line
+  // help, beside it or on the next line. (Finding the name anywhere would not do: "--sni" is
+  // in "--no-sni", "--key" in "--key-update", "--timeout" in "--idle-timeout"...)
+  std::optional<std::string> help = cli::help_text("all");
+  REQUIRE(help);
+  std::vector<std::string> lines = lines_of(*help);
   std::set<std::string> option_lines;
   for (const auto& spec : cli::option_table()) {
     CAPTURE(spec.flags);
-    std::string left = "  " + std::string(spec.flags);
-    if (!spec.argument.empty()) left += " " + std::string(spec.argument);
+    std::string left = help_left(spec);
     std::string text(spec.help);
     if (!spec.default_value.empty() && !spec.argument.empty())
       text += " (default: " + std::string(spec.default_value) + ")";
     int found = 0;
-    for (const auto& line : lines) {
-      if (!line.starts_with(left + " ")) continue;
-      size_t first = line.find_first_not_of(' ', left.size());
-      REQUIRE(first != std::string::npos);
-      // The first line of the wrapped help is a prefix of the whole help.
-      if (text.starts_with(line.substr(first))) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      if (line != left && !line.starts_with(left + " ")) continue;
+      // The help beside it, or alone on the next line: the first of its wrapped lines is a
+      // prefix of the whole help.
+      std::string first = line.size() > left.size() ? line.substr(line.find_first_not_of(' ', left.size()))
+                                                     : (i + 1 < lines.size() ? lines[i + 1] : "");
+      first.erase(0, first.find_first_not_of(' '));
+      if (!first.empty() && text.starts_with(first)) {
         ++found;
         option_lines.insert(line);
       }
     }
     CHECK(found == 1);
+    CHECK(spec.help.size() <= 48);  // fits beside the flags in 80 columns
   }
   // And every line that starts like an option belongs to one.
   for (const auto& line : lines) {
-    if (!line.starts_with("  -")) continue;
+    if (!line.starts_with("  -") && !line.starts_with("      --")) continue;
     CAPTURE(line);
     CHECK(option_lines.contains(line));
   }
-  CHECK(help.find("Exit codes:") != std::string::npos);
+  CHECK(help->find("Exit codes:") != std::string::npos);
+}
+
+TEST_CASE("cli::help_text: the short help, categories, 80 columns") {
+  std::vector<std::string> topics{"", "all"};
+  for (cli::Category c : cli::categories()) topics.emplace_back(cli::category_key(c));
+  for (const auto& topic : topics) {
+    CAPTURE(topic);
+    std::optional<std::string> help = cli::help_text(topic);
+    REQUIRE(help);
+    CHECK(help->starts_with("Usage: quicc [OPTIONS] HOST:PORT\n"));
+    for (const auto& line : lines_of(*help)) {
+      CAPTURE(line);
+      CHECK(line.size() <= 80);
+    }
+  }
+  // The short help: the essential options only, then where the rest is, then examples.
+  std::string brief = *cli::help_text("");
+  for (const auto& spec : cli::option_table()) {
+    CAPTURE(spec.flags);
+    bool shown = false;
+    for (const auto& line : lines_of(brief))
+      if (line == help_left(spec) || line.starts_with(help_left(spec) + " ")) shown = true;
+    CHECK(shown == (spec.level == cli::Level::essential));
+  }
+  CHECK(brief.find("quicc --help all") != std::string::npos);
+  CHECK(brief.find("\nExamples:\n") != std::string::npos);
+  // The target, trust and ALPN come before the listener's options.
+  CHECK(brief.find("      --alpn") < brief.find("  -l, --listen"));
+  CHECK(brief.find("  -k, --insecure") < brief.find("  -l, --listen"));
+  // A category in full: the whole description of each of its options.
+  std::string ending = *cli::help_text("ending");
+  CHECK(ending.find("--on-eof MODE") != std::string::npos);
+  CHECK(flat(ending).find("reset[:CODE] (reset the stream with CODE, then close)") !=
+        std::string::npos);
+  CHECK(ending.find("--alpn") == std::string::npos);
+  // The OpenSSL write modes are in the advanced group.
+  std::string advanced = *cli::help_text("advanced");
+  CHECK(advanced.find("--partial-write") != std::string::npos);
+  CHECK(advanced.find("--moving-buffer") != std::string::npos);
+  CHECK_FALSE(cli::help_text("nosuch"));
+  CHECK(cli::unknown_help_topic("x").starts_with("unknown help topic 'x': try connection, "));
+}
+
+TEST_CASE("cli::parse_command_line: --help takes an optional topic") {
+  auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "quicc");
+    return cli::parse_command_line(static_cast<int>(args.size()), args.data());
+  };
+  cli::ParseResult plain = parse({"--help"});
+  CHECK(plain.error.empty());
+  CHECK(plain.options.given.contains("--help"));
+  CHECK(plain.options.help.empty());
+  cli::ParseResult all = parse({"--help", "all"});
+  CHECK(all.error.empty());
+  CHECK(all.options.help == "all");
+  CHECK(parse({"-h", "security"}).options.help == "security");
+  CHECK_FALSE(parse({"host:1"}).options.given.contains("--help"));
 }
 
 TEST_CASE("cli::parse_size and cli::parse_error_code") {
@@ -294,6 +389,7 @@ std::map<std::string, std::string> sample_arguments(const TempDir& dir) {
   std::string readable = dir.file("readable.pem", "not PEM: only readability is checked\n");
   return {
       {"--alpn", "h3"},
+      {"--help", "all"},
       {"--sni", "example.org"},
       {"--connect-to", "127.0.0.1"},
       {"--idle-timeout", "5s"},

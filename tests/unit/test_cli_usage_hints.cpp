@@ -68,13 +68,13 @@ TEST_CASE("cli::closest_option") {
 
 TEST_CASE("cli::unexpected_arguments_error") {
   CHECK(unexpected({"--alpm", "h3"}, "") ==
-        "unknown option '--alpm': did you mean --alpn? (quicc --help lists the options)");
+        "unknown option '--alpm': did you mean --alpn? (quicc --help all lists the options)");
   CHECK(unexpected({"--alpm=h3"}, "host:443") ==
-        "unknown option '--alpm': did you mean --alpn? (quicc --help lists the options)");
-  CHECK(unexpected({"-Z"}, "h:1") == "unknown option '-Z' (quicc --help lists the options)");
+        "unknown option '--alpm': did you mean --alpn? (quicc --help all lists the options)");
+  CHECK(unexpected({"-Z"}, "h:1") == "unknown option '-Z' (quicc --help all lists the options)");
   // An unknown option is named first, even after another word.
   CHECK(unexpected({"extra", "--nosuch"}, "h:1") ==
-        "unknown option '--nosuch' (quicc --help lists the options)");
+        "unknown option '--nosuch' (quicc --help all lists the options)");
   CHECK(unexpected({"4433"}, "example.org") ==
         "HOST and PORT are one argument: did you mean example.org:4433?");
   CHECK(unexpected({"4433"}, "example.org:443") ==
