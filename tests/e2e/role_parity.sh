@@ -106,7 +106,7 @@ declare -A SAMPLE=(
   [--upload]=1M [--download]=1M [--streams]=2 [--duration]=2s
   [--peer-streams]=accept [--output-dir]=$TMP [--write-out]='%{alpn}'
   [--count]=2 [--parallel]=2 [--interval]=1s [--warn-days]=30 [--retry]=1 [--retry-delay]=1s
-  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi [--max-conns]=5
+  [--send]=hi [--send-file]=$SHARED/data [--expect]=hi [--max-conns]=5 [--help]=all
 )
 # Options that are invalid without another one in any role.
 declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--cafile)
@@ -114,7 +114,7 @@ declare -A COMPANION=([--cert]=--key [--key]=--cert [--require-client-cert]=--ca
 # option_words OPTION: OPTION, its sample argument, and its companion with its own.
 option_words() {
   local words=("$1")
-  if grep -qE -- "^  (-[a-zA-Z0-9],)?$1 [^ ]" "$HELP_TXT"; then words+=("${SAMPLE[$1]}"); fi
+  if grep -qE -- "^(  -[a-zA-Z0-9], |      )$1 [^ ]" "$HELP_TXT"; then words+=("${SAMPLE[${1}]}"); fi
   if [ -n "${COMPANION[$1]:-}" ]; then
     words+=("${COMPANION[$1]}" "${SAMPLE[${COMPANION[$1]}]}")
   fi
