@@ -118,9 +118,26 @@ using Binding = std::variant<std::string Options::*,               // takes an a
                              bool Options::*,                      // a switch
                              int Options::*>;                      // a counting switch (-v -v)
 
-// One option: CLI11's registration, --help, the man page (man/quicc.1) and the completions
-// (completions/) all come from these fields (cli/docs.cpp; tests/docs_drift.sh keeps the
-// generated files in step). Which runs accept it is role_rules.cpp's table, by long name.
+// Which runs accept an option: a client, a pipe listener (--listen), a service listener
+// (--listen with --echo, --serve, --sink, --source or --perf). build_config refuses it
+// elsewhere (cli/role_rules.hpp), the man page says where it applies, and the role parity test
+// runs every cell.
+struct Roles {
+  bool client = true;
+  bool pipe_listener = true;
+  bool service_listener = true;
+  std::string_view why = {};  // completes "OPTION does not apply to MODE (WHY)"
+  // When set, a listener accepts the option only together with this one.
+  std::string_view listener_needs = {};
+
+  constexpr bool restricted() const {
+    return !client || !pipe_listener || !service_listener || !listener_needs.empty();
+  }
+};
+
+// One option: CLI11's registration, its roles, --help, the man page (man/quicc.1) and the
+// completions (completions/) all come from these fields (cli/docs.cpp; tests/docs.sh keeps the
+// generated files in step).
 struct OptionSpec {
   std::string_view flags;     // CLI11 spelling: "-l,--listen"
   std::string_view argument;  // placeholder shown in help ("ADDR:PORT"); empty for switches;
@@ -129,6 +146,7 @@ struct OptionSpec {
   std::string_view help;           // one line (at most 48 columns): --help
   Category category;
   Binding binding;
+  Roles roles = {};                    // every run, unless restricted
   std::string_view description = {};  // the whole story (man page, --help CATEGORY); empty: help
   std::string_view values = {};   // the fixed choices of its argument, space-separated (completions)
   std::string_view example = {};  // a command line that uses it (man page)

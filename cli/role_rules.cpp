@@ -1,78 +1,27 @@
 #include "role_rules.hpp"
 
+#include <vector>
+
 namespace quicc::cli {
 
 namespace {
 
-constexpr std::string_view only_client_verifies =
-    "a listener verifies clients only with --require-client-cert, against --cafile/--capath";
-constexpr std::string_view only_clients_request = "only a client makes requests";
-constexpr std::string_view only_clients_measure =
-    "a perf client measures; a perf server answers what it is asked for";
-constexpr std::string_view clients_close =
-    "its clients end their connections, and SIGINT closes the rest with code 0x1";
+// The restricted rows of the option table, in its order.
+std::vector<RoleRule> build_rules() {
+  std::vector<RoleRule> rules;
+  for (const auto& spec : option_table()) {
+    if (!spec.roles.restricted()) continue;
+    const Roles& r = spec.roles;
+    rules.push_back({long_name(spec), r.client, r.pipe_listener, r.service_listener, r.why,
+                     r.listener_needs});
+  }
+  return rules;
+}
 
-constexpr RoleRule rules[] = {
-    // Only a client dials, names and verifies a server, and resumes sessions with it.
-    {"--sni", true, false, false, "only a client sends a server name"},
-    {"--no-sni", true, false, false, "only a client sends a server name"},
-    {"--connect-to", true, false, false, "only a client dials"},
-    {"--pin-sha256", true, false, false, only_client_verifies},
-    {"--insecure", true, false, false, only_client_verifies},
-    {"--session-in", true, false, false, "only a client resumes a session"},
-    {"--session-out", true, false, false, "only a client saves session tickets"},
-    // Smoke tests: only a client checks a server.
-    {"--check", true, false, false, "only a client checks a server's handshake"},
-    {"--warn-days", true, false, false, "only a client checks the server's certificate"},
-    // Only a client makes requests; a pipe listener may save the streams its client opens.
-    {"--get", true, false, false, only_clients_request},
-    {"--get-list", true, false, false, only_clients_request},
-    {"--max-streams", true, false, false, only_clients_request},
-    {"--upload", true, false, false, only_clients_measure},
-    {"--download", true, false, false, only_clients_measure},
-    {"--streams", true, false, false, only_clients_measure},
-    {"--duration", true, false, false, only_clients_measure},
-    {"--output", true, false, false, only_clients_request},
-    {"--output-dir", true, true, false, "it serves streams, it saves none"},
-    {"--peer-streams", true, true, false, "it serves every stream its clients open"},
-    {"--count", true, false, false, "only a client makes connections"},
-    {"--parallel", true, false, false, "only a client makes connections"},
-    {"--interval", true, false, false, "only a client makes connections"},
-    {"--retry", true, false, false, "only a client makes connections"},
-    {"--retry-delay", true, false, false, "only a client makes connections"},
-    {"--write-out", true, false, false, "it prints a client's figures (--stats and --json summarise any run)"},
-    // Only a listener verifies clients or serves streams.
-    {"--require-client-cert", false, true, true, "it makes a listener verify its clients"},
-    {"--echo", false, true, true, "it needs --listen"},
-    {"--serve", false, true, true, "it needs --listen"},
-    {"--sink", false, true, true, "it needs --listen"},
-    {"--source", false, true, true, "it needs --listen"},
-    {"--keep-open", false, true, true, "it makes a listener serve many connections"},
-    {"--max-conns", false, true, true, "it limits a listener's connections"},
-    // A service listener reads no input and leaves the end of each connection to its client.
-    {"--on-eof", true, true, false, "it has no input"},
-    {"--crlf", true, true, false, "it has no input"},
-    {"--interactive", true, true, false, "it has no input"},
-    {"--no-interactive", true, true, false, "it has no input"},
-    {"--send-only", true, true, false, "it has no input"},
-    {"--recv-only", true, true, false, "it has no input"},
-    {"--progress", true, true, false, "it serves many streams; --stats and SIGUSR1 tell its figures"},
-    {"--no-progress", true, true, false, "it serves many streams; --stats and SIGUSR1 tell its figures"},
-    {"--shutdown", true, true, false, clients_close},
-    {"--no-stream-flush", true, true, false, clients_close},
-    {"--wait-peer", true, true, false, clients_close},
-    {"--close-code", true, true, false, clients_close},
-    {"--close-reason", true, true, false, clients_close},
-    // Scripted checks replace the pipe's input and judge its output: a client's or a pipe
-    // listener's (ncat-like); a service listener has neither.
-    {"--send", true, true, false, "it serves its clients' streams, it has no input"},
-    {"--send-file", true, true, false, "it serves its clients' streams, it has no input"},
-    {"--expect", true, true, false, "it serves its clients' streams, it checks none"},
-    {"--expect-close", true, true, false, "it serves its clients' streams, it checks none"},
-    // A listener trusts CAs only to verify client certificates.
-    {"--cafile", true, true, true, "", "--require-client-cert"},
-    {"--capath", true, true, true, "", "--require-client-cert"},
-};
+const std::vector<RoleRule>& rules_table() {
+  static const std::vector<RoleRule> rules = build_rules();
+  return rules;
+}
 
 bool is_listener(RunMode mode) { return mode != RunMode::client; }
 
@@ -87,10 +36,10 @@ bool RoleRule::allows(RunMode mode) const {
   return false;
 }
 
-std::span<const RoleRule> role_rules() { return rules; }
+std::span<const RoleRule> role_rules() { return rules_table(); }
 
 const RoleRule* role_rule(std::string_view option) {
-  for (const auto& rule : rules)
+  for (const auto& rule : rules_table())
     if (rule.option == option) return &rule;
   return nullptr;
 }
@@ -113,7 +62,7 @@ RunMode run_mode_of(const Options& options) {
 }
 
 std::optional<std::string> role_refusal(const Options& options, RunMode mode) {
-  for (const auto& rule : rules) {
+  for (const auto& rule : rules_table()) {
     if (!was_given(options, rule.option)) continue;
     std::string option(rule.option);
     if (!rule.allows(mode)) {

@@ -1,5 +1,5 @@
-// Which options each way of running quicc accepts. One table: build_config enforces it, the
-// tests walk it, and the docs can print it.
+// Which options each way of running quicc accepts: the option table's `roles` field
+// (cli/options.cpp), enforced by build_config, walked by the tests, printed by the man page.
 #pragma once
 
 #include <optional>
@@ -18,7 +18,8 @@ enum class RunMode {
   service_listener,  // --listen with --echo, --serve, --sink, --source or --perf: every stream served
 };
 
-// An option that not every mode accepts. Options absent from the table apply to all three.
+// An option that not every mode accepts (a restricted row of the option table). Options
+// without one apply to all three.
 struct RoleRule {
   std::string_view option;  // long name, as option_table() spells it
   bool client;
