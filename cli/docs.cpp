@@ -154,6 +154,8 @@ constexpr std::string_view man_head = R"(.TH QUICC 1 "" "quicc" "User Commands"
 .SH NAME
 quicc \- a command-line QUIC client and listener for raw streams
 .SH SYNOPSIS
+.ad l
+.nh
 .B quicc
 [\fIOPTIONS\fR] \fIHOST\fR:\fIPORT\fR
 .br
@@ -165,6 +167,8 @@ quicc \- a command-line QUIC client and listener for raw streams
 .br
 .B quicc
 [\fIOPTIONS\fR] \fB\-\-listen\fR [\fIADDR\fR:]\fIPORT\fR [\fB\-\-echo\fR|\fB\-\-serve\fR \fIDIR\fR|\fB\-\-sink\fR|\fB\-\-source\fR \fISIZE\fR|\fB\-\-perf\fR]
+.hy
+.ad
 .SH DESCRIPTION
 .B quicc
 is to QUIC what
