@@ -429,15 +429,21 @@ constexpr Category category_order[] = {Category::connection, Category::requests,
 constexpr size_t help_width = 80;
 constexpr size_t help_column = 31;  // where an option's one-line help starts
 
-// "  -l, --listen [ADDR:]PORT" and its one-line help (and default) beside it, or below it when
-// the left side is too wide.
-std::string option_line(const OptionSpec& spec, bool with_default) {
+// "  -l, --listen [ADDR:]PORT", "      --alpn LIST": an option as help shows it.
+std::string option_left(const OptionSpec& spec) {
   std::string left = "  " + std::string(spec.flags);
   if (size_t comma = left.find(','); comma != std::string::npos)
     left.insert(comma + 1, " ");
   else
     left.insert(2, "    ");  // long options line up after a short one's "-l, "
   if (!spec.argument.empty()) left += " " + std::string(spec.argument);
+  return left;
+}
+
+// The option and its one-line help (and default) beside it, or below it when the left side is
+// too wide.
+std::string option_line(const OptionSpec& spec, bool with_default) {
+  std::string left = option_left(spec);
   std::string help(spec.help);
   if (with_default && !spec.default_value.empty() && !spec.argument.empty())
     help += fmt::format(" (default: {})", spec.default_value);
@@ -661,14 +667,14 @@ std::optional<std::string> help_text(std::string_view topic) {
   for (Category c : category_order) {
     if (category_key(c) != topic) continue;
     out += fmt::format("\n{}:\n", category_title(c));
+    // Each option's flags, then its whole description below them.
     for (const auto& spec : table) {
       if (spec.category != c) continue;
-      out += option_line(spec, false);
+      out += option_left(spec) + "\n";
       std::string text(spec.text());
       if (!spec.default_value.empty() && !spec.argument.empty())
         text += fmt::format(" (default: {})", spec.default_value);
-      if (!spec.description.empty() || !spec.default_value.empty())
-        out += std::string(6, ' ') + wrap(text, 6, help_width) + "\n";
+      out += std::string(10, ' ') + wrap(text, 10, help_width) + "\n";
     }
     return out;
   }
