@@ -31,9 +31,11 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
+# zsh, fish, man-db, groff-base and bsdextrautils (col): tests/docs.sh loads the completions
+# in each shell and renders and lints the man page.
 PACKAGES=(g++ cmake make patch pkg-config perl python3 xz-utils dpkg-dev ccache time strace gnuplot-nox
           libcli11-dev libspdlog-dev libfmt-dev doctest-dev ngtcp2-server ngtcp2-client
-          clang libclang-rt-dev zsh fish)
+          clang libclang-rt-dev zsh fish man-db groff-base bsdextrautils)
 
 CACHE_ROOT=${QUICC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quicc}
 # Changing these options changes the cache key, so a stale build is never reused.
