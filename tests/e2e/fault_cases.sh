@@ -51,7 +51,12 @@
 # FAULT_CASES (default abcde) picks the cases to run, for investigating one by hand.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_peers.sh"
-want() { [[ ${FAULT_CASES:-abcde} == *$1* ]]; }
+# Under a sanitizer (e) is left out by default: it checks interop under loss, not memory or
+# threads, and it meets an open bug (a GET stalled at OpenSSL's initial 512 KiB stream window
+# for 25 s, once in about 150 GETs: local run W, normal build, --blocking; not reproduced in 64
+# GETs since): the normal phase still runs it under both drivers.
+if [ -n "${QUICC_SANITIZER:-}" ]; then DEFAULT_CASES=abcd; else DEFAULT_CASES=abcde; fi
+want() { [[ ${FAULT_CASES:-$DEFAULT_CASES} == *$1* ]]; }
 
 RELAY=$(dirname "$0")/../fault_relay.py
 AB_BOUND=80           # seconds, scaled: (a) and (b), client start to both exits
