@@ -3,15 +3,20 @@
 client at a time, on 127.0.0.1:LISTEN_PORT (0: any free port), relayed to 127.0.0.1:SERVER_PORT.
 
 Each datagram, either way, in this order: after --blackhole-after BYTES relayed (both ways
-together) or --blackhole-at SECONDS since the first datagram, dropped; else dropped with
+together) or --blackhole-at SECONDS since the first datagram, dropped (only those going
+--blackhole-way up or down, if given; for --blackhole-for SECONDS only, if given); else dropped with
 probability --drop; else, with probability --corrupt, one random bit of it flipped; then sent,
 and a second time with probability --dup; with probability --delay, the sending (both copies)
 waits --delay-ms first, so that later datagrams overtake it. A rate is one number for both
 directions or UP,DOWN (up: client to server). The random choices come from --seed alone, so a
-run meets the same faults in the same order of datagrams.
+run meets the same faults in the same order of datagrams. With --trace FILE, a line per
+datagram: seconds since the first, up or down, its length and what became of it (sent, dropped,
+blackholed, corrupted, duplicated, delayed), so that a failed run shows the timing of its end.
 
   tests/fault_relay.py LISTEN_PORT SERVER_PORT [--drop R] [--delay R] [--delay-ms 30] [--dup R]
-                       [--corrupt R] [--blackhole-after BYTES] [--blackhole-at SECONDS] [--seed 1]
+                       [--corrupt R] [--blackhole-after BYTES] [--blackhole-at SECONDS]
+                       [--blackhole-for SECONDS] [--blackhole-way up|down|both] [--seed 1]
+                       [--trace FILE]
 
 It prints "relay: ready PORT" on stdout once bound (PORT: the one it listens on), and at
 SIGTERM or SIGINT the counts on stderr: "relay: up=N down=N up_dropped=N ..." .
@@ -46,9 +51,13 @@ def main():
     ap.add_argument("--corrupt", type=rates, default=rates("0"))
     ap.add_argument("--blackhole-after", type=int, default=None)
     ap.add_argument("--blackhole-at", type=float, default=None)
+    ap.add_argument("--blackhole-for", type=float, default=None)
+    ap.add_argument("--blackhole-way", choices=("up", "down", "both"), default="both")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trace", default=None)
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    trace = open(args.trace, "w", buffering=1 << 16) if args.trace else None
 
     front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     front.bind(("127.0.0.1", args.listen_port))
@@ -63,18 +72,25 @@ def main():
     seq = 0
     relayed = 0
     first = None
+    blackhole_from = None  # when the blackhole began
     counts = {}
     for way in ("up", "down"):
         for what in ("", "_dropped", "_blackholed", "_corrupted", "_duplicated", "_delayed"):
             counts[way + what] = 0
 
     def stop(*_):
+        if trace:
+            trace.close()
         print("relay: " + " ".join("%s=%d" % kv for kv in counts.items()), file=sys.stderr, flush=True)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print("relay: ready %d" % front.getsockname()[1], flush=True)
+
+    def note(way, data, verdict):
+        if trace:
+            trace.write("%.6f %s %d %s\n" % (time.monotonic() - first, way, len(data), verdict))
 
     def send(upstream, data):
         try:
@@ -111,29 +127,40 @@ def main():
                 # shift which datagrams the others hit.
                 r_drop, r_corrupt, r_dup, r_delay = (rng.random() for _ in range(4))
                 bit = rng.randrange(len(data) * 8) if data else 0
-                if ((args.blackhole_after is not None and relayed >= args.blackhole_after) or
-                        (args.blackhole_at is not None and time.monotonic() - first >= args.blackhole_at)):
+                now = time.monotonic()
+                if blackhole_from is None and (
+                        (args.blackhole_after is not None and relayed >= args.blackhole_after) or
+                        (args.blackhole_at is not None and now - first >= args.blackhole_at)):
+                    blackhole_from = now
+                if (blackhole_from is not None and args.blackhole_way in (way, "both") and
+                        (args.blackhole_for is None or now - blackhole_from < args.blackhole_for)):
                     counts[way + "_blackholed"] += 1
+                    note(way, data, "blackholed")
                     continue
                 relayed += len(data)
                 if r_drop < args.drop[way]:
                     counts[way + "_dropped"] += 1
+                    note(way, data, "dropped")
                     continue
                 if r_corrupt < args.corrupt[way] and data:
                     counts[way + "_corrupted"] += 1
                     data = bytearray(data)
                     data[bit // 8] ^= 1 << (bit % 8)
                     data = bytes(data)
+                verdict = "corrupted" if r_corrupt < args.corrupt[way] and data else "sent"
                 copies = 1
                 if r_dup < args.dup[way]:
                     counts[way + "_duplicated"] += 1
                     copies = 2
+                    verdict += ",duplicated"
                 if r_delay < args.delay[way]:
                     counts[way + "_delayed"] += 1
+                    note(way, data, verdict + ",delayed")
                     for _ in range(copies):
                         seq += 1
                         heapq.heappush(held, (time.monotonic() + args.delay_ms / 1000, seq, upstream, data))
                     continue
+                note(way, data, verdict)
                 for _ in range(copies):
                     send(upstream, data)
 

@@ -106,8 +106,9 @@ lossy_download() {
   local name=$1 seed=$2 rc t0 client_ms listener_ms
   shift 2
   LISTENER_STDIN=$TMP/ab.bin start_listener "$TMP/$name.l.out" -v
-  start_relay "$name" "$LISTENER_PORT" "$@" --seed "$seed"
-  diag_add "$TMP/$name.c.err"
+  # The relay's trace: a line per datagram, whose last ones show how a failed run ended.
+  start_relay "$name" "$LISTENER_PORT" "$@" --seed "$seed" --trace "$TMP/$name.relay.trace"
+  diag_add "$TMP/$name.c.err" "$TMP/$name.relay.trace"
   t0=$(now_ms)
   rc=0
   qt $((AB_BOUND + 5)) -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$RELAY_PORT" </dev/null \
