@@ -169,6 +169,10 @@ std::optional<Clock::time_point> Connection::last_peer_data_in() const {
 
 bool Connection::loss_seen() const { return wire_->loss_seen; }
 
+Clock::duration Connection::peer_resend_gap() const {
+  return std::chrono::nanoseconds(wire_->peer_resend_gap_ns);
+}
+
 uint64_t Connection::handshake_rtt_us() const {
   uint64_t rtt = 0;
   SSL_get_handshake_rtt(conn_.get(), &rtt);

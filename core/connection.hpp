@@ -101,6 +101,8 @@ class Connection {
   // frame came or went again or the peer probed (this path loses packets). See WireState.
   std::optional<Clock::time_point> last_peer_data_in() const;
   bool loss_seen() const;
+  // WireState::peer_resend_gap_ns.
+  Clock::duration peer_resend_gap() const;
   uint64_t handshake_rtt_us() const;
 
   // One step of the close `request` asks for (SSL_shutdown_ex, never blocking: the driver

@@ -355,6 +355,7 @@ const PipeFacts& PipePump::facts() {
   facts_.peer_acked = conn_.peer_acked();
   facts_.peer_data_at = conn_.last_peer_data_in();
   facts_.loss_seen = conn_.loss_seen();
+  facts_.peer_resend_gap = conn_.peer_resend_gap();
   facts_.reset_left = facts_.reset_sent && conn_.reset_frame_sent();
   facts_.receive_moved = streams_.awaiting_peer_stream();
   facts_.handshake_confirmed = conn_.handshake_confirmed();

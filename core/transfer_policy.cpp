@@ -504,9 +504,16 @@ Step TransferPolicy::escalate(Clock::time_point now, const PipeFacts& f) {
 std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f) const {
   if (!f.peer_data_at) return std::nullopt;
   auto quiet = f.loss_seen ? settings_.quiet_lossy : settings_.quiet;
-  if (settings_.role == Role::listener)
-    return *f.peer_data_at + std::max(2 * quiet, settings_.listener_grace);
-  return *f.peer_data_at + quiet;
+  Clock::duration wait = quiet;
+  if (settings_.role == Role::listener) wait = std::max<Clock::duration>(2 * quiet, settings_.listener_grace);
+  // The peer sent its data again `gap` after the time before: our ACK did not reach it, and
+  // if this one does not either, its next try comes twice that later (its probe timeout backs
+  // off). A close of ours before that would leave its data unacknowledged in its eyes: under
+  // load, with 10% loss, a peer's tries came more than `quiet_lossy` apart (fault_cases (b):
+  // the listener exited 15, "638 bytes we sent were not acknowledged").
+  if (f.peer_resend_gap > Clock::duration::zero())
+    wait = std::max<Clock::duration>(wait, 2 * f.peer_resend_gap + settings_.quiet);
+  return *f.peer_data_at + wait;
 }
 
 void TransferPolicy::set_round_trip(uint64_t rtt_us) {

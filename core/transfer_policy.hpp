@@ -37,6 +37,9 @@ struct PipeFacts : StreamFacts {
   bool peer_acked = true;  // we acknowledged every ack-eliciting packet the peer sent
   std::optional<Clock::time_point> peer_data_at;  // the peer's last STREAM frame or probe came
   bool loss_seen = false;  // a STREAM frame was retransmitted, either way, or the peer probed
+  // Since the peer's last new data: the longest pause before it sent something again (its
+  // probe timeout, which doubles each time our ACK does not reach it). Zero: none.
+  Clock::duration peer_resend_gap{};
   Clock::time_point last_activity{};   // data last moved, either way (--idle-exit)
   // The blocking driver's sender is inside a write: input_read counts its bytes, `sent` does
   // not yet, though the stream may have taken (and the peer received) them.
@@ -102,8 +105,10 @@ class TransferPolicy {
     // closes once it has our ACK. A listener waits twice as long, and at least
     // `listener_grace`, so that when both sides received last at about the same time the client
     // closes and only the client (a client's close may take a few hundred ms to start: a rapid
-    // close clears its stream first, a close waits for our ACK to leave). Bounded by
-    // `quiet_cap` from the transfer's end (a peer that keeps sending holds it no longer).
+    // close clears its stream first, a close waits for our ACK to leave). Once the peer has sent
+    // again after a pause (its probe timeout), at least twice that pause plus `quiet`
+    // (PipeFacts::peer_resend_gap). Bounded by `quiet_cap` from the transfer's end (a peer
+    // that keeps sending holds it no longer).
     std::chrono::milliseconds quiet{50};
     std::chrono::milliseconds quiet_lossy{600};
     std::chrono::milliseconds quiet_cap{3000};

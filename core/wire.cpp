@@ -49,19 +49,21 @@ void note_peer_reset(WireState& state, const unsigned char* frame, size_t len) {
 }
 
 // STREAM (RFC 9000, 19.8): type, stream ID, offset if the type says so. Notes a frame that
-// repeats an offset of its stream as a sign of loss.
-void note_stream_frame(WireState& state, bool sent, const unsigned char* frame, size_t len) {
+// repeats an offset of its stream as a sign of loss; true for such a frame.
+bool note_stream_frame(WireState& state, bool sent, const unsigned char* frame, size_t len) {
   const unsigned char* p = frame + 1;
   const unsigned char* end = frame + len;
   auto stream = read_varint(p, end);
-  if (!stream) return;
+  if (!stream) return false;
   uint64_t offset = 0;
   if (frame[0] & frame_stream_has_offset) {
     auto o = read_varint(p, end);
-    if (!o) return;
+    if (!o) return false;
     offset = *o;
   }
-  if (state.stream_frame_repeats(sent, *stream, offset)) state.loss_seen = true;
+  if (!state.stream_frame_repeats(sent, *stream, offset)) return false;
+  state.loss_seen = true;
+  return true;
 }
 
 // Which connection's callbacks update which state. Not the SSL object's ex_data: a listener's
@@ -115,13 +117,18 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
     if (!write_p && content_type == SSL3_RT_QUIC_PACKET && len > 0)
       state->receiving_1rtt = !(bytes[0] & 0x80);  // a short header; its frames come next
     bool stream_frame = frame && bytes[0] >= frame_stream_first && bytes[0] <= frame_stream_last;
-    if (stream_frame) note_stream_frame(*state, write_p != 0, bytes, len);
+    bool repeat = stream_frame && note_stream_frame(*state, write_p != 0, bytes, len);
     // A PING in a 1-RTT packet is the peer's probe (RFC 9002, 6.2.4): it has had no ACK from
     // us in time, for data we may have acknowledged already, and it wants one.
     bool probe = frame && !write_p && bytes[0] == frame_ping && state->receiving_1rtt;
     if (probe) state->loss_seen = true;
-    if ((stream_frame && !write_p) || probe)
-      state->last_peer_data_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    if ((stream_frame && !write_p) || probe) {
+      int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+      int64_t last = state->last_peer_data_ns;
+      if (!repeat && !probe) state->peer_resend_gap_ns = 0;
+      else if (last != 0 && now - last > state->peer_resend_gap_ns) state->peer_resend_gap_ns = now - last;
+      state->last_peer_data_ns = now;
+    }
     if (frame && write_p) {
       if (is_conn_close(bytes)) state->close_frame_packetized = true;
       if (bytes[0] == frame_reset_stream) state->reset_frame_packetized = true;

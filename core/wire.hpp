@@ -43,6 +43,10 @@ struct WireState {
   // (steady_clock ns; 0: none yet): how long the peer has been quiet, for a close that lets it
   // see our ACK first (TransferPolicy).
   std::atomic<int64_t> last_peer_data_ns{0};
+  // Since the peer last sent new stream data: the longest pause before a frame it sent again
+  // (a repeated STREAM frame or a probe; ns, 0: none). The peer sends again when our ACK has
+  // not come for its probe timeout, doubling that each time: how long its next try may take.
+  std::atomic<int64_t> peer_resend_gap_ns{0};
   // A STREAM frame went or came again at an offset already seen on its stream (a
   // retransmission, or a duplicate), or the peer probed: this path loses packets.
   std::atomic<bool> loss_seen{false};

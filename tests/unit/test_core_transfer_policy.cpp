@@ -615,6 +615,31 @@ TEST_CASE("TransferPolicy: waiting for the peer's close") {
     CHECK_FALSE(s.close->wait_peer);
     CHECK(finish_close(p, f, t0 + 752ms).ok());
   }
+  SUBCASE("the peer's tries come further apart (its probe timeout backs off): each waited for") {
+    // Found under load with 10% loss (fault_cases (b)): the peer's next try came more than
+    // quiet_lossy after the one before, our close overtook it, and the peer exited 15 with
+    // its last bytes unacknowledged, though we had them.
+    f.loss_seen = true;
+    f.peer_data_at = t0 + 400ms;  // its first try, 400 ms after its data
+    f.peer_resend_gap = 400ms;
+    CHECK_FALSE(p.decide(f, t0 + 1001ms).close);  // quiet_lossy alone: closed at 1000 ms
+    CHECK_FALSE(p.decide(f, t0 + 1299ms).close);  // 400 + 2 * 400 + 100
+    f.peer_data_at = t0 + 1200ms;                 // its second, 800 ms later
+    f.peer_resend_gap = 800ms;
+    CHECK_FALSE(p.decide(f, t0 + 2899ms).close);  // 1200 + 2 * 800 + 100
+    s = p.decide(f, t0 + 2901ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+  }
+  SUBCASE("tries further apart still: the cap holds") {
+    f.loss_seen = true;
+    f.peer_data_at = t0 + 1400ms;
+    f.peer_resend_gap = 1400ms;  // would wait until 4300 ms
+    CHECK_FALSE(p.decide(f, t0 + 2999ms).close);
+    s = p.decide(f, t0 + 3000ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+  }
   SUBCASE("a peer that keeps sending holds the close no longer than the cap") {
     Clock::time_point now = t0;
     for (int i = 0; i < 100; ++i) {
