@@ -510,8 +510,9 @@ std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f)
   // if this one does not either, its next try comes twice that later (its probe timeout backs
   // off). A close of ours before that would leave its data unacknowledged in its eyes: under
   // load, with 10% loss, a peer's tries came more than `quiet_lossy` apart (fault_cases (b):
-  // the listener exited 15, "638 bytes we sent were not acknowledged").
-  if (f.peer_resend_gap > Clock::duration::zero())
+  // the listener exited 15, "638 bytes we sent were not acknowledged"). A pause longer than
+  // the cap is not such a try: a keep-alive PING after an idle spell (every 15 s by default).
+  if (f.peer_resend_gap > Clock::duration::zero() && f.peer_resend_gap <= settings_.quiet_cap)
     wait = std::max<Clock::duration>(wait, 2 * f.peer_resend_gap + settings_.quiet);
   return *f.peer_data_at + wait;
 }

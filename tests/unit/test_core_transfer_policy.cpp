@@ -631,6 +631,13 @@ TEST_CASE("TransferPolicy: waiting for the peer's close") {
     REQUIRE(s.close);
     CHECK_FALSE(s.close->wait_peer);
   }
+  SUBCASE("a keep-alive PING after an idle spell is no try: the quiet period as before") {
+    f.peer_data_at = t0 + 20ms;
+    f.peer_resend_gap = 15s;
+    s = p.decide(f, t0 + 121ms);
+    REQUIRE(s.close);
+    CHECK_FALSE(s.close->wait_peer);
+  }
   SUBCASE("tries further apart still: the cap holds") {
     f.loss_seen = true;
     f.peer_data_at = t0 + 1400ms;
