@@ -505,7 +505,8 @@ std::optional<Clock::time_point> TransferPolicy::quiet_until(const PipeFacts& f)
   if (!f.peer_data_at) return std::nullopt;
   auto quiet = f.loss_seen ? settings_.quiet_lossy : settings_.quiet;
   Clock::duration wait = quiet;
-  if (settings_.role == Role::listener) wait = std::max<Clock::duration>(2 * quiet, settings_.listener_grace);
+  if (settings_.role == Role::listener)
+    wait = std::max<Clock::duration>(2 * quiet, settings_.listener_grace);
   // The peer sent its data again `gap` after the time before: our ACK did not reach it, and
   // if this one does not either, its next try comes twice that later (its probe timeout backs
   // off). A close of ours before that would leave its data unacknowledged in its eyes: under

@@ -126,7 +126,8 @@ void wire_callback(int write_p, int version, int content_type, const void* buf, 
       int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
       int64_t last = state->last_peer_data_ns;
       if (!repeat && !probe) state->peer_resend_gap_ns = 0;
-      else if (last != 0 && now - last > state->peer_resend_gap_ns) state->peer_resend_gap_ns = now - last;
+      else if (last != 0 && now - last > state->peer_resend_gap_ns)
+        state->peer_resend_gap_ns = now - last;
       state->last_peer_data_ns = now;
     }
     if (frame && write_p) {
