@@ -58,7 +58,6 @@
 if [ -n "${QUICC_SANITIZER:-}" ]; then DEFAULT_CASES=abcd; else DEFAULT_CASES=abcde; fi
 want() { [[ ${FAULT_CASES:-$DEFAULT_CASES} == *$1* ]]; }
 
-RELAY=$(dirname "$0")/../fault_relay.py
 AB_BOUND=80           # seconds, scaled: (a) and (b), client start to both exits
 C_CONNECT_MS=4000     # (c): --connect-timeout
 C_SEEDS=${FAULT_C_SEEDS:-1 2 3 4 5 6 7 8}  # (c)'s relay seeds; FAULT_C_SEEDS to pick some
@@ -74,26 +73,6 @@ fi
 
 head -c $((D_MIB * 1024 * 1024)) /dev/urandom >"$TMP/big.bin"
 head -c $((AB_KIB * 1024)) "$TMP/big.bin" >"$TMP/ab.bin"
-
-# start_relay NAME SERVER_PORT ARGS...: the fault relay in front of SERVER_PORT; sets RELAY_PID
-# and RELAY_PORT. Its counts go to $TMP/NAME.relay.err when it is stopped.
-start_relay() {
-  local name=$1 port=$2
-  shift 2
-  python3 "$RELAY" 0 "$port" "$@" >"$TMP/$name.relay.out" 2>"$TMP/$name.relay.err" &
-  RELAY_PID=$!
-  bg_track "$RELAY_PID"
-  diag_add "$TMP/$name.relay.err"
-  wait_log "$TMP/$name.relay.out" 0 '^relay: ready [0-9]+$' 20 || fail "$name: the relay did not start"
-  RELAY_PORT=$(awk '{print $3; exit}' "$TMP/$name.relay.out")
-}
-
-# stop_relay NAME PID: stops it; its counts are then in $TMP/NAME.relay.err.
-stop_relay() {
-  kill -TERM "$2" 2>/dev/null || true
-  wait "$2" 2>/dev/null || true
-  bg_forget "$2"
-}
 
 # is_prefix FILE DATA: FILE's bytes are the first bytes of DATA.
 is_prefix() { cmp -s -n "$(stat -c %s "$1")" "$1" "$2"; }

@@ -446,6 +446,27 @@ start_demo_server() {
 # sha FILE: the hex SHA-256 of FILE.
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
+# start_relay NAME SERVER_PORT ARGS...: the fault relay (tests/fault_relay.py, ARGS its options)
+# in front of SERVER_PORT; sets RELAY_PID and RELAY_PORT. Its counts go to $TMP/NAME.relay.err
+# when it is stopped.
+start_relay() {
+  local name=$1 port=$2
+  shift 2
+  python3 "$(dirname "$0")/../fault_relay.py" 0 "$port" "$@" >"$TMP/$name.relay.out" 2>"$TMP/$name.relay.err" &
+  RELAY_PID=$!
+  bg_track "$RELAY_PID"
+  diag_add "$TMP/$name.relay.err"
+  wait_log "$TMP/$name.relay.out" 0 '^relay: ready [0-9]+$' 20 || fail "$name: the relay did not start"
+  RELAY_PORT=$(awk '{print $3; exit}' "$TMP/$name.relay.out")
+}
+
+# stop_relay NAME PID: stops it; its counts are then in $TMP/NAME.relay.err.
+stop_relay() {
+  kill -TERM "$2" 2>/dev/null || true
+  wait "$2" 2>/dev/null || true
+  bg_forget "$2"
+}
+
 # one_line_error FILE WHAT: FILE must be exactly one line starting "quicc: error: ".
 check_one_error_line() {
   local f=$1 what=$2 n

@@ -17,19 +17,14 @@
 # measured about 5 s: the client's probe timeout has backed off to ~1 s when the path is back).
 . "$(dirname "$0")/lib.sh"
 
-RELAY=$(dirname "$0")/../fault_relay.py
 MIB=8
 [ -z "${QUICC_SANITIZER:-}" ] || MIB=2
 head -c $((MIB * 1024 * 1024)) /dev/urandom >"$TMP/data"
 
 LISTENER_STDIN=$TMP/data start_listener "$TMP/l.out" -v
-python3 "$RELAY" 0 "$LISTENER_PORT" --blackhole-way up --blackhole-at "$(scaled_f 1)" \
-  --blackhole-for "$(scaled_f 2)" --trace "$TMP/relay.trace" >"$TMP/relay.out" 2>"$TMP/relay.err" &
-RELAY_PID=$!
-bg_track "$RELAY_PID"
-diag_add "$TMP/c.err" "$TMP/relay.err" "$TMP/relay.trace"
-wait_log "$TMP/relay.out" 0 '^relay: ready [0-9]+$' 20 || fail "the relay did not start"
-RELAY_PORT=$(awk '{print $3; exit}' "$TMP/relay.out")
+start_relay r "$LISTENER_PORT" --blackhole-way up --blackhole-at "$(scaled_f 1)" \
+  --blackhole-for "$(scaled_f 2)" --trace "$TMP/r.relay.trace"
+diag_add "$TMP/c.err" "$TMP/r.relay.trace"
 
 t0=$(now_ms)
 rc=0
@@ -37,10 +32,8 @@ qt 20 -v --pin-sha256 "$LISTENER_FP" "127.0.0.1:$RELAY_PORT" </dev/null 2>"$TMP/
   { sleep "$(scaled_f 1.5)"; cat >"$TMP/c.out"; } || rc=$?
 ms=$(( $(now_ms) - t0 ))
 wait_pid "$LISTENER_PID" 10
-kill -TERM "$RELAY_PID" 2>/dev/null || true
-wait "$RELAY_PID" 2>/dev/null || true
-bg_forget "$RELAY_PID"
-note "client ${ms} ms (exit $rc), listener exit $WAIT_RC; $(cat "$TMP/relay.err")"
+stop_relay r "$RELAY_PID"
+note "client ${ms} ms (exit $rc), listener exit $WAIT_RC; $(cat "$TMP/r.relay.err")"
 
 got=$(stat -c %s "$TMP/c.out")
 [ "$rc" != 124 ] ||
@@ -49,6 +42,6 @@ got=$(stat -c %s "$TMP/c.out")
 [ "$WAIT_RC" = 0 ] || fail "the listener exited $WAIT_RC, expected 0"
 [ "$(sha "$TMP/c.out")" = "$(sha "$TMP/data")" ] ||
   fail "the client's stdout ($got bytes) is not the listener's $MIB MiB"
-grep -qE 'up_blackholed=[1-9]' "$TMP/relay.err" ||
-  fail "the relay swallowed nothing the client sent: the test did not test ($(cat "$TMP/relay.err"))"
+grep -qE 'up_blackholed=[1-9]' "$TMP/r.relay.err" ||
+  fail "the relay swallowed nothing the client sent: the test did not test ($(cat "$TMP/r.relay.err"))"
 pass "a lost MAX_STREAM_DATA was sent again: $MIB MiB intact in ${ms} ms"
